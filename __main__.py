@@ -1,0 +1,29 @@
+"""cross-account-s3: a reviewed grants file becomes least-privilege cross-account S3 access.
+
+Every check runs before the first AWS resource is registered, so bad input or a failed lookup
+changes nothing.
+"""
+
+from pathlib import Path
+
+from cross_account_s3.infra.lookups import look_up
+from cross_account_s3.infra.providers import AccountProviders
+from cross_account_s3.infra.stack import (
+    export_outputs,
+    input_problems_end_the_run,
+    load_grants_file,
+    load_settings,
+    plan_with_live_checks,
+    register,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+with input_problems_end_the_run():
+    settings = load_settings(PROJECT_ROOT)  # Pulumi.<stack>.yaml: the two accounts and how to reach them
+    grants = load_grants_file(PROJECT_ROOT, settings)  # grants/<stack>.yaml, validated in full
+    providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
+    facts = look_up(grants, providers)  # users, buckets and current bucket policies, read live
+    plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
+    register(plan, providers)  # a BucketGrant per grant, one BucketPolicy per bucket
+    export_outputs(plan, settings)  # what a reviewer reads

@@ -1,0 +1,144 @@
+"""AWS hard limits, checked before anything is created.
+
+Each limit below fails at apply time, often halfway through a change. The numbers come from the
+IAM and S3 quota pages (see shared/reference/aws-facts.md); each message gives the limit, the
+actual number and the grants involved.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+
+from . import naming
+from .grants import LoadedGrants
+from .policies import Plan, render_policy
+from .problems import Problem
+from .settings import Settings, stack_file_name
+from .validation import problem_at
+
+GROUPS_PER_USER = 10  # not adjustable
+GROUP_INLINE_POLICY_CHARS = 5_120  # all inline policies of a group, whitespace not counted
+BUCKET_POLICY_BYTES = 20 * 1024
+# AWS normalises a bucket policy before measuring it; we measure compact JSON and keep 1 KiB spare.
+BUCKET_POLICY_SAFETY_MARGIN = 1024
+BUCKET_POLICY_BUDGET = BUCKET_POLICY_BYTES - BUCKET_POLICY_SAFETY_MARGIN
+
+
+def non_whitespace_length(text: str) -> int:
+    return len(re.sub(r"\s", "", text))
+
+
+def compact_size(document: dict[str, object]) -> int:
+    return len(json.dumps(document, separators=(",", ":")).encode())
+
+
+def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    doc = loaded.doc
+
+    def at_grant(name: str) -> tuple[str | int, ...]:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        for index, item in enumerate(data.get("grants", [])):
+            if isinstance(item, dict) and item.get("name") == name:
+                return ("grants", index)
+        return ()
+
+    groups_of_user: dict[str, list[str]] = defaultdict(list)
+    for grant_plan in plan.grants:
+        for user in grant_plan.user_names:
+            groups_of_user[user.lower()].append(grant_plan.grant.name)
+    by_user = {name.lower(): count for name, count in settings.other_groups_by_user.items()}
+    for user, grant_names in sorted(groups_of_user.items()):
+        others = by_user.get(user, settings.other_groups_per_user)
+        total = len(grant_names) + others
+        if total > GROUPS_PER_USER:
+            problems.append(
+                problem_at(
+                    doc,
+                    at_grant(grant_names[-1]),
+                    grant=grant_names[-1],
+                    field="users",
+                    message=f"user {user!r} would be in {total} IAM groups ({len(grant_names)} from grants "
+                    f"{', '.join(grant_names)}, plus {others} outside this program); AWS allows at most "
+                    f"{GROUPS_PER_USER} and the limit cannot be raised",
+                    fix="merge grants that share this user, or take the user out of groups it no longer needs",
+                )
+            )
+
+    for grant_plan in plan.grants:
+        size = non_whitespace_length(render_policy(grant_plan.identity_policy))
+        if size > GROUP_INLINE_POLICY_CHARS:
+            problems.append(
+                problem_at(
+                    doc,
+                    at_grant(grant_plan.grant.name),
+                    grant=grant_plan.grant.name,
+                    field=None,
+                    message=f"the group's inline policy would be {size} characters (whitespace not counted); AWS allows "
+                    f"{GROUP_INLINE_POLICY_CHARS} for all inline policies of one group",
+                    fix="split the grant into several grants over fewer buckets, prefixes or actions",
+                )
+            )
+        if len(grant_plan.group_name) > naming.MAX_GROUP_NAME:
+            problems.append(
+                problem_at(
+                    doc,
+                    (*at_grant(grant_plan.grant.name), "name"),
+                    grant=grant_plan.grant.name,
+                    field="name",
+                    message=f"the group name {grant_plan.group_name!r} is {len(grant_plan.group_name)} characters; IAM "
+                    f"allows {naming.MAX_GROUP_NAME}",
+                    fix="shorten the grant name or the stack's groupPrefix",
+                )
+            )
+
+    seen: dict[str, str] = {}
+    for grant_plan in plan.grants:
+        key = grant_plan.group_name.lower()
+        if key in seen:
+            problems.append(
+                problem_at(
+                    doc,
+                    (*at_grant(grant_plan.grant.name), "name"),
+                    grant=grant_plan.grant.name,
+                    field="name",
+                    message=f"the group name {grant_plan.group_name!r} clashes with {seen[key]!r}; IAM group names are "
+                    "unique ignoring case",
+                    fix="rename one of the grants",
+                )
+            )
+        seen[key] = grant_plan.group_name
+
+    groups = len(plan.grants) + settings.other_groups_in_account
+    if groups > settings.group_quota:
+        problems.append(
+            Problem(
+                file=stack_file_name(settings.stack),
+                line=None,
+                grant=None,
+                field="cross-account-s3:groupQuota",
+                message=f"the user account would have {groups} IAM groups ({len(plan.grants)} from this program plus "
+                f"{settings.other_groups_in_account} others); its quota is {settings.group_quota}",
+                fix="merge grants, or raise the account's IAM group quota and then groupQuota",
+            )
+        )
+
+    for bucket_plan in plan.buckets:
+        size = compact_size(bucket_plan.policy)
+        if size > BUCKET_POLICY_BUDGET:
+            problems.append(
+                problem_at(
+                    doc,
+                    ("grants",),
+                    grant=", ".join(bucket_plan.grant_names),
+                    field=None,
+                    message=f"the policy of bucket {bucket_plan.bucket!r} would be {size} bytes; S3 allows "
+                    f"{BUCKET_POLICY_BYTES} and this program keeps {BUCKET_POLICY_SAFETY_MARGIN} spare for AWS's "
+                    f"normalisation, so the budget is {BUCKET_POLICY_BUDGET}",
+                    fix="give more grants on this bucket the same access level and prefixes (their statements then "
+                    "merge), or move some users to a role",
+                )
+            )
+    return problems

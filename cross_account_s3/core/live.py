@@ -1,0 +1,195 @@
+"""Checks against what already exists in AWS: users, buckets and the buckets' current policies.
+
+The Pulumi layer looks these facts up through the account providers during preview; this module
+decides what they mean. A missing user or bucket would otherwise fail only at apply time ("Invalid
+principal in policy"), and a bucket policy statement someone else wrote would otherwise be wiped,
+because PutBucketPolicy replaces the whole policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .grants import OWN_SID_PREFIX, Grant, LoadedGrants
+from .problems import Problem
+from .validation import problem_at
+
+
+@dataclass(frozen=True)
+class LiveUser:
+    """An IAM user as the user account reports it."""
+
+    name: str
+    arn: str
+    user_id: str  # AIDA...; a bucket policy shows this instead of the ARN once the user is deleted
+
+
+@dataclass(frozen=True)
+class LiveBucket:
+    """A bucket as the bucket account reports it."""
+
+    name: str
+    exists: bool
+    policy: Mapping[str, Any] | None = None  # None: the bucket has no policy, the normal case
+    error: str | None = None  # why the bucket could not be read, when it exists but is not readable
+
+
+@dataclass(frozen=True)
+class LiveFacts:
+    users: Mapping[str, LiveUser | None]  # by lowercase user name; None: no such user
+    buckets: Mapping[str, LiveBucket]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def user_arns(self) -> dict[str, str]:
+        return {key: user.arn for key, user in self.users.items() if user is not None}
+
+
+def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if not policy:
+        return []
+    statements = policy.get("Statement", [])
+    return [dict(s) for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _grant_path(loaded: LoadedGrants, name: str) -> tuple[str | int, ...]:
+    data = loaded.doc.data if isinstance(loaded.doc.data, dict) else {}
+    for index, item in enumerate(data.get("grants", [])):
+        if isinstance(item, dict) and item.get("name") == name:
+            return ("grants", index)
+    return ()
+
+
+def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str) -> list[Problem]:
+    """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
+    problems: list[Problem] = []
+    for grant in loaded.grants:
+        base = _grant_path(loaded, grant.name)
+        for index, user in enumerate(grant.users):
+            live = facts.users.get(Grant.user_name(user).lower())
+            where = (*base, "users", index)
+            if live is None:
+                problems.append(
+                    problem_at(
+                        loaded.doc,
+                        where,
+                        grant=grant.name,
+                        field=f"users[{index}]",
+                        message=f"the user {Grant.user_name(user)!r} does not exist in the user account {user_account}; "
+                        "AWS would reject the bucket policy with 'Invalid principal in policy'",
+                        fix="check the spelling against the IAM console, or create the user before adding the grant",
+                    )
+                )
+            elif user.startswith("arn:") and user != live.arn:
+                problems.append(
+                    problem_at(
+                        loaded.doc,
+                        where,
+                        grant=grant.name,
+                        field=f"users[{index}]",
+                        message=f"the ARN {user!r} does not match the user's real ARN {live.arn!r} (its path differs)",
+                        fix=f"write {live.arn!r}, or just the user name",
+                    )
+                )
+        for bucket in grant.bucket_names:
+            state = facts.buckets.get(bucket)
+            field_name = "bucket" if grant.bucket else "buckets"
+            if state is None or not state.exists:
+                problems.append(
+                    problem_at(
+                        loaded.doc,
+                        (*base, field_name),
+                        grant=grant.name,
+                        field=field_name,
+                        message=f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
+                        fix="check the name, or create the bucket in that account first",
+                    )
+                )
+            elif state.error:
+                problems.append(
+                    problem_at(
+                        loaded.doc,
+                        (*base, field_name),
+                        grant=grant.name,
+                        field=field_name,
+                        message=f"the bucket {bucket!r} could not be read from the bucket account {bucket_account}: "
+                        f"{state.error}",
+                        fix="make sure the bucket belongs to that account and the profile may read its policy",
+                    )
+                )
+    return problems
+
+
+def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
+    """Statements in a bucket's live policy that this program did not write and the file does not declare.
+
+    Writing the policy would delete them, so preview stops and shows the YAML that keeps them.
+    """
+    problems: list[Problem] = []
+    for bucket in sorted({b for grant in loaded.grants for b in grant.bucket_names}):
+        state = facts.buckets.get(bucket)
+        if state is None or not state.exists:
+            continue
+        declared = {str(s.get("Sid")) for s in loaded.extra_statements.get(bucket, ())}
+        undeclared = [
+            s
+            for s in _statements(state.policy)
+            if not str(s.get("Sid", "")).startswith(OWN_SID_PREFIX) and str(s.get("Sid", "")) not in declared
+        ]
+        if not undeclared:
+            continue
+        to_keep = []
+        for number, statement in enumerate(undeclared, start=1):
+            if not statement.get("Sid"):
+                statement = {"Sid": f"Kept{number}", **statement}
+            to_keep.append(statement)
+        sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
+        snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
+        problems.append(
+            problem_at(
+                loaded.doc,
+                ("extraStatements", bucket),
+                grant=None,
+                field=f"extraStatements.{bucket}",
+                message=f"the bucket's current policy has statements this program did not write ({sids}); writing the "
+                "policy would delete them",
+                fix="to keep them, add this to the grants file (statements without a Sid get one):\n"
+                + "\n".join("      " + line for line in snippet.splitlines())
+                + "\n    or remove them from the bucket policy by hand if they are no longer wanted",
+            )
+        )
+    return problems
+
+
+def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, set[str]]) -> list[str]:
+    """Users whose ARN in a live bucket policy has turned into an AIDA... unique ID.
+
+    AWS does that when a named user is deleted; a re-created user of the same name does not get
+    access back until the policy is written again, which the next `pulumi up` does.
+    """
+    notes: list[str] = []
+    current_ids = {user.user_id for user in facts.users.values() if user is not None}
+    for bucket, expected in sorted(principals_by_bucket.items()):
+        state = facts.buckets.get(bucket)
+        if state is None:
+            continue
+        named: set[str] = set()
+        for statement in _statements(state.policy):
+            if not str(statement.get("Sid", "")).startswith(OWN_SID_PREFIX):
+                continue
+            principal = statement.get("Principal", {})
+            values = principal.get("AWS", []) if isinstance(principal, dict) else []
+            named |= set([values] if isinstance(values, str) else values)
+        stale = sorted(value for value in named if value.startswith("AIDA") and value not in current_ids)
+        missing = sorted(arn for arn in expected if arn not in named)
+        if stale and missing:
+            notes.append(
+                f"bucket {bucket}: its live policy names {', '.join(stale)} where "
+                f"{', '.join(missing)} should be. Those users were deleted and re-created, and have had no access "
+                "to this bucket since. `pulumi up` rewrites the policy with their current ARNs and restores it."
+            )
+    return notes

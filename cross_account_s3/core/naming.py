@@ -1,0 +1,49 @@
+"""AWS naming rules, in one place, with the reason each rule exists.
+
+Every pattern uses `re.ASCII`: Python's `\\w` otherwise matches letters such as `ö`, which AWS rejects
+only at apply time, after part of a change has been made.
+"""
+
+from __future__ import annotations
+
+import re
+
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+", re.ASCII)
+GRANT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", re.ASCII)
+IAM_USER_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
+IAM_NAME_CHARS = re.compile(r"[A-Za-z0-9+=,.@_-]*", re.ASCII)
+IAM_PATH = re.compile(r"/(?:[\x21-\x7e]*/)?", re.ASCII)
+USER_ARN = re.compile(
+    r"arn:aws:iam::(?P<account>[0-9]{12}):user(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[A-Za-z0-9+=,.@_-]+)", re.ASCII
+)
+ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}):role/[\x21-\x7e]+", re.ASCII)
+BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+IP_SHAPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", re.ASCII)
+SID = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+
+MAX_GROUP_NAME = 128
+MAX_IAM_PATH = 512
+
+# S3 user guide, "General purpose bucket naming rules".
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` is not a valid general purpose S3 bucket name, or None when it is."""
+    if not 3 <= len(name) <= 63:
+        return f"is {len(name)} characters long; S3 bucket names are 3 to 63 characters"
+    if not BUCKET_CHARS.fullmatch(name):
+        return "may use only lowercase letters, digits, '.' and '-', and must start and end with a letter or digit"
+    if ".." in name:
+        return "contains '..'; S3 bucket names may not have two adjacent periods"
+    if IP_SHAPED.fullmatch(name):
+        return "is shaped like an IP address, which S3 forbids for bucket names"
+    for prefix in _BUCKET_RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"starts with '{prefix}', a prefix S3 reserves"
+    for suffix in _BUCKET_RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"ends with '{suffix}', a suffix S3 reserves"
+    return None

@@ -1,0 +1,1 @@
+"""The thin Pulumi layer: providers, components, lookups and outputs. Decisions live in `core`."""

@@ -1,0 +1,63 @@
+"""Live lookups through the account providers, all done before any AWS resource is registered.
+
+`pulumi up` creates resources as soon as they are registered, so a lookup that failed after some
+registrations would leave half a change applied. Every invoke here is synchronous and finishes
+before the program registers its first group or policy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..core.grants import Grant, LoadedGrants
+from ..core.live import LiveBucket, LiveFacts, LiveUser
+from .providers import AccountProviders
+
+_NOT_FOUND_MARKERS = ("NoSuchEntity", "NoSuchBucket", "not found", "NotFound", "404")
+
+
+def _is_not_found(error: Exception) -> bool:
+    text = str(error)
+    return any(marker in text for marker in _NOT_FOUND_MARKERS) and "NoSuchBucketPolicy" not in text
+
+
+def _look_up_user(name: str, providers: AccountProviders) -> LiveUser | None:
+    try:
+        found = aws.iam.get_user(user_name=name, opts=pulumi.InvokeOptions(provider=providers.user_account))
+    except Exception as error:
+        if _is_not_found(error):
+            return None
+        raise
+    return LiveUser(name=name, arn=found.arn, user_id=found.user_id)
+
+
+def _look_up_bucket(name: str, providers: AccountProviders) -> LiveBucket:
+    options = pulumi.InvokeOptions(provider=providers.bucket_account)
+    try:
+        aws.s3.get_bucket(bucket=name, opts=options)
+    except Exception as error:  # noqa: BLE001
+        if _is_not_found(error):
+            return LiveBucket(name=name, exists=False)
+        return LiveBucket(name=name, exists=True, error=str(error).splitlines()[0])
+    try:
+        found = aws.s3.get_bucket_policy(bucket=name, opts=options)
+    except Exception as error:  # noqa: BLE001
+        if "NoSuchBucketPolicy" in str(error) or "no bucket policy" in str(error).lower():
+            return LiveBucket(name=name, exists=True, policy=None)  # no policy: the normal case
+        return LiveBucket(name=name, exists=True, error=str(error).splitlines()[0])
+    policy: Any = json.loads(found.policy) if found.policy else None
+    return LiveBucket(name=name, exists=True, policy=policy)
+
+
+def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
+    """Every user and bucket the grants name, as the two accounts report them."""
+    user_names = sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}, key=str.lower)
+    buckets = sorted({bucket for grant in loaded.grants for bucket in grant.bucket_names})
+    return LiveFacts(
+        users={name.lower(): _look_up_user(name, providers) for name in user_names},
+        buckets={bucket: _look_up_bucket(bucket, providers) for bucket in buckets},
+    )
