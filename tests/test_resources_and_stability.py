@@ -1,0 +1,141 @@
+"""The resources a run registers, and how they change (or do not) as the grants file changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from cross_account_s3.infra.mock_runtime import ProgramRun
+from tests.conftest import BUILD, NONPROD, RunProgram
+
+GRANTS = [
+    {"name": "alpha", "users": ["u01", "u02"], "bucket": "reports-bucket", "access": "read"},
+    {"name": "beta", "users": ["u03"], "buckets": ["reports-bucket", "other-bucket"], "access": "write"},
+    {"name": "gamma", "users": ["u01"], "bucket": "other-bucket", "access": "full", "prefixes": ["team/"]},
+    {"name": "delta", "users": ["u03"], "bucket": "reports-bucket", "access": "read"},
+]
+
+
+def as_file(grants: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump({"grants": grants}, sort_keys=False)
+
+
+def snapshot(run: ProgramRun) -> dict[str, tuple[str, str]]:
+    """URN -> (provider, inputs as canonical JSON): everything a preview diff compares."""
+    assert run.error is None, run.error
+    return {r.urn: (r.provider, json.dumps(dict(r.inputs), sort_keys=True)) for r in run.registrations}
+
+
+def test_each_grant_is_a_component_with_group_policy_and_membership_in_the_user_account(
+        run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(as_file(GRANTS)))
+    assert result.error is None, result.error
+    components = result.of_type("cross-account-s3:index:BucketGrant")
+    assert sorted(c.name for c in components) == ["alpha", "beta", "delta", "gamma"]
+    user_provider = [r for r in result.of_type("pulumi:providers:aws") if r.name == "user-account"][0]
+    for component in components:
+        children = [r for r in result.registrations if r.parent == component.urn]
+        assert sorted(r.type for r in children) == ["aws:iam/group:Group", "aws:iam/groupMembership:GroupMembership",
+                                                     "aws:iam/groupPolicy:GroupPolicy"]
+        assert all(r.provider.startswith(user_provider.urn) for r in children)
+    membership = result.by_name("alpha-members").inputs
+    assert membership["group"] == "cross-account-s3-alpha" and sorted(membership["users"]) == ["u01", "u02"]
+
+
+def test_one_bucket_policy_per_bucket_holds_every_grant_on_it(run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(as_file(GRANTS)))
+    policies = result.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert sorted(p.inputs["bucket"] for p in policies) == ["other-bucket", "reports-bucket"]
+    bucket_provider = [r for r in result.of_type("pulumi:providers:aws") if r.name == "bucket-account"][0]
+    assert all(p.provider.startswith(bucket_provider.urn) for p in policies)
+    reports = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    principals = {arn for s in reports["Statement"] for arn in s["Principal"]["AWS"]}
+    assert principals == {f"arn:aws:iam::{BUILD}:user/{u}" for u in ("u01", "u02", "u03")}
+    # alpha and delta grant the same access, so their statements merged: two read statements, not four.
+    assert len(reports["Statement"]) == 3
+
+
+def test_policies_follow_aws_rules(run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(as_file(GRANTS)))
+    documents = [json.loads(r.inputs["policy"]) for r in result.registrations if "policy" in r.inputs]
+    assert len(documents) == 6
+    for document in documents:
+        assert document["Version"] == "2012-10-17"
+        sids = [s["Sid"] for s in document["Statement"]]
+        assert all(sid.isalnum() and sid.isascii() for sid in sids) and len(set(sids)) == len(sids)
+        for statement in document["Statement"]:
+            for principal in statement.get("Principal", {}).get("AWS", []):
+                assert principal.startswith(f"arn:aws:iam::{BUILD}:user/"), principal
+            for action, resource in ((a, r) for a in statement["Action"] for r in statement["Resource"]):
+                is_object_arn = "/" in resource.removeprefix("arn:aws:s3:::")
+                assert is_object_arn == (action != "s3:ListBucket"), (action, resource)
+
+
+def test_providers_are_pinned_to_their_accounts_and_profiles(run: RunProgram) -> None:
+    result = run("nonprod")
+    providers = {r.name: r.inputs for r in result.of_type("pulumi:providers:aws")}
+    assert set(providers) == {"bucket-account", "user-account"}
+    assert json.loads(providers["bucket-account"]["allowedAccountIds"]) == [NONPROD]
+    assert json.loads(providers["user-account"]["allowedAccountIds"]) == [BUILD]
+    assert providers["bucket-account"]["profile"] == "nonprod" and providers["user-account"]["profile"] == "build"
+
+
+def test_the_same_input_gives_byte_identical_resources(run: RunProgram, grants_file) -> None:
+    config = grants_file(as_file(GRANTS))
+    assert snapshot(run("nonprod", config=config)) == snapshot(run("nonprod", config=config))
+
+
+def test_reordering_grants_users_and_buckets_changes_nothing(run: RunProgram, grants_file) -> None:
+    shuffled = [dict(g) for g in reversed(GRANTS)]
+    shuffled[0]["users"] = list(reversed(shuffled[0]["users"]))
+    shuffled[2]["buckets"] = list(reversed(shuffled[2]["buckets"]))
+    before = snapshot(run("nonprod", config=grants_file(as_file(GRANTS), "a.yaml")))
+    after = snapshot(run("nonprod", config=grants_file(as_file(shuffled), "b.yaml")))
+    assert before == after
+
+
+def test_adding_a_grant_adds_its_resources_and_updates_only_its_buckets_policies(run: RunProgram, grants_file) -> None:
+    before = snapshot(run("nonprod", config=grants_file(as_file(GRANTS[:3]), "a.yaml")))
+    after = snapshot(run("nonprod", config=grants_file(as_file(GRANTS), "b.yaml")))
+    added = sorted(urn.rsplit("::", 1)[1] for urn in set(after) - set(before))
+    changed = sorted(urn.rsplit("::", 1)[1] for urn in set(after) & set(before) if after[urn] != before[urn])
+    assert added == ["delta", "delta-group", "delta-members", "delta-policy"]
+    assert changed == ["bucket-policy-reports-bucket"]
+    assert set(before) - set(after) == set()
+
+
+def test_removing_a_grant_removes_only_its_resources(run: RunProgram, grants_file) -> None:
+    before = snapshot(run("nonprod", config=grants_file(as_file(GRANTS), "a.yaml")))
+    after = snapshot(run("nonprod", config=grants_file(as_file([g for g in GRANTS if g["name"] != "gamma"]),
+                                                         "b.yaml")))
+    removed = sorted(urn.rsplit("::", 1)[1] for urn in set(before) - set(after))
+    changed = sorted(urn.rsplit("::", 1)[1] for urn in set(after) & set(before) if after[urn] != before[urn])
+    assert removed == ["gamma", "gamma-group", "gamma-members", "gamma-policy"]
+    assert changed == ["bucket-policy-other-bucket"]
+
+
+def test_logical_names_come_from_names_not_positions(run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(as_file(GRANTS)))
+    names = {r.name for r in result.registrations}
+    assert {"alpha-group", "bucket-policy-reports-bucket", "bucket-account", "user-account"} <= names
+    assert not any(any(ch.isdigit() for ch in name.split("-")[-1]) for name in names if not name.startswith("bucket"))
+
+
+def test_outputs_tell_a_reviewer_who_gets_what(run: RunProgram) -> None:
+    result = run("build")
+    grant = result.outputs["grants"]["perf-lab-cache"]
+    assert grant == {"group": "cross-account-s3-perf-lab-cache", "users": ["perf-lab"],
+                     "principals": [f"arn:aws:iam::{NONPROD}:user/perf/perf-lab"],
+                     "buckets": ["build-cache-012345678901"], "access": "full", "prefixes": ["perf/"]}
+    assert set(result.outputs["bucketPolicies"]) == {"build-artifacts-012345678901", "build-test-reports-012345678901",
+                                                     "build-cache-012345678901"}
+
+
+def test_both_stack_files_disable_default_providers() -> None:
+    from tests.conftest import PROJECT_ROOT
+
+    for stack in ("nonprod", "build"):
+        config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        assert config["pulumi:disable-default-providers"] == ["aws"]
