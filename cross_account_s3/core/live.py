@@ -8,6 +8,7 @@ because PutBucketPolicy replaces the whole policy.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,11 @@ def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         return []
     statements = policy.get("Statement", [])
     return [dict(s) for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _body(statement: Mapping[str, Any]) -> str:
+    """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
+    return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
 def _grant_path(loaded: LoadedGrants, name: str) -> tuple[str | int, ...]:
@@ -134,11 +140,15 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         state = facts.buckets.get(bucket)
         if state is None or not state.exists:
             continue
-        declared = {str(s.get("Sid")) for s in loaded.extra_statements.get(bucket, ())}
+        declared = loaded.extra_statements.get(bucket, ())
+        declared_sids = {str(s.get("Sid")) for s in declared}
+        declared_bodies = {_body(s) for s in declared}
         undeclared = [
             s
             for s in _statements(state.policy)
-            if not str(s.get("Sid", "")).startswith(OWN_SID_PREFIX) and str(s.get("Sid", "")) not in declared
+            if not str(s.get("Sid", "")).startswith(OWN_SID_PREFIX)
+            and str(s.get("Sid", "")) not in declared_sids
+            and _body(s) not in declared_bodies
         ]
         if not undeclared:
             continue

@@ -1,0 +1,121 @@
+"""What preview catches by looking at AWS first: missing users and buckets, foreign statements, AIDA principals."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import BUILD, NONPROD, RunProgram, committed_world, world_with
+
+READ_REPORTS = """
+grants:
+  - name: reports-read
+    users: [u01, ghost]
+    buckets: [reports-bucket, missing-bucket]
+    access: read
+"""
+
+FOREIGN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "AllowCloudFrontRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports-bucket/*",
+         "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{NONPROD}:distribution/E1"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ],
+}
+
+
+def aws_registrations(result):
+    return [r.name for r in result.registrations if r.type.startswith("aws:")]
+
+
+def test_missing_users_and_buckets_fail_preview_before_anything_is_registered(run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(READ_REPORTS))
+    assert result.error is not None
+    assert "grant 'reports-read', field 'users[1]': the user 'ghost' does not exist in the user account " + BUILD \
+        in result.error
+    assert "the bucket 'missing-bucket' does not exist in the bucket account " + NONPROD in result.error
+    assert "Invalid principal" in result.error
+    assert aws_registrations(result) == []
+
+
+def test_lookups_go_through_the_provider_of_the_right_account(run: RunProgram) -> None:
+    result = run("nonprod")
+    accounts = {(i.token, i.account) for i in result.invocations}
+    assert accounts == {("aws:iam/getUser:getUser", BUILD), ("aws:s3/getBucket:getBucket", NONPROD),
+                        ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD)}
+
+
+def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
+    """test.user exists only in the bucket account: the lookup through the user account must not find it."""
+    world = committed_world()
+    del world.account(BUILD).users["test.user"]
+    world.account(NONPROD).users["test.user"] = "/"
+    result = run("nonprod", world=world)
+    assert result.error is not None and "'test.user' does not exist in the user account" in result.error
+
+
+def test_the_arn_that_the_lookup_returns_is_the_principal(run: RunProgram, grants_file) -> None:
+    world = committed_world()
+    world.account(BUILD).users["deployer"] = "/ci/"
+    result = run("nonprod", world=world, config=grants_file(
+        "grants:\n  - name: deploy\n    users: [deployer]\n    bucket: reports-bucket\n    access: write\n"))
+    policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert {p for s in policy["Statement"] for p in s["Principal"]["AWS"]} == {f"arn:aws:iam::{BUILD}:user/ci/deployer"}
+
+
+def test_a_bucket_with_no_policy_is_normal(run: RunProgram) -> None:
+    assert run("nonprod").error is None
+
+
+def test_undeclared_foreign_statements_stop_preview_with_yaml_to_keep_them(run: RunProgram) -> None:
+    world = committed_world()
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
+        **FOREIGN, "Statement": [{**s, "Resource": str(s["Resource"]).replace("reports-bucket", "my-shared-bucket-20932")
+                                  if isinstance(s["Resource"], str) else s["Resource"]} for s in FOREIGN["Statement"]]}
+    result = run("nonprod", world=world)
+    assert result.error is not None
+    assert "statements this program did not write (AllowCloudFrontRead, (no Sid))" in result.error
+    assert "extraStatements:" in result.error and "Sid: Kept2" in result.error
+    assert aws_registrations(result) == []
+
+
+def test_declared_foreign_statements_are_kept_verbatim(run: RunProgram, grants_file) -> None:
+    world = committed_world()
+    world.account(NONPROD).buckets["reports-bucket"] = FOREIGN
+    declared = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
+    text = json.dumps({"grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
+                       "extraStatements": {"reports-bucket": [FOREIGN["Statement"][0], declared]}})
+    result = run("nonprod", world=world, config=grants_file(text))
+    assert result.error is None, result.error
+    policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert FOREIGN["Statement"][0] in policy["Statement"] and declared in policy["Statement"]
+
+
+def test_our_own_statements_in_the_live_policy_are_not_foreign(run: RunProgram) -> None:
+    first = run("nonprod")
+    world = committed_world()
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = first.outputs["bucketPolicies"]["my-shared-bucket-20932"]
+    assert run("nonprod", world=world).error is None
+
+
+def test_an_aida_principal_is_reported_and_the_policy_is_rewritten_with_the_arn(run: RunProgram) -> None:
+    first = run("nonprod")
+    live = json.loads(json.dumps(first.outputs["bucketPolicies"]["my-shared-bucket-20932"]))
+    for statement in live["Statement"]:
+        statement["Principal"]["AWS"] = ["AIDAOLDUSERID1234567"]
+    world = committed_world()
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = live
+    result = run("nonprod", world=world)
+    assert result.error is None
+    assert any("AIDAOLDUSERID1234567" in w and f"arn:aws:iam::{BUILD}:user/test.user" in w and "pulumi up" in w
+               for w in result.warnings), result.warnings
+    written = json.loads(result.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"])
+    assert all(s["Principal"]["AWS"] == [f"arn:aws:iam::{BUILD}:user/test.user"] for s in written["Statement"])
+
+
+def test_no_warning_when_the_live_policy_is_healthy(run: RunProgram) -> None:
+    world = world_with(users={BUILD: {"test.user": "/"}}, buckets={NONPROD: {"my-shared-bucket-20932": None}})
+    assert run("nonprod", world=world).warnings == []
