@@ -1,0 +1,303 @@
+"""The policy pack's rules as plain functions: resource type and properties in, violation messages out.
+
+This file is the second, independent line of defence. It imports nothing from the program (the pack
+runs in its own virtualenv) and restates the program's safety promises as checks on what the program
+actually registers, so a later edit of the program that breaks a promise is blocked at `pulumi preview`
+even when the program's own validation was changed with it. Keeping the logic here, free of the
+pulumi-policy SDK, lets the tests call every rule directly; `guardrail_policies.py` only wraps them.
+
+Only `Allow` statements are judged by the principal and action rules: a `Deny` can only take access
+away, and the common "deny everyone without TLS" statement (`Principal: "*"`, `Effect: Deny`) is a
+safety net this pack must not block.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+
+# Every resource property that holds an IAM policy document, by type. The Version rule covers all of
+# them; the action rule covers the ones that grant (not the trust policy of a role).
+POLICY_DOCUMENT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
+    BUCKET_POLICY: ("policy",),
+    GROUP_POLICY: ("policy",),
+    "aws:iam/userPolicy:UserPolicy": ("policy",),
+    "aws:iam/rolePolicy:RolePolicy": ("policy",),
+    "aws:iam/policy:Policy": ("policy",),
+    "aws:iam/role:Role": ("assumeRolePolicy",),
+    "aws:s3/accessPointPolicy:AccessPointPolicy": ("accessPointPolicy",),
+}
+# Grant-bearing documents: the issue names bucket and group policies; the other IAM inline and managed
+# policies are included so that an edit moving the grant to, say, a managed policy cannot slip past.
+GRANTING_TYPES = frozenset(
+    {
+        BUCKET_POLICY,
+        GROUP_POLICY,
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/policy:Policy",
+    }
+)
+
+# Bucket and permission administration: never granted across accounts. The first four are the issue's;
+# the others also decide who can reach the data (ACLs, Block Public Access, Object Ownership). Each is
+# refused by the program too (tests/test_policy_pack.py checks that), so the two lines agree.
+ADMIN_ACTIONS = (
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:DeleteBucket",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+)
+
+# The default provider's name is "default" or "default_<version>" (for example default_7_51_1).
+DEFAULT_PROVIDER_PREFIX = "default"
+PROVIDER_CHECKED_PREFIXES = ("aws:iam/", "aws:s3/")
+
+USER_ACCOUNT_PROVIDER = "user-account"
+ACCOUNT_ID = re.compile(r"[0-9]{12}", flags=re.ASCII)
+USER_ARN = re.compile(
+    r"arn:aws:iam::(?P<account>[0-9]{12}):user/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}",
+    flags=re.ASCII,
+)
+ROOT_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}):root", flags=re.ASCII)
+ANY_ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[^:]*:(?P<account>[0-9]{12}):", flags=re.ASCII)
+
+
+def _is_list(value: Any) -> bool:
+    """A JSON array or a pulumi-policy list proxy; text is not a list here."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if _is_list(value) else [value]
+
+
+def parse_document(value: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """(document, None), or (None, why) when the value is not a JSON policy document.
+
+    pulumi-aws takes policies as JSON text; a mapping is accepted too, because the engine may hand a
+    policy over already decoded.
+    """
+    if isinstance(value, Mapping):
+        return json.loads(json.dumps(dict(value), default=_plain)), None
+    if not isinstance(value, str):
+        return None, f"is not a JSON policy document but {type(value).__name__}"
+    try:
+        document = json.loads(value)
+    except ValueError as error:
+        return None, f"is not valid JSON ({error})"
+    if not isinstance(document, dict):
+        return None, "is JSON but not an object with 'Version' and 'Statement'"
+    return document, None
+
+
+def _plain(value: Any) -> Any:
+    """JSON encoding for pulumi-policy's read-only proxies."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if _is_list(value):
+        return list(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def statements(document: Mapping[str, Any]) -> list[Any]:
+    """The statements of a document; AWS accepts one statement object in place of a list."""
+    return _as_list(document.get("Statement", []))
+
+
+def _allow_statements(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for index, statement in enumerate(statements(document)):
+        if not isinstance(statement, Mapping):
+            continue
+        if statement.get("Effect") == "Deny":
+            continue  # a Deny only narrows access
+        yield str(statement.get("Sid") or f"#{index + 1}"), statement
+
+
+def version_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every policy document must say Version 2012-10-17; anything else is rejected or means the old 2008 rules."""
+    found: list[str] = []
+    for prop in POLICY_DOCUMENT_PROPERTIES.get(resource_type, ()):
+        if prop not in props or props[prop] is None:
+            continue
+        document, why = parse_document(props[prop])
+        if document is None:
+            found.append(f"'{prop}' {why}; a policy must be a JSON document with Version {POLICY_VERSION}")
+            continue
+        version = document.get("Version")
+        if version != POLICY_VERSION:
+            shown = "missing (AWS then applies the 2008-10-17 rules)" if version is None else repr(version)
+            found.append(f"'{prop}' has Version {shown}; it must be {POLICY_VERSION!r}")
+    return found
+
+
+def _action_problem(action: Any) -> str | None:
+    if not isinstance(action, str):
+        return f"the action {action!r} is not text"
+    service, _, name = action.partition(":")
+    if service.lower() != "s3" or not name:
+        return f"{action!r} is not an s3: action; these policies grant S3 data access only"
+    if name.strip("*?") == "":
+        return f"{action!r} grants every S3 action, including deleting the bucket and rewriting its policy"
+    matched = [admin for admin in ADMIN_ACTIONS if fnmatch.fnmatchcase(admin.lower(), action.lower())]
+    if matched:
+        return f"{action!r} grants bucket or permission administration ({', '.join(matched)})"
+    return None
+
+
+def action_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Allow statements of granting policies may name only s3: data actions: no '*', 's3:*' or administration."""
+    if resource_type not in GRANTING_TYPES:
+        return []
+    document, _ = parse_document(props.get("policy"))
+    if document is None:
+        return []  # the Version rule reports a document it cannot read
+    found: list[str] = []
+    for sid, statement in _allow_statements(document):
+        if "NotAction" in statement:
+            found.append(f"statement {sid} allows NotAction, which grants every action not listed, in every service")
+        for action in _as_list(statement.get("Action", [])):
+            problem = _action_problem(action)
+            if problem:
+                found.append(f"statement {sid}: {problem}")
+    return found
+
+
+def provider_violations(resource_type: str, provider_name: str | None) -> list[str]:
+    """IAM and S3 resources must name their account's provider; the default one uses whatever credentials are about."""
+    if not resource_type.startswith(PROVIDER_CHECKED_PREFIXES):
+        return []
+    if not provider_name:
+        return [f"{resource_type} has no provider; it would use the default provider and ambient credentials"]
+    if provider_name.startswith(DEFAULT_PROVIDER_PREFIX):
+        return [
+            f"{resource_type} uses the default provider {provider_name!r}, which acts in whatever account the "
+            "ambient credentials reach; pass the account's explicit provider"
+        ]
+    return []
+
+
+def _principal_problem(principal: Any, user_account: str) -> str | None:
+    if principal == "*":
+        return "allows '*', which is everyone, in every account"
+    if not isinstance(principal, str):
+        return f"names {principal!r}, which is not an ARN"
+    if ACCOUNT_ID.fullmatch(principal) or ROOT_ARN.fullmatch(principal):
+        return (
+            f"names the account root {principal!r}, which lets that account hand the access to any of its "
+            "identities; name IAM users instead"
+        )
+    user = USER_ARN.fullmatch(principal)
+    if user and user["account"] == user_account:
+        return None
+    if user:
+        return f"names {principal!r}, a user of account {user['account']}, not of the user account {user_account}"
+    other = ANY_ARN_ACCOUNT.match(principal)
+    where = f"in account {other['account']}" if other else "with no account"
+    return f"names {principal!r} ({where}), which is not an IAM user of the user account {user_account}"
+
+
+def principal_violations(props: Mapping[str, Any], user_account: str) -> list[str]:
+    """Every Allow statement of a bucket policy names only IAM users of the user account: no '*', no root."""
+    document, _ = parse_document(props.get("policy"))
+    if document is None:
+        return []
+    found: list[str] = []
+    for sid, statement in _allow_statements(document):
+        if "NotPrincipal" in statement:
+            found.append(f"statement {sid} allows NotPrincipal, which grants everyone not listed")
+        if "Principal" not in statement:
+            found.append(f"statement {sid} names no principal")
+            continue
+        principal = statement["Principal"]
+        if not isinstance(principal, Mapping):
+            principal = {"AWS": principal}
+        for kind, values in principal.items():
+            for value in _as_list(values):
+                problem = (
+                    _principal_problem(value, user_account)
+                    if kind == "AWS"
+                    else f"names a {kind} principal {value!r}, which is not an IAM user of the user account"
+                )
+                if problem:
+                    found.append(f"statement {sid} {problem}")
+    return found
+
+
+def provider_account_ids(props: Mapping[str, Any]) -> list[str]:
+    """A provider's `allowedAccountIds`, whether the engine passes a list or (for providers) JSON text."""
+    value = props.get("allowedAccountIds")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]
+    return [str(item) for item in _as_list(value)] if value is not None else []
+
+
+def stack_user_account(config_value: Any) -> str | None:
+    """The accountId of the stack's `cross-account-s3:userAccount` setting, when it is a 12-digit ID."""
+    if isinstance(config_value, str):
+        try:
+            config_value = json.loads(config_value)
+        except ValueError:
+            return None
+    if isinstance(config_value, Mapping):
+        account = config_value.get("accountId")
+        if isinstance(account, str) and ACCOUNT_ID.fullmatch(account):
+            return account
+    return None
+
+
+def resolve_user_account(
+    pack_config: str | None, stack_config: str | None, provider_accounts: list[str] | None
+) -> tuple[str | None, list[str]]:
+    """The user account, and why it cannot be trusted when the sources disagree.
+
+    Three sources, each independent of the program's code: the pack's own config `userAccountId`
+    (set by whoever runs the pack), the stack's reviewed `cross-account-s3:userAccount` setting (when
+    the CLI hands stack config to the pack), and the `allowedAccountIds` of the program's `user-account`
+    provider, which AWS itself enforces. Every source present must agree. With none present the rule
+    fails closed, because it cannot tell a user of the user account from anyone else.
+    """
+    problems: list[str] = []
+    sources: dict[str, str] = {}
+    if pack_config is not None:
+        if ACCOUNT_ID.fullmatch(pack_config):
+            sources["policy pack config userAccountId"] = pack_config
+        else:
+            problems.append(f"the policy pack config userAccountId {pack_config!r} is not a 12-digit account ID")
+    if stack_config is not None:
+        sources["stack setting cross-account-s3:userAccount"] = stack_config
+    if provider_accounts is not None:
+        if len(provider_accounts) == 1 and ACCOUNT_ID.fullmatch(provider_accounts[0]):
+            sources[f"allowedAccountIds of provider '{USER_ACCOUNT_PROVIDER}'"] = provider_accounts[0]
+        else:
+            problems.append(
+                f"provider '{USER_ACCOUNT_PROVIDER}' must be pinned to exactly one account with allowedAccountIds, "
+                f"but allows {provider_accounts!r}"
+            )
+    accounts = set(sources.values())
+    if len(accounts) > 1:
+        listed = "; ".join(f"{source} says {account}" for source, account in sources.items())
+        problems.append(f"the sources of the user account disagree: {listed}")
+    if problems:
+        return None, problems
+    if not accounts:
+        return None, [
+            "cannot tell which account owns the users: set the policy pack config userAccountId, or keep the "
+            f"program's '{USER_ACCOUNT_PROVIDER}' provider pinned with allowedAccountIds"
+        ]
+    return accounts.pop(), []
