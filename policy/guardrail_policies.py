@@ -77,12 +77,13 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
             rules.stack_user_account(stack_setting()),
             provider_accounts,
         )
+        exempt = [str(sid) for sid in config.get("exemptStatementSids") or []]
         for resource in bucket_policies:
             if account is None:
                 for problem in problems:
                     report(f"cannot check this bucket policy's principals: {problem}", resource.urn)
                 continue
-            for message in rules.principal_violations(resource.props, account):
+            for message in rules.principal_violations(resource.props, account, exempt):
                 report(message, resource.urn)
 
     return StackValidationPolicy(
@@ -99,7 +100,14 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
                     "type": "string",
                     "pattern": "^[0-9]{12}$",
                     "description": "The account that owns the IAM users; must match the stack's user-account provider.",
-                }
+                },
+                "exemptStatementSids": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[A-Za-z0-9]+$"},
+                    "description": "Exact Sids of Allow statements someone else owns (kept via extraStatements) "
+                    "whose principals a reviewer accepted; the program's own CrossAccountS3 statements are always "
+                    "checked.",
+                },
             }
         ),
     )

@@ -209,13 +209,25 @@ def _principal_problem(principal: Any, user_account: str) -> str | None:
     return f"names {principal!r} ({where}), which is not an IAM user of the user account {user_account}"
 
 
-def principal_violations(props: Mapping[str, Any], user_account: str) -> list[str]:
-    """Every Allow statement of a bucket policy names only IAM users of the user account: no '*', no root."""
+# The program's own statements carry this Sid prefix; a pack-config exemption can never cover them.
+PROGRAM_SID_PREFIX = "CrossAccountS3"
+
+
+def principal_violations(props: Mapping[str, Any], user_account: str, exempt_sids: Sequence[str] = ()) -> list[str]:
+    """Every Allow statement of a bucket policy names only IAM users of the user account: no '*', no root.
+
+    `exempt_sids` come from the pack's own config, never from the program: a reviewer may exempt a
+    statement someone else owns and the grants file keeps verbatim (such as a CloudFront read), by its
+    exact Sid. Statements the program writes (Sid prefix `CrossAccountS3`) are always checked.
+    """
     document, _ = parse_document(props.get("policy"))
     if document is None:
         return []
+    exempt = {sid for sid in exempt_sids if not sid.startswith(PROGRAM_SID_PREFIX)}
     found: list[str] = []
     for sid, statement in _allow_statements(document):
+        if statement.get("Sid") in exempt:
+            continue
         if "NotPrincipal" in statement:
             found.append(f"statement {sid} allows NotPrincipal, which grants everyone not listed")
         if "Principal" not in statement:

@@ -530,3 +530,41 @@ def test_the_served_pack_passes_the_real_run_and_blocks_an_open_bucket(
     )
     (diagnostic,) = served_pack.Analyze(forgot).diagnostics
     assert diagnostic.policyName == "explicit-provider" and diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
+
+
+CLOUDFRONT_READ = {
+    "Sid": "AllowCloudFrontRead",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudfront.amazonaws.com"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::reports-bucket/*",
+}
+
+
+def test_a_reviewer_can_exempt_a_declared_foreign_statement_by_its_exact_sid(tmp_path: Path) -> None:
+    """extraStatements are kept verbatim; the pack blocks a foreign Allow until its Sid is exempted in pack config."""
+    world = committed_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [CLOUDFRONT_READ]}
+    grants = tmp_path / "grants.yaml"
+    grants.write_text(
+        json.dumps(
+            {
+                "grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
+                "extraStatements": {"reports-bucket": [CLOUDFRONT_READ]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    run = run_program(PROJECT_ROOT, "nonprod", config={"cross-account-s3:grantsFile": str(grants)}, world=world)
+    assert run.error is None, run.error
+    (blocked,) = violations(run)
+    assert blocked[:2] == ("bucket-policy-principals", "bucket-policy-reports-bucket") and "Service" in blocked[2]
+    assert violations(run, config={"exemptStatementSids": ["AllowCloudFrontRead"]}) == []
+    assert violations(run, config={"exemptStatementSids": ["AllowCloudFront"]}) == [blocked]
+
+
+def test_the_programs_own_statements_cannot_be_exempted(committed_runs: dict[str, ProgramRun]) -> None:
+    opened = _widened(committed_runs["nonprod"], BUCKET, lambda p: p["Statement"][0].update(Principal="*"))
+    sid = json.loads(opened.by_name(BUCKET).inputs["policy"])["Statement"][0]["Sid"]
+    assert sid.startswith(rules.PROGRAM_SID_PREFIX)
+    assert violations(opened, config={"exemptStatementSids": [sid]})
