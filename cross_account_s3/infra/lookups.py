@@ -36,19 +36,16 @@ def _look_up_user(name: str, providers: AccountProviders) -> LiveUser | None:
 
 
 def _look_up_bucket(name: str, providers: AccountProviders) -> LiveBucket:
-    options = pulumi.InvokeOptions(provider=providers.bucket_account)
+    """One invoke tells all three cases apart: no such bucket, no policy (the normal case), or the policy."""
     try:
-        aws.s3.get_bucket(bucket=name, opts=options)
-    except Exception as error:  # noqa: BLE001
-        if _is_not_found(error):
+        found = aws.s3.get_bucket_policy(bucket=name, opts=pulumi.InvokeOptions(provider=providers.bucket_account))
+    except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
+        text = str(error)
+        if "NoSuchBucketPolicy" in text:
+            return LiveBucket(name=name, exists=True, policy=None)
+        if "NoSuchBucket" in text or _is_not_found(error):
             return LiveBucket(name=name, exists=False)
-        return LiveBucket(name=name, exists=True, error=str(error).splitlines()[0])
-    try:
-        found = aws.s3.get_bucket_policy(bucket=name, opts=options)
-    except Exception as error:  # noqa: BLE001
-        if "NoSuchBucketPolicy" in str(error) or "no bucket policy" in str(error).lower():
-            return LiveBucket(name=name, exists=True, policy=None)  # no policy: the normal case
-        return LiveBucket(name=name, exists=True, error=str(error).splitlines()[0])
+        return LiveBucket(name=name, exists=True, error=text.splitlines()[0] if text else type(error).__name__)
     policy: Any = json.loads(found.policy) if found.policy else None
     return LiveBucket(name=name, exists=True, policy=policy)
 

@@ -185,17 +185,15 @@ class _WorldMocks(pulumi_mocks.Mocks):
             arn = f"arn:aws:iam::{account_id}:user{path}{name}"
             user_id = self.world.user_ids.get(arn, "AIDA" + format(abs(hash(arn)) % 10**17, "017d"))
             return {"arn": arn, "path": path, "userId": user_id, "userName": name, "id": name}, []
-        if args.token in {"aws:s3/getBucket:getBucket", "aws:s3/getBucketPolicy:getBucketPolicy"}:
+        if args.token == "aws:s3/getBucketPolicy:getBucketPolicy":
             bucket = args.args["bucket"]
             if bucket not in account.buckets and not self.world.permissive:
-                raise LookupFailed(f"reading S3 Bucket ({bucket}): couldn't find resource (NotFound: 404)")
-            if args.token == "aws:s3/getBucket:getBucket":
-                return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "id": bucket}, []
+                raise LookupFailed(f"reading S3 Bucket Policy ({bucket}): NoSuchBucket: The specified bucket does not "
+                                   "exist")
             policy = account.buckets.get(bucket)
             if policy is None:
-                raise LookupFailed(
-                    f"reading S3 Bucket Policy ({bucket}): NoSuchBucketPolicy: The bucket policy does not exist"
-                )
+                raise LookupFailed(f"reading S3 Bucket Policy ({bucket}): NoSuchBucketPolicy: The bucket policy does "
+                                   "not exist")
             return {"bucket": bucket, "policy": json.dumps(policy), "id": bucket}, []
         raise Exception(f"the mock world does not answer {args.token}")
 

@@ -1,0 +1,24 @@
+"""The baseline for bench.speed: a bare Pulumi program that registers the same resources with no logic of ours.
+
+Two providers, a component with a group, group policy and membership per grant, and a bucket
+policy per bucket, with fixed inputs: no YAML, no validation, no lookups, no policy building.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config("bench")
+grants, buckets = int(config.require("grants")), int(config.require("buckets"))
+users = aws.Provider("user-account", region="us-east-1", allowed_account_ids=["012345678901"])
+owner = aws.Provider("bucket-account", region="us-east-1", allowed_account_ids=["123456789012"])
+POLICY = '{"Version": "2012-10-17", "Statement": []}'
+for index in range(grants):
+    component = pulumi.ComponentResource("cross-account-s3:index:BucketGrant", f"grant-{index}")
+    child = pulumi.ResourceOptions(parent=component, provider=users)
+    group = aws.iam.Group(f"grant-{index}-group", name=f"group-{index}", opts=child)
+    aws.iam.GroupPolicy(f"grant-{index}-policy", group=group.name, policy=POLICY, opts=child)
+    aws.iam.GroupMembership(f"grant-{index}-members", group=group.name, users=["u"], name=f"m-{index}", opts=child)
+    component.register_outputs({})
+for index in range(buckets):
+    aws.s3.BucketPolicy(f"bucket-policy-{index}", bucket=f"bucket-{index}", policy=POLICY,
+                        opts=pulumi.ResourceOptions(provider=owner))

@@ -1,0 +1,96 @@
+"""Speed: the real program under the mock runtime against a bare program registering the same resources.
+
+For 10, 100 and 1,000 grants over 50 buckets, both programs run in this one process through the
+same mock runtime, alternately, several times; the table reports medians and the ratio. The
+ratio is what matters: absolute times depend on the machine.
+
+Run: venv/bin/python -m bench.speed [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from cross_account_s3.infra.mock_runtime import FakeWorld, run_program
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUCKETS = 50
+LEVELS = ("read", "write", "read-write", "full")
+
+
+def grants_file(count: int) -> dict[str, object]:
+    grants = []
+    for index in range(count):
+        grant: dict[str, object] = {
+            "name": f"grant-{index:04d}",
+            "users": [f"user-{(index * 7 + k) % (count + 3):04d}" for k in range(1 + index % 3)],
+            "bucket": f"bench-bucket-{index % BUCKETS:02d}",
+            "access": LEVELS[index % len(LEVELS)],
+        }
+        if index % 5 == 0:
+            grant["prefixes"] = [f"team-{index % 11}/"]
+        grants.append(grant)
+    return {"grants": grants}
+
+
+def world_for(data: dict[str, object]) -> FakeWorld:
+    world = FakeWorld()
+    for grant in data["grants"]:  # type: ignore[attr-defined]
+        for user in grant["users"]:
+            world.account("012345678901").users[user] = "/"
+        world.account("123456789012").buckets[grant["bucket"]] = None
+    return world
+
+
+def time_ours(path: Path, data: dict[str, object]) -> float:
+    world = world_for(data)
+    start = time.perf_counter()
+    config = {"cross-account-s3:grantsFile": str(path), "cross-account-s3:groupQuota": "5000"}
+    result = run_program(PROJECT_ROOT, "nonprod", world=world, config=config)
+    elapsed = time.perf_counter() - start
+    assert result.error is None, result.error
+    return elapsed
+
+
+def time_bare(grants: int, buckets: int) -> float:
+    start = time.perf_counter()
+    result = run_program(PROJECT_ROOT, "nonprod", program=PROJECT_ROOT / "bench" / "bare_program.py",
+                         config={"bench:grants": str(grants), "bench:buckets": str(buckets)})
+    elapsed = time.perf_counter() - start
+    assert result.error is None, result.error
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"Median of {args.repeat} alternating runs each, same process, same mock runtime, {BUCKETS} buckets.")
+    print()
+    print("| grants | resources | this program | bare baseline | ratio | this program per grant |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for count in (10, 100, 1000):
+            data = grants_file(count)
+            path = Path(folder) / f"grants-{count}.yaml"
+            path.write_text(yaml.safe_dump(data), encoding="utf-8")
+            buckets = len({g["bucket"] for g in data["grants"]})  # type: ignore[attr-defined]
+            ours, bare = [], []
+            time_ours(path, data), time_bare(count, buckets)  # warm-up: imports and caches
+            for _ in range(args.repeat):
+                ours.append(time_ours(path, data))
+                bare.append(time_bare(count, buckets))
+            mine, base = statistics.median(ours), statistics.median(bare)
+            resources = 2 + 4 * count + buckets
+            print(f"| {count} | {resources} | {mine:.3f} s | {base:.3f} s | {mine / base:.2f}x | "
+                  f"{mine / count * 1000:.2f} ms |")
+
+
+if __name__ == "__main__":
+    main()
