@@ -169,6 +169,12 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _in_tree_order(snapshot: PlanSnapshot) -> list[PlannedResource]:
+    """Resources in the tree's order, which, unlike registration order, does not vary from run to run."""
+    positions = snapshot.tree_positions()
+    return sorted(snapshot.resources, key=lambda resource: positions[resource.urn])
+
+
 def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
     """The same content as the text, for CI and tooling: every registration with its decoded inputs."""
     return {
@@ -177,7 +183,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "lookups": LOOKUPS_NOTE,
         "accounts": dict(snapshot.accounts),
         "providers": [pin.as_json() for pin in snapshot.providers().values()],
-        "resources": [resource.as_json() for resource in snapshot.resources],
+        "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],
         "grants": {name: dict(grant) for name, grant in snapshot.grants.items()},
         "groupPolicies": group_policies(snapshot),
         "bucketPolicies": bucket_policies(snapshot),

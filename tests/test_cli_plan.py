@@ -1,0 +1,207 @@
+"""`python -m cross_account_s3 plan`, run in-process: exit codes, what it prints, and that its JSON is the mock run.
+
+Plan is what a reviewer and a credential-less CI job rely on, so its output must describe exactly
+what the program registers, and bad input must end in the program's own clean problem list.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from pulumi.runtime import settings as pulumi_settings
+
+from cross_account_s3.cli import main
+from cross_account_s3.infra.mock_runtime import run_program
+from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
+
+from .conftest import BUILD, NONPROD, PROJECT_ROOT
+
+
+def plan(*arguments: str) -> Result:
+    return CliRunner().invoke(main, ["plan", *arguments])
+
+
+def test_plan_shows_the_nonprod_tree_policies_and_summary() -> None:
+    result = plan()
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("Plan for stack nonprod, from grants/nonprod.yaml\n")
+    assert LOOKUPS_NOTE in out
+    # The tree, in preview's shape: providers pinned to their accounts, the grant's component with its children.
+    assert "├─ pulumi:providers:aws" in out
+    assert "bucket-account" in out and f"pinned to account {NONPROD}, profile nonprod" in out
+    assert f"pinned to account {BUILD}, profile build" in out
+    assert "├─ cross-account-s3:index:BucketGrant" in out
+    for child in ("├─ aws:iam/group:Group", "├─ aws:iam/groupPolicy:GroupPolicy", "└─ aws:iam/groupMembership"):
+        assert f"│  {child}" in out
+    assert "└─ aws:s3/bucketPolicy:BucketPolicy" in out and "bucket-policy-my-shared-bucket-20932" in out
+    # Every policy in full, pretty-printed.
+    assert "Group policies (user account):" in out and "Bucket policies (bucket account):" in out
+    assert '      "Sid": "BucketListing",' in out
+    assert '"arn:aws:iam::012345678901:user/test.user"' in out
+    assert out.rstrip().splitlines()[-1] == "Plan: 1 grant, 1 user, 1 bucket, 7 resources"
+    assert result.stderr == ""
+
+
+def test_plan_of_the_build_stack_counts_its_grants_users_and_buckets() -> None:
+    result = plan("--stack", "build")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().splitlines()[-1] == "Plan: 3 grants, 3 users, 3 buckets, 17 resources"
+
+
+def _registered(stack: str) -> list[dict[str, Any]]:
+    pulumi_settings.ROOT.set(None)  # as plan does: a fresh root stack, not the previous test's
+    run = run_program(PROJECT_ROOT, stack, world=None)
+    assert run.error is None
+    return [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "inputs": {key: decode_input(value) for key, value in r.inputs.items()},
+        }
+        for r in sorted(run.registrations, key=lambda r: r.urn)
+    ]
+
+
+@pytest.mark.parametrize("stack", ["nonprod", "build"])
+def test_json_describes_exactly_the_resources_the_mock_run_registered(stack: str) -> None:
+    result = plan("--stack", stack, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    shown = sorted(
+        ({key: resource[key] for key in ("urn", "type", "name", "parent", "inputs")} for resource in data["resources"]),
+        key=lambda resource: resource["urn"],
+    )
+    assert shown == _registered(stack)
+    assert data["summary"]["resources"] == len(shown)
+    assert data["stack"] == stack and data["grantsFile"] == f"grants/{stack}.yaml"
+    assert data["lookups"] == LOOKUPS_NOTE
+    stack_urn = f"urn:pulumi:{stack}::cross-account-s3::pulumi:pulumi:Stack::cross-account-s3-{stack}"
+    top_level = [r for r in shown if "BucketGrant$" not in r["urn"]]  # children sit under their component
+    assert {r["parent"] for r in top_level} == {stack_urn}
+
+
+def test_json_has_the_same_content_as_the_text() -> None:
+    data = json.loads(plan("--format", "json").stdout)
+    assert {p["name"]: (p["accountId"], p["profile"]) for p in data["providers"]} == {
+        "bucket-account": (NONPROD, "nonprod"),
+        "user-account": (BUILD, "build"),
+    }
+    assert data["summary"] == {"grants": 1, "users": 1, "buckets": 1, "resources": 7}
+    run = run_program(PROJECT_ROOT, "nonprod", world=None)
+    assert data["bucketPolicies"]["my-shared-bucket-20932"]["policy"] == json.loads(
+        run.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"]
+    )
+    assert data["groupPolicies"]["build-reads-shared-bucket"]["policy"] == json.loads(
+        run.by_name("build-reads-shared-bucket-policy").inputs["policy"]
+    )
+    assert data["grants"]["build-reads-shared-bucket"]["users"] == ["test.user"]
+    assert data["bucketPolicies"]["my-shared-bucket-20932"]["account"] == NONPROD
+
+
+def test_a_grants_file_option_plans_that_file(grants_file: Callable[[str], dict[str, str]]) -> None:
+    config = grants_file(
+        """
+        grants:
+          - name: reporters
+            users: [u05, u06]
+            buckets: [reports-bucket, other-bucket]
+            access: read-write
+        """
+    )
+    result = plan("--grants", config["cross-account-s3:grantsFile"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().splitlines()[-1] == "Plan: 1 grant, 2 users, 2 buckets, 8 resources"
+
+
+def test_bad_input_prints_the_programs_clean_problem_list_and_exits_1(
+    grants_file: Callable[[str], dict[str, str]],
+) -> None:
+    config = grants_file(
+        """
+        grants:
+          - name: Bad Name
+            users: [u01]
+            bucket: reports-bucket
+            access: admin
+        """
+    )
+    path = config["cross-account-s3:grantsFile"]
+    program_error = run_program(PROJECT_ROOT, "nonprod", config=config, world=None).error
+    assert program_error is not None
+    for output_format in ("text", "json"):
+        result = plan("--grants", path, "--format", output_format)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.strip() == program_error.strip()
+        assert "found 2 problems" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_stack_whose_users_are_in_the_wrong_account_is_refused() -> None:
+    result = plan("--stack", "nonprod", "--grants", str(PROJECT_ROOT / "grants" / "build.yaml"))
+    assert result.exit_code == 1
+    assert "is a user in account 123456789012" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--stack", "no-such-stack"],
+        ["--format", "yaml"],
+        ["--grants", "/no/such/grants.yaml"],
+        ["--no-such-option"],
+        ["extra-argument"],
+    ],
+)
+def test_usage_errors_exit_2(arguments: list[str]) -> None:
+    result = plan(*arguments)
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_unknown_stack_names_the_stacks_there_are() -> None:
+    assert "the stacks are: build, nonprod" in plan("--stack", "prod").stderr
+
+
+def test_a_crash_in_the_program_ends_as_one_clean_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("cross_account_s3.review.runner.run_program", explode)
+    result = plan()
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "the program failed while planning grants/nonprod.yaml: RuntimeError: boom"
+
+
+def test_python_dash_m_runs_plan() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "cross_account_s3", "plan", "--format", "json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["summary"]["resources"] == 7
+
+
+def test_python_dash_m_usage_error_exits_2() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "cross_account_s3", "plan", "--format", "xml"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
