@@ -20,5 +20,6 @@ for index in range(grants):
     aws.iam.GroupMembership(f"grant-{index}-members", group=group.name, users=["u"], name=f"m-{index}", opts=child)
     component.register_outputs({})
 for index in range(buckets):
-    aws.s3.BucketPolicy(f"bucket-policy-{index}", bucket=f"bucket-{index}", policy=POLICY,
-                        opts=pulumi.ResourceOptions(provider=owner))
+    aws.s3.BucketPolicy(
+        f"bucket-policy-{index}", bucket=f"bucket-{index}", policy=POLICY, opts=pulumi.ResourceOptions(provider=owner)
+    )

@@ -25,16 +25,26 @@ USER_ACCOUNT, BUCKET_ACCOUNT = "012345678901", "123456789012"
 BUCKET = "shared-artifacts-bucket"
 USERS_PER_GRANT = 5
 SETTINGS = parse_settings(
-    {"bucketAccount": json.dumps({"accountId": BUCKET_ACCOUNT, "region": "us-east-1"}),
-     "userAccount": json.dumps({"accountId": USER_ACCOUNT, "region": "us-east-1"})},
-    "bench", None)
+    {
+        "bucketAccount": json.dumps({"accountId": BUCKET_ACCOUNT, "region": "us-east-1"}),
+        "userAccount": json.dumps({"accountId": USER_ACCOUNT, "region": "us-east-1"}),
+    },
+    "bench",
+    None,
+)
 
 
 def grants_file(users: int, access: str) -> str:
     names = [f"build-agent-{i:04d}" for i in range(users)]
-    grants = [{"name": f"team-{g:03d}", "users": names[g * USERS_PER_GRANT:(g + 1) * USERS_PER_GRANT],
-               "bucket": BUCKET, "access": access}
-              for g in range((users + USERS_PER_GRANT - 1) // USERS_PER_GRANT)]
+    grants = [
+        {
+            "name": f"team-{g:03d}",
+            "users": names[g * USERS_PER_GRANT : (g + 1) * USERS_PER_GRANT],
+            "bucket": BUCKET,
+            "access": access,
+        }
+        for g in range((users + USERS_PER_GRANT - 1) // USERS_PER_GRANT)
+    ]
     return yaml.safe_dump({"grants": grants})
 
 
@@ -66,8 +76,10 @@ def most_users_that_fit(size_of: Callable[[int, str], int], access: str) -> int:
 
 
 def main() -> None:
-    print(f"Users that fit on one bucket policy (budget {limits.BUCKET_POLICY_BUDGET} bytes of compact JSON, "
-          f"{USERS_PER_GRANT} users per grant, user ARNs like arn:aws:iam::{USER_ACCOUNT}:user/build-agent-0001)")
+    print(
+        f"Users that fit on one bucket policy (budget {limits.BUCKET_POLICY_BUDGET} bytes of compact JSON, "
+        f"{USERS_PER_GRANT} users per grant, user ARNs like arn:aws:iam::{USER_ACCOUNT}:user/build-agent-0001)"
+    )
     print()
     print("| access | merged (this program) | naive (a statement pair per grant) | ratio |")
     print("|---|---|---|---|")

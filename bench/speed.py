@@ -60,8 +60,12 @@ def time_ours(path: Path, data: dict[str, object]) -> float:
 
 def time_bare(grants: int, buckets: int) -> float:
     start = time.perf_counter()
-    result = run_program(PROJECT_ROOT, "nonprod", program=PROJECT_ROOT / "bench" / "bare_program.py",
-                         config={"bench:grants": str(grants), "bench:buckets": str(buckets)})
+    result = run_program(
+        PROJECT_ROOT,
+        "nonprod",
+        program=PROJECT_ROOT / "bench" / "bare_program.py",
+        config={"bench:grants": str(grants), "bench:buckets": str(buckets)},
+    )
     elapsed = time.perf_counter() - start
     assert result.error is None, result.error
     return elapsed
@@ -88,8 +92,10 @@ def main() -> None:
                 bare.append(time_bare(count, buckets))
             mine, base = statistics.median(ours), statistics.median(bare)
             resources = 2 + 4 * count + buckets
-            print(f"| {count} | {resources} | {mine:.3f} s | {base:.3f} s | {mine / base:.2f}x | "
-                  f"{mine / count * 1000:.2f} ms |")
+            print(
+                f"| {count} | {resources} | {mine:.3f} s | {base:.3f} s | {mine / base:.2f}x | "
+                f"{mine / count * 1000:.2f} ms |"
+            )
 
 
 if __name__ == "__main__":

@@ -31,50 +31,92 @@ def refused(result, *fragments: str) -> str:
 
 CASES = {
     "yaml syntax": ("grants:\n  - name: a\n    users: [u01\n", ["grants.yaml:", "not valid YAML"]),
-    "unknown key typo": ("grants:\n  - name: typo\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n",
-                         ["grants.yaml:4:", "grant 'typo'", "field 'bucekt'", "did you mean 'bucket'"]),
-    "missing users": ("grants:\n  - name: no-users\n    bucket: reports-bucket\n    access: read\n",
-                      ["grant 'no-users'", "field 'users'", "required"]),
-    "empty users": ("grants:\n  - name: empty-users\n    users: []\n    bucket: reports-bucket\n    access: read\n",
-                    ["grants.yaml:3:", "field 'users'", "must not be empty"]),
-    "empty name": ("grants:\n  - name: ''\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",
-                   ["field 'name'", "not a valid grant name"]),
+    "unknown key typo": (
+        "grants:\n  - name: typo\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n",
+        ["grants.yaml:4:", "grant 'typo'", "field 'bucekt'", "did you mean 'bucket'"],
+    ),
+    "missing users": (
+        "grants:\n  - name: no-users\n    bucket: reports-bucket\n    access: read\n",
+        ["grant 'no-users'", "field 'users'", "required"],
+    ),
+    "empty users": (
+        "grants:\n  - name: empty-users\n    users: []\n    bucket: reports-bucket\n    access: read\n",
+        ["grants.yaml:3:", "field 'users'", "must not be empty"],
+    ),
+    "empty name": (
+        "grants:\n  - name: ''\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'name'", "not a valid grant name"],
+    ),
     "duplicate names": ("grants:" + GOOD_GRANT + GOOD_GRANT, ["grants.yaml:7:", "already used on line 2"]),
-    "invalid grant name": ("grants:\n  - name: Build_Read\n    users: [u01]\n    bucket: reports-bucket\n"
-                           "    access: read\n", ["grant 'Build_Read'", "field 'name'", "'build-read'"]),
-    "ip-shaped bucket": ("grants:\n  - name: ip\n    users: [u01]\n    bucket: 192.168.5.4\n    access: read\n",
-                         ["grants.yaml:4:", "field 'bucket'", "IP address"]),
-    "bad bucket chars": ("grants:\n  - name: caps\n    users: [u01]\n    buckets: [ok-bucket, My_Bucket]\n"
-                         "    access: read\n", ["field 'buckets[1]'", "lowercase"]),
-    "reserved bucket suffix": ("grants:\n  - name: alias\n    users: [u01]\n    bucket: data-s3alias\n"
-                               "    access: read\n", ["-s3alias"]),
-    "malformed user": ("grants:\n  - name: spaces\n    users: ['test user', 'jörg']\n    bucket: reports-bucket\n"
-                       "    access: read\n", ["field 'users[0]'", "field 'users[1]'", "not a valid IAM user name"]),
+    "invalid grant name": (
+        "grants:\n  - name: Build_Read\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",
+        ["grant 'Build_Read'", "field 'name'", "'build-read'"],
+    ),
+    "ip-shaped bucket": (
+        "grants:\n  - name: ip\n    users: [u01]\n    bucket: 192.168.5.4\n    access: read\n",
+        ["grants.yaml:4:", "field 'bucket'", "IP address"],
+    ),
+    "bad bucket chars": (
+        "grants:\n  - name: caps\n    users: [u01]\n    buckets: [ok-bucket, My_Bucket]\n    access: read\n",
+        ["field 'buckets[1]'", "lowercase"],
+    ),
+    "reserved bucket suffix": (
+        "grants:\n  - name: alias\n    users: [u01]\n    bucket: data-s3alias\n    access: read\n",
+        ["-s3alias"],
+    ),
+    "malformed user": (
+        "grants:\n  - name: spaces\n    users: ['test user', 'jörg']\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'users[0]'", "field 'users[1]'", "not a valid IAM user name"],
+    ),
     "user arn from another account": (
         "grants:\n  - name: foreign\n    users: ['arn:aws:iam::999988887777:user/u01']\n    bucket: reports-bucket\n"
-        "    access: read\n", ["field 'users[0]'", "999988887777", "012345678901"]),
-    "access and actions": ("grants:\n  - name: both\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
-                           "    actions: [s3:GetObject]\n", ["grants.yaml:6:", "both 'access' and 'actions'"]),
-    "neither access nor actions": ("grants:\n  - name: neither\n    users: [u01]\n    bucket: reports-bucket\n",
-                                   ["neither 'access' nor 'actions'"]),
-    "unknown level": ("grants:\n  - name: lvl\n    users: [u01]\n    bucket: reports-bucket\n    access: admin\n",
-                      ["field 'access'", "'read', 'write', 'read-write' or 'full'"]),
-    "non-s3 action": ("grants:\n  - name: ec2\n    users: [u01]\n    bucket: reports-bucket\n"
-                      "    actions: ['ec2:RunInstances']\n", ["field 'actions[0]'", "not an S3 action"]),
-    "bare star": ("grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['*']\n",
-                  ["field 'actions[0]'", "every S3 action"]),
-    "s3 star": ("grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:*']\n",
-                ["every S3 action"]),
-    "admin wildcard": ("grants:\n  - name: puts\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Put*']\n",
-                       ["s3:PutBucketAcl", "administration"]),
+        "    access: read\n",
+        ["field 'users[0]'", "999988887777", "012345678901"],
+    ),
+    "access and actions": (
+        "grants:\n  - name: both\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    actions: [s3:GetObject]\n",
+        ["grants.yaml:6:", "both 'access' and 'actions'"],
+    ),
+    "neither access nor actions": (
+        "grants:\n  - name: neither\n    users: [u01]\n    bucket: reports-bucket\n",
+        ["neither 'access' nor 'actions'"],
+    ),
+    "unknown level": (
+        "grants:\n  - name: lvl\n    users: [u01]\n    bucket: reports-bucket\n    access: admin\n",
+        ["field 'access'", "'read', 'write', 'read-write' or 'full'"],
+    ),
+    "non-s3 action": (
+        "grants:\n  - name: ec2\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['ec2:RunInstances']\n",
+        ["field 'actions[0]'", "not an S3 action"],
+    ),
+    "bare star": (
+        "grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['*']\n",
+        ["field 'actions[0]'", "every S3 action"],
+    ),
+    "s3 star": (
+        "grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:*']\n",
+        ["every S3 action"],
+    ),
+    "admin wildcard": (
+        "grants:\n  - name: puts\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Put*']\n",
+        ["s3:PutBucketAcl", "administration"],
+    ),
     "grants not a list": ("grants:\n  name: x\n", ["field 'grants'", "must be a list"]),
     "empty file": ("", ["must be a mapping with a 'grants:' list"]),
-    "bad prefix": ("grants:\n  - name: pre\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
-                   "    prefixes: ['/abs', 'a*']\n", ["field 'prefixes[0]'", "field 'prefixes[1]'"]),
-    "duplicate key": ("grants:\n  - name: dup\n    users: [u01]\n    users: [u02]\n    bucket: reports-bucket\n"
-                      "    access: read\n", ["grants.yaml:4:", "appears twice"]),
-    "number as user": ("grants:\n  - name: num\n    users: [12345]\n    bucket: reports-bucket\n    access: read\n",
-                       ["field 'users[0]'", "the number 12345", "quotes"]),
+    "bad prefix": (
+        "grants:\n  - name: pre\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    prefixes: ['/abs', 'a*']\n",
+        ["field 'prefixes[0]'", "field 'prefixes[1]'"],
+    ),
+    "duplicate key": (
+        "grants:\n  - name: dup\n    users: [u01]\n    users: [u02]\n    bucket: reports-bucket\n    access: read\n",
+        ["grants.yaml:4:", "appears twice"],
+    ),
+    "number as user": (
+        "grants:\n  - name: num\n    users: [12345]\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'users[0]'", "the number 12345", "quotes"],
+    ),
 }
 
 
@@ -85,8 +127,10 @@ def test_bad_grants_file_is_refused_cleanly(run: RunProgram, grants_file, name: 
 
 
 def test_every_problem_is_reported_at_once_in_file_order(run: RunProgram, grants_file) -> None:
-    text = ("grants:\n  - name: one\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n"
-            "  - name: Two\n    users: []\n    bucket: 10.0.0.1\n    access: everything\n")
+    text = (
+        "grants:\n  - name: one\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n"
+        "  - name: Two\n    users: []\n    bucket: 10.0.0.1\n    access: everything\n"
+    )
     message = refused(run("nonprod", config=grants_file(text)))
     lines = [int(n) for n in re.findall(r"grants\.yaml:(\d+):", message)]
     assert len(lines) >= 5
@@ -94,8 +138,12 @@ def test_every_problem_is_reported_at_once_in_file_order(run: RunProgram, grants
 
 
 def test_missing_grants_file(run: RunProgram) -> None:
-    refused(run("nonprod", config={"cross-account-s3:grantsFile": "grants/does-not-exist.yaml"}),
-            "grants/does-not-exist.yaml", "does not exist", "grantsFile")
+    refused(
+        run("nonprod", config={"cross-account-s3:grantsFile": "grants/does-not-exist.yaml"}),
+        "grants/does-not-exist.yaml",
+        "does not exist",
+        "grantsFile",
+    )
 
 
 def account(account_id: object, region: str = "us-east-1", **extra: object) -> str:
@@ -118,13 +166,25 @@ def test_account_ids_must_be_twelve_digit_strings(run: RunProgram, value: object
 
 
 def test_the_same_account_on_both_sides_is_refused(run: RunProgram) -> None:
-    refused(run("nonprod", config={"cross-account-s3:bucketAccount": account("012345678901")}),
-            "same account", "userAccount")
+    refused(
+        run("nonprod", config={"cross-account-s3:bucketAccount": account("012345678901")}),
+        "same account",
+        "userAccount",
+    )
 
 
 def test_a_role_in_another_account_is_refused(run: RunProgram) -> None:
-    refused(run("nonprod", config={"cross-account-s3:bucketAccount": account(
-        "123456789012", roleArn="arn:aws:iam::999988887777:role/deployer")}), "roleArn is in account 999988887777")
+    refused(
+        run(
+            "nonprod",
+            config={
+                "cross-account-s3:bucketAccount": account(
+                    "123456789012", roleArn="arn:aws:iam::999988887777:role/deployer"
+                )
+            },
+        ),
+        "roleArn is in account 999988887777",
+    )
 
 
 def test_missing_account_settings_are_refused(run: RunProgram) -> None:

@@ -19,8 +19,10 @@ USER_ACCOUNT, BUCKET_ACCOUNT = "012345678901", "123456789012"
 
 
 def settings(**raw: str) -> Settings:
-    base = {"bucketAccount": json.dumps({"accountId": BUCKET_ACCOUNT, "region": "us-east-1"}),
-            "userAccount": json.dumps({"accountId": USER_ACCOUNT, "region": "us-east-1"})}
+    base = {
+        "bucketAccount": json.dumps({"accountId": BUCKET_ACCOUNT, "region": "us-east-1"}),
+        "userAccount": json.dumps({"accountId": USER_ACCOUNT, "region": "us-east-1"}),
+    }
     return parse_settings({**base, **raw}, "nonprod", None)
 
 
@@ -31,8 +33,10 @@ def problems_for(grants: list[dict[str, Any]], stack: Settings | None = None, pl
 
 
 def grants_for_user(count: int) -> list[dict[str, Any]]:
-    return [{"name": f"g{i:02d}", "users": ["busy.user"], "bucket": "reports-bucket", "access": "read"}
-            for i in range(count)]
+    return [
+        {"name": f"g{i:02d}", "users": ["busy.user"], "bucket": "reports-bucket", "access": "read"}
+        for i in range(count)
+    ]
 
 
 def test_a_user_may_be_in_ten_groups_but_not_eleven() -> None:
@@ -70,8 +74,15 @@ def test_a_group_policy_may_have_5120_characters_but_not_5121() -> None:
 
 
 def test_a_real_grant_over_many_buckets_hits_the_group_policy_limit() -> None:
-    grants = [{"name": "wide", "users": ["u01"], "buckets": [f"bucket-{i:03d}-with-a-long-name" for i in range(60)],
-               "access": "full", "prefixes": ["incoming/", "outgoing/"]}]
+    grants = [
+        {
+            "name": "wide",
+            "users": ["u01"],
+            "buckets": [f"bucket-{i:03d}-with-a-long-name" for i in range(60)],
+            "access": "full",
+            "prefixes": ["incoming/", "outgoing/"],
+        }
+    ]
     (problem,) = problems_for(grants)
     assert "inline policy" in problem and "split the grant" in problem
 

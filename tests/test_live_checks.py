@@ -17,12 +17,21 @@ grants:
 FOREIGN = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "AllowCloudFrontRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
-         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports-bucket/*",
-         "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{NONPROD}:distribution/E1"}}},
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {
+            "Sid": "AllowCloudFrontRead",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::reports-bucket/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{NONPROD}:distribution/E1"}},
+        },
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     ],
 }
 
@@ -34,8 +43,10 @@ def aws_registrations(result):
 def test_missing_users_and_buckets_fail_preview_before_anything_is_registered(run: RunProgram, grants_file) -> None:
     result = run("nonprod", config=grants_file(READ_REPORTS))
     assert result.error is not None
-    assert "grant 'reports-read', field 'users[1]': the user 'ghost' does not exist in the user account " + BUILD \
+    assert (
+        "grant 'reports-read', field 'users[1]': the user 'ghost' does not exist in the user account " + BUILD
         in result.error
+    )
     assert "the bucket 'missing-bucket' does not exist in the bucket account " + NONPROD in result.error
     assert "Invalid principal" in result.error
     assert aws_registrations(result) == []
@@ -59,8 +70,13 @@ def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
 def test_the_arn_that_the_lookup_returns_is_the_principal(run: RunProgram, grants_file) -> None:
     world = committed_world()
     world.account(BUILD).users["deployer"] = "/ci/"
-    result = run("nonprod", world=world, config=grants_file(
-        "grants:\n  - name: deploy\n    users: [deployer]\n    bucket: reports-bucket\n    access: write\n"))
+    result = run(
+        "nonprod",
+        world=world,
+        config=grants_file(
+            "grants:\n  - name: deploy\n    users: [deployer]\n    bucket: reports-bucket\n    access: write\n"
+        ),
+    )
     policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
     assert {p for s in policy["Statement"] for p in s["Principal"]["AWS"]} == {f"arn:aws:iam::{BUILD}:user/ci/deployer"}
 
@@ -72,8 +88,17 @@ def test_a_bucket_with_no_policy_is_normal(run: RunProgram) -> None:
 def test_undeclared_foreign_statements_stop_preview_with_yaml_to_keep_them(run: RunProgram) -> None:
     world = committed_world()
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
-        **FOREIGN, "Statement": [{**s, "Resource": str(s["Resource"]).replace("reports-bucket", "my-shared-bucket-20932")
-                                  if isinstance(s["Resource"], str) else s["Resource"]} for s in FOREIGN["Statement"]]}
+        **FOREIGN,
+        "Statement": [
+            {
+                **s,
+                "Resource": str(s["Resource"]).replace("reports-bucket", "my-shared-bucket-20932")
+                if isinstance(s["Resource"], str)
+                else s["Resource"],
+            }
+            for s in FOREIGN["Statement"]
+        ],
+    }
     result = run("nonprod", world=world)
     assert result.error is not None
     assert "statements this program did not write (AllowCloudFrontRead, (no Sid))" in result.error
@@ -85,8 +110,12 @@ def test_declared_foreign_statements_are_kept_verbatim(run: RunProgram, grants_f
     world = committed_world()
     world.account(NONPROD).buckets["reports-bucket"] = FOREIGN
     declared = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
-    text = json.dumps({"grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
-                       "extraStatements": {"reports-bucket": [FOREIGN["Statement"][0], declared]}})
+    text = json.dumps(
+        {
+            "grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
+            "extraStatements": {"reports-bucket": [FOREIGN["Statement"][0], declared]},
+        }
+    )
     result = run("nonprod", world=world, config=grants_file(text))
     assert result.error is None, result.error
     policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
@@ -109,8 +138,10 @@ def test_an_aida_principal_is_reported_and_the_policy_is_rewritten_with_the_arn(
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = live
     result = run("nonprod", world=world)
     assert result.error is None
-    assert any("AIDAOLDUSERID1234567" in w and f"arn:aws:iam::{BUILD}:user/test.user" in w and "pulumi up" in w
-               for w in result.warnings), result.warnings
+    assert any(
+        "AIDAOLDUSERID1234567" in w and f"arn:aws:iam::{BUILD}:user/test.user" in w and "pulumi up" in w
+        for w in result.warnings
+    ), result.warnings
     written = json.loads(result.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"])
     assert all(s["Principal"]["AWS"] == [f"arn:aws:iam::{BUILD}:user/test.user"] for s in written["Statement"])
 

@@ -29,16 +29,20 @@ def snapshot(run: ProgramRun) -> dict[str, tuple[str, str]]:
 
 
 def test_each_grant_is_a_component_with_group_policy_and_membership_in_the_user_account(
-        run: RunProgram, grants_file) -> None:
+    run: RunProgram, grants_file
+) -> None:
     result = run("nonprod", config=grants_file(as_file(GRANTS)))
     assert result.error is None, result.error
     components = result.of_type("cross-account-s3:index:BucketGrant")
     assert sorted(c.name for c in components) == ["alpha", "beta", "delta", "gamma"]
-    user_provider = [r for r in result.of_type("pulumi:providers:aws") if r.name == "user-account"][0]
+    user_provider = next(r for r in result.of_type("pulumi:providers:aws") if r.name == "user-account")
     for component in components:
         children = [r for r in result.registrations if r.parent == component.urn]
-        assert sorted(r.type for r in children) == ["aws:iam/group:Group", "aws:iam/groupMembership:GroupMembership",
-                                                     "aws:iam/groupPolicy:GroupPolicy"]
+        assert sorted(r.type for r in children) == [
+            "aws:iam/group:Group",
+            "aws:iam/groupMembership:GroupMembership",
+            "aws:iam/groupPolicy:GroupPolicy",
+        ]
         assert all(r.provider.startswith(user_provider.urn) for r in children)
     membership = result.by_name("alpha-members").inputs
     assert membership["group"] == "cross-account-s3-alpha" and sorted(membership["users"]) == ["u01", "u02"]
@@ -48,7 +52,7 @@ def test_one_bucket_policy_per_bucket_holds_every_grant_on_it(run: RunProgram, g
     result = run("nonprod", config=grants_file(as_file(GRANTS)))
     policies = result.of_type("aws:s3/bucketPolicy:BucketPolicy")
     assert sorted(p.inputs["bucket"] for p in policies) == ["other-bucket", "reports-bucket"]
-    bucket_provider = [r for r in result.of_type("pulumi:providers:aws") if r.name == "bucket-account"][0]
+    bucket_provider = next(r for r in result.of_type("pulumi:providers:aws") if r.name == "bucket-account")
     assert all(p.provider.startswith(bucket_provider.urn) for p in policies)
     reports = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
     principals = {arn for s in reports["Statement"] for arn in s["Principal"]["AWS"]}
@@ -108,8 +112,7 @@ def test_adding_a_grant_adds_its_resources_and_updates_only_its_buckets_policies
 
 def test_removing_a_grant_removes_only_its_resources(run: RunProgram, grants_file) -> None:
     before = snapshot(run("nonprod", config=grants_file(as_file(GRANTS), "a.yaml")))
-    after = snapshot(run("nonprod", config=grants_file(as_file([g for g in GRANTS if g["name"] != "gamma"]),
-                                                         "b.yaml")))
+    after = snapshot(run("nonprod", config=grants_file(as_file([g for g in GRANTS if g["name"] != "gamma"]), "b.yaml")))
     removed = sorted(urn.rsplit("::", 1)[1] for urn in set(before) - set(after))
     changed = sorted(urn.rsplit("::", 1)[1] for urn in set(after) & set(before) if after[urn] != before[urn])
     assert removed == ["gamma", "gamma-group", "gamma-members", "gamma-policy"]
@@ -126,11 +129,19 @@ def test_logical_names_come_from_names_not_positions(run: RunProgram, grants_fil
 def test_outputs_tell_a_reviewer_who_gets_what(run: RunProgram) -> None:
     result = run("build")
     grant = result.outputs["grants"]["perf-lab-cache"]
-    assert grant == {"group": "cross-account-s3-perf-lab-cache", "users": ["perf-lab"],
-                     "principals": [f"arn:aws:iam::{NONPROD}:user/perf/perf-lab"],
-                     "buckets": ["build-cache-012345678901"], "access": "full", "prefixes": ["perf/"]}
-    assert set(result.outputs["bucketPolicies"]) == {"build-artifacts-012345678901", "build-test-reports-012345678901",
-                                                     "build-cache-012345678901"}
+    assert grant == {
+        "group": "cross-account-s3-perf-lab-cache",
+        "users": ["perf-lab"],
+        "principals": [f"arn:aws:iam::{NONPROD}:user/perf/perf-lab"],
+        "buckets": ["build-cache-012345678901"],
+        "access": "full",
+        "prefixes": ["perf/"],
+    }
+    assert set(result.outputs["bucketPolicies"]) == {
+        "build-artifacts-012345678901",
+        "build-test-reports-012345678901",
+        "build-cache-012345678901",
+    }
 
 
 def test_both_stack_files_disable_default_providers() -> None:

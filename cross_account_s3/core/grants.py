@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic.config import JsonDict
 
 from . import naming, s3_actions
 from .problems import Problem, raise_if_any
@@ -179,7 +180,7 @@ Prefix = Annotated[
     Field(description="A literal key prefix such as 'reports/'.", json_schema_extra={"pattern": r"^[^/*?$][^*?$]*$"}),
 ]
 
-_EXACTLY_ONE = {
+_EXACTLY_ONE: JsonDict = {
     "allOf": [
         {"oneOf": [{"required": ["bucket"]}, {"required": ["buckets"]}]},
         {"oneOf": [{"required": ["access"]}, {"required": ["actions"]}]},

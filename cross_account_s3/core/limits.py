@@ -76,8 +76,8 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     at_grant(grant_plan.grant.name),
                     grant=grant_plan.grant.name,
                     field=None,
-                    message=f"the group's inline policy would be {size} characters (whitespace not counted); AWS allows "
-                    f"{GROUP_INLINE_POLICY_CHARS} for all inline policies of one group",
+                    message=f"the group's inline policy would be {size} characters (whitespace not counted); AWS "
+                    f"allows {GROUP_INLINE_POLICY_CHARS} for all inline policies of one group",
                     fix="split the grant into several grants over fewer buckets, prefixes or actions",
                 )
             )

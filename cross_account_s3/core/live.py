@@ -85,8 +85,8 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
                         where,
                         grant=grant.name,
                         field=f"users[{index}]",
-                        message=f"the user {Grant.user_name(user)!r} does not exist in the user account {user_account}; "
-                        "AWS would reject the bucket policy with 'Invalid principal in policy'",
+                        message=f"the user {Grant.user_name(user)!r} does not exist in the user account "
+                        f"{user_account}; AWS would reject the bucket policy with 'Invalid principal in policy'",
                         fix="check the spelling against the IAM console, or create the user before adding the grant",
                     )
                 )

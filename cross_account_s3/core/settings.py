@@ -225,15 +225,14 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
     grants_file = raw.get("grantsFile") or f"grants/{stack}.yaml"
 
     bucket_account, user_account = accounts.get("bucketAccount"), accounts.get("userAccount")
-    if bucket_account and user_account:
-        if bucket_account.accountId == user_account.accountId:
-            problem(
-                "userAccount",
-                f"names the same account as bucketAccount ({user_account.accountId}); this "
-                "program grants access across two different accounts",
-                "set bucketAccount to the account that owns the buckets and userAccount to the one that owns the users",
-                field=f"{NAMESPACE}:userAccount.accountId",
-            )
+    if bucket_account and user_account and bucket_account.accountId == user_account.accountId:
+        problem(
+            "userAccount",
+            f"names the same account as bucketAccount ({user_account.accountId}); this "
+            "program grants access across two different accounts",
+            "set bucketAccount to the account that owns the buckets and userAccount to the one that owns the users",
+            field=f"{NAMESPACE}:userAccount.accountId",
+        )
     for key, account in accounts.items():
         if account.roleArn:
             match = naming.ROLE_ARN.fullmatch(account.roleArn)

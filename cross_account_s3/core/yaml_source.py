@@ -36,32 +36,95 @@ class YamlDocument:
         return None
 
 
-def _index_lines(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], file: str) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
+# A grants file nests about six levels and holds a few thousand values. These bounds keep a malformed
+# or hostile file (a YAML alias that refers to itself, "billion laughs" aliases, thousands of brackets)
+# from ending in a RecursionError or running for hours, and they are far above any real file.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+
+
+class _Unreadable(Exception):
+    """The document cannot be checked at all; carries the one problem to report."""
+
+    def __init__(self, line: int | None, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line, self.message, self.fix = line, message, fix
+
+
+def _is_text(value: object) -> bool:
+    """False for text with a lone surrogate (YAML's "\\ud800" escape), which no AWS API or Pulumi message can carry."""
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _index_lines(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], file: str, seen: list[int]
+) -> None:
+    line = node.start_mark.line + 1
+    seen[0] += 1
+    if len(path) > MAX_DEPTH:
+        raise _Unreadable(
+            line,
+            f"the document nests more than {MAX_DEPTH} levels deep (or a YAML alias refers to itself); a grants "
+            "file needs about six",
+            "flatten the structure, and remove any alias (*name) that points at a value containing it",
+        )
+    if seen[0] > MAX_VALUES:
+        raise _Unreadable(
+            line,
+            f"the document holds more than {MAX_VALUES:,} values, counting each use of a YAML alias",
+            "split the grants, or write them out instead of repeating large aliases",
+        )
+    lines.setdefault(path, line)
+    if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
+        problems.append(
+            Problem(
+                file=file,
+                line=line,
+                grant=None,
+                field=None,
+                message=f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
+                fix="remove the \\uD800-\\uDFFF escape; write the character itself",
+            )
+        )
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
+        seen_keys: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             key_line = key_node.start_mark.line + 1
-            if key in seen:
+            if not _is_text(key):
+                _index_lines(key_node, path, lines, problems, file, seen)
+                continue
+            if key in seen_keys:
                 problems.append(
                     Problem(
                         file=file,
                         line=key_line,
                         grant=None,
                         field=key,
-                        message=f"the key '{key}' appears twice in one mapping (first on line {seen[key]}); "
+                        message=f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
                         "YAML would silently keep only the last one",
                         fix=f"remove one of the two '{key}' entries",
                     )
                 )
                 continue
-            seen[key] = key_line
+            seen_keys[key] = key_line
             lines[(*path, key)] = key_line
-            _index_lines(value_node, (*path, key), lines, problems, file)
+            _index_lines(value_node, (*path, key), lines, problems, file, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines, problems, file)
+            _index_lines(item, (*path, index), lines, problems, file, seen)
+
+
+def _value_problem(error: Exception) -> str:
+    """What went wrong when PyYAML turned a scalar into a value (a date, a number, a tagged value)."""
+    text = str(error)
+    if "integer string conversion" in text:
+        return "a number in the file has more than 4,300 digits, more than Python will read"
+    return f"a value cannot be read: {text or type(error).__name__}"
 
 
 def parse_yaml(text: str, file: str) -> YamlDocument:
@@ -74,12 +137,49 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                 return YamlDocument(file=file, data=None)
             problems: list[Problem] = []
             lines: dict[PathKey, int] = {}
-            _index_lines(node, (), lines, problems, file)
+            _index_lines(node, (), lines, problems, file, [0])
             if problems:
                 raise InputProblems(problems)
-            data = loader.construct_document(node)
+            try:
+                data = loader.construct_document(node)
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+                # PyYAML raises these, not YAMLError, for a date such as 2020-13-45, a huge number, or a
+                # bad !!int, !!bool or !!timestamp value.
+                raise _Unreadable(
+                    None,
+                    _value_problem(error),
+                    "put dates, long numbers and tagged (!!) values in quotes so YAML keeps them as text",
+                ) from None
         finally:
             loader.dispose()
+    except _Unreadable as unreadable:
+        raise InputProblems(
+            [
+                Problem(
+                    file=file,
+                    line=unreadable.line,
+                    grant=None,
+                    field=None,
+                    message=unreadable.message,
+                    fix=unreadable.fix,
+                )
+            ]
+        ) from None
+    except RecursionError:
+        # PyYAML's parser recurses once per level of nesting.
+        raise InputProblems(
+            [
+                Problem(
+                    file=file,
+                    line=None,
+                    grant=None,
+                    field=None,
+                    message=f"the document nests too deeply to read (a grants file needs about six levels; "
+                    f"this one has hundreds of unclosed '[' or '{{' or indents)",
+                    fix="correct the brackets and indentation",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part)

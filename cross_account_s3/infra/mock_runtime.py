@@ -9,6 +9,7 @@ through, which also proves each lookup goes through the right account.
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class LookupFailed(Exception):
     """A lookup the fake world answers with an AWS error, as a provider would (NoSuchEntity, 404, ...)."""
 
 
-class _InvokeError(grpc.RpcError):
+class _InvokeError(grpc.RpcError):  # type: ignore[misc]  # grpc ships no type stubs
     """How the engine reports a failed invoke: a gRPC error, which the SDK raises from the invoke only.
 
     A plain exception from a mock would instead be recorded as an unhandled RPC failure and end the
@@ -118,7 +119,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             self.registrations.append(
@@ -136,7 +137,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         try:
-            return super().Invoke(request)
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
         except LookupFailed as failure:
             raise _InvokeError(str(failure)) from None
 
@@ -188,12 +189,14 @@ class _WorldMocks(pulumi_mocks.Mocks):
         if args.token == "aws:s3/getBucketPolicy:getBucketPolicy":
             bucket = args.args["bucket"]
             if bucket not in account.buckets and not self.world.permissive:
-                raise LookupFailed(f"reading S3 Bucket Policy ({bucket}): NoSuchBucket: The specified bucket does not "
-                                   "exist")
+                raise LookupFailed(
+                    f"reading S3 Bucket Policy ({bucket}): NoSuchBucket: The specified bucket does not exist"
+                )
             policy = account.buckets.get(bucket)
             if policy is None:
-                raise LookupFailed(f"reading S3 Bucket Policy ({bucket}): NoSuchBucketPolicy: The bucket policy does "
-                                   "not exist")
+                raise LookupFailed(
+                    f"reading S3 Bucket Policy ({bucket}): NoSuchBucketPolicy: The bucket policy does not exist"
+                )
             return {"bucket": bucket, "policy": json.dumps(policy), "id": bucket}, []
         raise Exception(f"the mock world does not answer {args.token}")
 
@@ -215,18 +218,23 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
     return config
 
 
-class _CapturingLogger:
+class _WarningCollector(logging.Handler):
     """Collects the program's warnings (pulumi.log.warn) so callers can show or assert them."""
 
     def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
         self.warnings: list[str] = []
 
-    def debug(self, message: str) -> None: ...
-    def info(self, message: str) -> None: ...
-    def error(self, message: str) -> None: ...
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings.append(record.getMessage())
 
-    def warning(self, message: str) -> None:
-        self.warnings.append(message)
+
+def _collecting_logger() -> tuple[logging.Logger, _WarningCollector]:
+    """A private logger per run, so runs in one process never share or print each other's warnings."""
+    logger = logging.Logger("cross-account-s3.mock-run", level=logging.WARNING)
+    collector = _WarningCollector()
+    logger.addHandler(collector)
+    return logger, collector
 
 
 def _paths_of_user_arns(project_root: Path, config: Mapping[str, str]) -> dict[str, str]:
@@ -262,10 +270,10 @@ def run_program(
             merged.pop("cross-account-s3:grantsFile")
     mocks = _WorldMocks(world)
     monitor = _RecordingMonitor(mocks)
-    logger = _CapturingLogger()
+    logger, collector = _collecting_logger()
     pulumi.runtime.set_mocks(
         mocks, project="cross-account-s3", stack=stack, preview=True, monitor=monitor, logger=logger
-    )  # type: ignore[arg-type]
+    )
     pulumi.runtime.set_all_config({key: value for key, value in merged.items() if value != ""})
 
     error: str | None = None
@@ -285,5 +293,5 @@ def run_program(
         invocations=mocks.invocations,
         outputs=outputs,
         error=error,
-        warnings=logger.warnings,
+        warnings=collector.warnings,
     )
