@@ -174,8 +174,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                     line=None,
                     grant=None,
                     field=None,
-                    message=f"the document nests too deeply to read (a grants file needs about six levels; "
-                    f"this one has hundreds of unclosed '[' or '{{' or indents)",
+                    message="the document nests too deeply to read (a grants file needs about six levels; "
+                    "this one has hundreds of unclosed '[' or '{' or indents)",
                     fix="correct the brackets and indentation",
                 )
             ]
