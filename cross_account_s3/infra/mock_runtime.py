@@ -271,6 +271,9 @@ def run_program(
     mocks = _WorldMocks(world)
     monitor = _RecordingMonitor(mocks)
     logger, collector = _collecting_logger()
+    # `set_mocks` keeps an existing root Stack resource; a run must start from none, or its resources
+    # would hang under the previous run's stack (another stack's URN) and its exports would pile up there.
+    pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         mocks, project="cross-account-s3", stack=stack, preview=True, monitor=monitor, logger=logger
     )
