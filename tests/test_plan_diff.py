@@ -1,0 +1,251 @@
+"""`plan --diff BASE`: what a grants change does, in a reviewer's words, from a base file or a git revision.
+
+Each case runs the real program twice in-process (base and change) and checks both the sentences a
+reviewer reads ("u05 gains read on reports-bucket") and the resource and statement changes under them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cross_account_s3.cli import main
+from cross_account_s3.review.diff import AccessChange, AccessEntry, field_changes, statement_changes
+
+READERS = """
+    # yaml-language-server: $schema=./schema.json
+    grants:
+      - name: readers
+        users: [u01]
+        bucket: reports-bucket
+        access: read
+"""
+WITH_U05_GRANT = (
+    READERS
+    + """
+      - name: u05-reads-reports
+        users: [u05]
+        bucket: reports-bucket
+        access: read
+"""
+)
+U05_ARN = "arn:aws:iam::012345678901:user/u05"
+
+
+WriteFile = Callable[[str, str], str]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> WriteFile:
+    """Write a grants file into the test's directory and return its path."""
+
+    def _write(name: str, text: str) -> str:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return str(path)
+
+    return _write
+
+
+def diff(base: str, head: str, *options: str) -> Result:
+    return CliRunner().invoke(main, ["plan", "--grants", head, "--diff", base, *options])
+
+
+def access_lines(result: Result) -> list[str]:
+    lines = result.stdout.splitlines()
+    start = lines.index("Access:") + 1
+    end = lines.index("", start)
+    return [line.strip() for line in lines[start:end]]
+
+
+def test_adding_a_grant(write: WriteFile) -> None:
+    result = diff(write("base.yaml", READERS), write("head.yaml", WITH_U05_GRANT))
+    assert result.exit_code == 0, result.output
+    assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
+    out = result.stdout
+    for added in (
+        "u05-reads-reports",
+        "u05-reads-reports-group",
+        "u05-reads-reports-policy",
+        "u05-reads-reports-members",
+    ):
+        assert any(line.split()[:1] == ["+"] and line.split()[-1] == added for line in out.splitlines()), added
+    # The bucket's one policy changes: the same permissions, now also for u05.
+    assert "~ aws:s3/bucketPolicy:BucketPolicy" in out and "bucket-policy-reports-bucket" in out
+    assert f"Principal: + {U05_ARN}" in out
+    assert out.rstrip().splitlines()[-1] == "Changes: 4 to add, 1 to change, 0 to remove; 1 access change"
+
+
+def test_removing_a_grant(write: WriteFile) -> None:
+    result = diff(write("base.yaml", WITH_U05_GRANT), write("head.yaml", READERS))
+    assert result.exit_code == 0, result.output
+    assert access_lines(result) == ["- u05 loses read on reports-bucket"]
+    assert "  - cross-account-s3:index:BucketGrant" in result.stdout
+    assert f"Principal: - {U05_ARN}" in result.stdout
+    assert result.stdout.rstrip().endswith("0 to add, 1 to change, 4 to remove; 1 access change")
+
+
+def test_changing_a_level(write: WriteFile) -> None:
+    base = write("base.yaml", READERS.replace("access: read", "access: read\n        prefixes: [a/]"))
+    head = write("head.yaml", READERS.replace("access: read", "access: read-write\n        prefixes: [a/]"))
+    result = diff(base, head)
+    assert result.exit_code == 0, result.output
+    assert access_lines(result) == ["~ u01: read -> read-write on reports-bucket (prefixes: a/)"]
+    out = result.stdout
+    # The group policy's object statement keeps its Sid and gains the write actions.
+    assert "~ statement ObjectAccess:" in out
+    assert "Action: + s3:PutObject" in out and "Action: + s3:AbortMultipartUpload" in out
+    # The bucket policy's object statement is named by what it allows, so it is replaced: one out, one in.
+    bucket_section = out[out.index("bucket-policy-reports-bucket") :]
+    assert (
+        "- statement CrossAccountS3Objects" in bucket_section and "+ statement CrossAccountS3Objects" in bucket_section
+    )
+    assert "s3:PutObject on arn:aws:s3:::reports-bucket/a/*" in bucket_section
+    assert "Changes: 0 to add, 2 to change, 0 to remove" in out
+
+
+def test_narrowing_to_a_prefix_shows_both_sides(write: WriteFile) -> None:
+    head = write("head.yaml", READERS.replace("access: read", "access: read\n        prefixes: [a/]"))
+    result = diff(write("base.yaml", READERS), head)
+    assert access_lines(result) == ["~ u01: read (whole bucket) -> read (prefixes: a/) on reports-bucket"]
+
+
+def test_adding_a_user(write: WriteFile) -> None:
+    result = diff(write("base.yaml", READERS), write("head.yaml", READERS.replace("[u01]", "[u01, u05]")))
+    assert result.exit_code == 0, result.output
+    assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
+    out = result.stdout
+    assert "~ aws:iam/groupMembership:GroupMembership  readers-members" in out
+    assert "users: + u05" in out
+    # The bucket statements keep their Sids (they are named by permission, not by who), and gain u05.
+    assert "+ statement" not in out and "- statement" not in out
+    assert out.count(f"Principal: + {U05_ARN}") == 2  # the listing and the object statements
+    assert out.rstrip().splitlines()[-1] == "Changes: 0 to add, 2 to change, 0 to remove; 1 access change"
+
+
+def test_no_change_prints_no_changes(write: WriteFile) -> None:
+    reordered = textwrap.dedent(WITH_U05_GRANT).split("  - name: ")
+    swapped = reordered[0] + "  - name: " + reordered[2].rstrip() + "\n  - name: " + reordered[1]
+    result = diff(write("base.yaml", WITH_U05_GRANT), write("head.yaml", swapped))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "no changes"
+
+
+def test_json_diff_has_the_same_content(write: WriteFile) -> None:
+    result = diff(write("base.yaml", READERS), write("head.yaml", WITH_U05_GRANT), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["changes"] is True
+    assert [change["summary"] for change in data["access"]] == ["u05 gains read on reports-bucket"]
+    assert data["access"][0]["after"] == [{"access": "read", "prefixes": []}]
+    assert data["summary"] == {"add": 4, "change": 1, "remove": 0, "access": 1}
+    (bucket_policy,) = [change for change in data["resources"] if change["name"] == "bucket-policy-reports-bucket"]
+    assert bucket_policy["kind"] == "change" and {s["kind"] for s in bucket_policy["statements"]} == {"change"}
+
+
+def test_json_diff_of_no_change(write: WriteFile) -> None:
+    path = write("same.yaml", READERS)
+    data = json.loads(diff(path, path, "--format", "json").stdout)
+    assert data["changes"] is False and data["access"] == [] and data["resources"] == []
+
+
+def test_an_invalid_base_says_it_is_the_base(write: WriteFile) -> None:
+    result = diff(write("base.yaml", READERS.replace("access: read", "access: admin")), write("head.yaml", READERS))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("the base grants (")
+    assert "cross-account-s3 found 1 problem" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_invalid_change_is_refused_before_the_base_is_read(write: WriteFile) -> None:
+    result = diff("no-such-revision", write("head.yaml", READERS.replace("[u01]", "[]")))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("cross-account-s3 found")
+
+
+def _git(repo: Path, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository whose first commit holds READERS as grants.yaml."""
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "grants.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
+    _git(tmp_path, "add", "grants.yaml")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    return tmp_path
+
+
+def test_a_git_revision_as_base(repo: Path) -> None:
+    head = repo / "grants.yaml"
+    head.write_text(textwrap.dedent(WITH_U05_GRANT), encoding="utf-8")
+    result = diff("HEAD", str(head))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("Plan diff for stack nonprod: HEAD:")
+    assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
+    _git(repo, "commit", "-q", "-am", "add u05")
+    unchanged = diff("HEAD", str(head))
+    assert unchanged.exit_code == 0 and unchanged.stdout.splitlines()[-1] == "no changes"
+    assert access_lines(diff("HEAD~1", str(head))) == ["+ u05 gains read on reports-bucket"]
+
+
+def test_a_revision_without_the_file_is_a_clean_error(repo: Path) -> None:
+    (repo / "new.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
+    result = diff("HEAD", str(repo / "new.yaml"))
+    assert result.exit_code == 1
+    assert "cannot read the base grants file" in result.stderr and "at 'HEAD'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_revision_is_a_clean_error(repo: Path) -> None:
+    result = diff("no-such-branch", str(repo / "grants.yaml"))
+    assert result.exit_code == 1
+    assert "cannot read the base grants file" in result.stderr and "no-such-branch" in result.stderr
+
+
+def test_an_invalid_base_at_a_revision_names_the_revision(repo: Path) -> None:
+    (repo / "grants.yaml").write_text(textwrap.dedent(READERS.replace("[u01]", "[bad user]")), encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "broken")
+    (repo / "grants.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
+    result = diff("HEAD", str(repo / "grants.yaml"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"the base grants (HEAD:{repo / 'grants.yaml'}) cannot be planned:")
+    assert f"HEAD:{repo / 'grants.yaml'}:" in result.stderr  # problems point at the revision, not a temporary copy
+
+
+# The pure pieces, on hand-made data.
+
+
+def test_access_change_sentences() -> None:
+    read, write_only = AccessEntry("read", ()), AccessEntry("write", ())
+    assert AccessChange("test.user", "x", (write_only,), ()).describe() == "test.user loses write on x"
+    assert AccessChange("u01", "b", (read,), (read, write_only)).describe() == "u01: read -> read + write on b"
+    prefixed = AccessEntry("read", ("a/", "b/"))
+    assert AccessChange("u05", "r", (), (prefixed,)).describe() == "u05 gains read on r (prefixes: a/, b/)"
+
+
+def test_statements_are_matched_by_sid() -> None:
+    before = {
+        "Statement": [{"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject"]}, {"Sid": "B", "Effect": "Deny"}]
+    }
+    after = {"Statement": [{"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"]}, {"Sid": "C"}]}
+    changes = {(change.kind, change.sid) for change in statement_changes(before, after)}
+    assert changes == {("change", "A"), ("remove", "B"), ("add", "C")}
+
+
+def test_field_changes_list_members_and_values() -> None:
+    assert field_changes(
+        {"Action": "s3:GetObject", "Effect": "Allow", "Principal": {"AWS": ["a"]}},
+        {"Action": ["s3:GetObject", "s3:PutObject"], "Effect": "Deny", "Principal": {"AWS": ["b"]}},
+    ) == ["Action: + s3:PutObject", "Effect: Allow -> Deny", "Principal: + b", "Principal: - a"]
