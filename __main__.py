@@ -11,8 +11,7 @@ from cross_account_s3.infra.providers import AccountProviders
 from cross_account_s3.infra.stack import (
     export_outputs,
     input_problems_end_the_run,
-    load_grants_file,
-    load_settings,
+    load_inputs,
     plan_with_live_checks,
     register,
 )
@@ -20,8 +19,7 @@ from cross_account_s3.infra.stack import (
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 with input_problems_end_the_run():
-    settings = load_settings(PROJECT_ROOT)  # Pulumi.<stack>.yaml: the two accounts and how to reach them
-    grants = load_grants_file(PROJECT_ROOT, settings)  # grants/<stack>.yaml, validated in full
+    settings, grants = load_inputs(PROJECT_ROOT)  # Pulumi.<stack>.yaml and grants/<stack>.yaml, checked in full
     providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
     facts = look_up(grants, providers)  # users, buckets and current bucket policies, read live
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements

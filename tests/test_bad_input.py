@@ -191,7 +191,8 @@ def test_missing_account_settings_are_refused(run: RunProgram) -> None:
     refused(run("nonprod", config={"cross-account-s3:userAccount": ""}), "cross-account-s3:userAccount", "required")
 
 
-def test_settings_and_grants_problems_are_reported_together_when_possible(run: RunProgram, grants_file) -> None:
-    """Settings problems stop before the grants file is read, since its checks depend on the user account."""
-    message = refused(run("nonprod", config={"cross-account-s3:userAccount": account("12"), **grants_file("x: 1")}))
+def test_settings_and_grants_problems_are_reported_together(run: RunProgram, grants_file) -> None:
+    config = {"cross-account-s3:userAccount": account("12"), **grants_file("grants:\n  - name: Bad Name\n")}
+    message = refused(run("nonprod", config=config))
     assert "userAccount.accountId" in message
+    assert "grant 'Bad Name', field 'name'" in message and "field 'users'" in message

@@ -149,3 +149,15 @@ def test_an_aida_principal_is_reported_and_the_policy_is_rewritten_with_the_arn(
 def test_no_warning_when_the_live_policy_is_healthy(run: RunProgram) -> None:
     world = world_with(users={BUILD: {"test.user": "/"}}, buckets={NONPROD: {"my-shared-bucket-20932": None}})
     assert run("nonprod", world=world).warnings == []
+
+
+def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunProgram) -> None:
+    world = committed_world()
+    world.account(BUILD).denied.add("test.user")
+    world.account(NONPROD).denied.add("my-shared-bucket-20932")
+    result = run("nonprod", world=world)
+    assert result.error is not None and "Traceback" not in result.error
+    assert "'test.user' could not be looked up in the user account 012345678901" in result.error
+    assert "iam:GetUser" in result.error
+    assert "'my-shared-bucket-20932' could not be read from the bucket account 123456789012" in result.error
+    assert aws_registrations(result) == []

@@ -43,7 +43,7 @@ class LiveBucket:
 class LiveFacts:
     users: Mapping[str, LiveUser | None]  # by lowercase user name; None: no such user
     buckets: Mapping[str, LiveBucket]
-    notes: tuple[str, ...] = field(default=())
+    user_errors: Mapping[str, str] = field(default_factory=dict)  # by lowercase name: why the lookup failed
 
     @property
     def user_arns(self) -> dict[str, str]:
@@ -78,7 +78,20 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
         for index, user in enumerate(grant.users):
             live = facts.users.get(Grant.user_name(user).lower())
             where = (*base, "users", index)
-            if live is None:
+            failure = facts.user_errors.get(Grant.user_name(user).lower())
+            if failure is not None:
+                problems.append(
+                    problem_at(
+                        loaded.doc,
+                        where,
+                        grant=grant.name,
+                        field=f"users[{index}]",
+                        message=f"the user {Grant.user_name(user)!r} could not be looked up in the user account "
+                        f"{user_account}: {failure}",
+                        fix="make sure the user account's profile (or role) may call iam:GetUser, then preview again",
+                    )
+                )
+            elif live is None:
                 problems.append(
                     problem_at(
                         loaded.doc,

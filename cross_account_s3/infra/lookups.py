@@ -25,13 +25,15 @@ def _is_not_found(error: Exception) -> bool:
     return any(marker in text for marker in _NOT_FOUND_MARKERS) and "NoSuchBucketPolicy" not in text
 
 
-def _look_up_user(name: str, providers: AccountProviders) -> LiveUser | None:
+def _look_up_user(name: str, providers: AccountProviders) -> LiveUser | str | None:
+    """The user, None when it does not exist, or the error text when the lookup itself failed."""
     try:
         found = aws.iam.get_user(user_name=name, opts=pulumi.InvokeOptions(provider=providers.user_account))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
         if _is_not_found(error):
             return None
-        raise
+        text = str(error)
+        return text.splitlines()[0] if text else type(error).__name__
     return LiveUser(name=name, arn=found.arn, user_id=found.user_id)
 
 
@@ -54,7 +56,9 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
     """Every user and bucket the grants name, as the two accounts report them."""
     user_names = sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}, key=str.lower)
     buckets = sorted({bucket for grant in loaded.grants for bucket in grant.bucket_names})
+    users = {name.lower(): _look_up_user(name, providers) for name in user_names}
     return LiveFacts(
-        users={name.lower(): _look_up_user(name, providers) for name in user_names},
+        users={key: user for key, user in users.items() if not isinstance(user, str)},
         buckets={bucket: _look_up_bucket(bucket, providers) for bucket in buckets},
+        user_errors={key: user for key, user in users.items() if isinstance(user, str)},
     )

@@ -33,6 +33,7 @@ class FakeAccount:
 
     users: dict[str, str] = field(default_factory=dict)  # name -> path, such as "/" or "/ci/"
     buckets: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # name -> current policy
+    denied: set[str] = field(default_factory=set)  # user and bucket names whose lookups answer AccessDenied
 
 
 @dataclass
@@ -175,6 +176,12 @@ class _WorldMocks(pulumi_mocks.Mocks):
         account_id = self._account_of(args.provider)
         self.invocations.append(Invocation(token=args.token, args=dict(args.args), account=account_id))
         account = self.world.account(account_id or "")
+        name = args.args.get("userName") or args.args.get("bucket")
+        if name in account.denied:
+            raise LookupFailed(
+                f"reading {name}: operation error: https response error StatusCode: 403, "
+                "api error AccessDenied: Access Denied"
+            )
         if args.token == "aws:iam/getUser:getUser":
             name = args.args["userName"]
             assumed = self.world.assumed_paths.get(name, "/") if self.world.permissive else None

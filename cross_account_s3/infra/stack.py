@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pulumi
 
-from ..core import limits, live
-from ..core.grants import LoadedGrants, load_grants
+from ..core import inputs, limits, live
+from ..core.grants import LoadedGrants
 from ..core.policies import Plan, build_plan
 from ..core.problems import InputProblems, raise_if_any
-from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, parse_settings, stack_file_name
+from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
 from ..core.yaml_source import YamlDocument, read_yaml
 from .components import BucketGrant, bucket_policy
 from .providers import AccountProviders
@@ -27,7 +27,8 @@ def input_problems_end_the_run() -> Iterator[None]:
         raise pulumi.RunError(problems.render()) from None
 
 
-def load_settings(project_root: Path) -> Settings:
+def load_inputs(project_root: Path) -> tuple[Settings, LoadedGrants]:
+    """The stack's settings (from Pulumi's config) and its grants file, checked together."""
     stack = pulumi.get_stack()
     raw = {key: pulumi.Config(NAMESPACE).get(key) for key in KNOWN_KEYS}
     stack_file: YamlDocument | None = None
@@ -35,11 +36,7 @@ def load_settings(project_root: Path) -> Settings:
     if path.is_file():
         with contextlib.suppress(InputProblems):  # only for line numbers; Pulumi has already read it
             stack_file = read_yaml(path, stack_file_name(stack))
-    return parse_settings(raw, stack, stack_file)
-
-
-def load_grants_file(project_root: Path, settings: Settings) -> LoadedGrants:
-    return load_grants(project_root / settings.grants_file, settings.grants_file, settings.user_account.accountId)
+    return inputs.load_inputs(project_root, raw, stack, stack_file)
 
 
 def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Plan:

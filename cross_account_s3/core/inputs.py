@@ -1,0 +1,38 @@
+"""Reading both inputs, the stack settings and the grants file, and reporting their problems together.
+
+A user who has a typo in the stack file and another in the grants file should learn of both from
+one preview. The grants file is still checked when the settings are broken; only the checks that
+need a valid user account (ARNs in the right account) wait for the settings to be fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from .grants import LoadedGrants, load_grants
+from .problems import InputProblems, Problem, raise_if_any
+from .settings import Settings, parse_settings
+from .yaml_source import YamlDocument
+
+
+def load_inputs(
+    project_root: Path, raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None
+) -> tuple[Settings, LoadedGrants]:
+    """The checked settings and grants, or `InputProblems` with every problem found in either."""
+    problems: list[Problem] = []
+    settings: Settings | None = None
+    try:
+        settings = parse_settings(raw, stack, stack_file)
+    except InputProblems as found:
+        problems.extend(found.problems)
+    grants_file = settings.grants_file if settings else (raw.get("grantsFile") or f"grants/{stack}.yaml")
+    user_account = settings.user_account.accountId if settings else None
+    loaded: LoadedGrants | None = None
+    try:
+        loaded = load_grants(project_root / grants_file, grants_file, user_account)
+    except InputProblems as found:
+        problems.extend(found.problems)
+    raise_if_any(problems)
+    assert settings is not None and loaded is not None
+    return settings, loaded
