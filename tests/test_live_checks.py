@@ -161,3 +161,20 @@ def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunPro
     assert "iam:GetUser" in result.error
     assert "'my-shared-bucket-20932' could not be read from the bucket account 123456789012" in result.error
     assert aws_registrations(result) == []
+
+
+def test_a_bucket_kept_only_for_its_extra_statements_keeps_just_those(run: RunProgram, grants_file) -> None:
+    """Removing the last grant on a bucket must not delete statements someone else owns along with ours."""
+    world = committed_world()
+    world.account(NONPROD).buckets["reports-bucket"] = FOREIGN
+    declared = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
+    text = json.dumps(
+        {
+            "grants": [{"name": "r", "users": ["u01"], "bucket": "other-bucket", "access": "read"}],
+            "extraStatements": {"reports-bucket": [FOREIGN["Statement"][0], declared]},
+        }
+    )
+    result = run("nonprod", world=world, config=grants_file(text))
+    assert result.error is None, result.error
+    policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert sorted(s["Sid"] for s in policy["Statement"]) == ["AllowCloudFrontRead", "DenyInsecureTransport"]

@@ -320,11 +320,15 @@ class LoadedGrants:
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument
 
-    def line_of_grant(self, name: str) -> int | None:
-        for index, item in enumerate(self.doc.data.get("grants", []) if isinstance(self.doc.data, dict) else []):
-            if isinstance(item, dict) and item.get("name") == name:
-                return self.doc.line_of(("grants", index))
-        return None
+    @property
+    def managed_buckets(self) -> tuple[str, ...]:
+        """Every bucket whose policy this program writes: those with grants, and those with only extraStatements.
+
+        A bucket whose last grant is removed can stay under `extraStatements`, so its policy is rewritten to
+        just those statements instead of being deleted with them.
+        """
+        granted = {bucket for grant in self.grants for bucket in grant.bucket_names}
+        return tuple(sorted(granted | set(self.extra_statements)))
 
 
 def _grant_label(item: Any, index: int) -> str:
@@ -425,7 +429,6 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
 
     extra = data.get("extraStatements", {})
     extra_statements: dict[str, tuple[dict[str, Any], ...]] = {}
-    granted_buckets = {bucket for grant in grants for bucket in grant.bucket_names}
     if not isinstance(extra, dict):
         problems.append(
             problem_at(
@@ -439,7 +442,7 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
         )
     else:
         for bucket, statements in extra.items():
-            problems.extend(_check_extra_statements(doc, str(bucket), statements, granted_buckets))
+            problems.extend(_check_extra_statements(doc, str(bucket), statements))
             if isinstance(statements, list):
                 extra_statements[str(bucket)] = tuple(statements)
 
@@ -460,7 +463,7 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
     )
 
 
-def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any, granted: set[str]) -> list[Problem]:
+def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any) -> list[Problem]:
     path = ("extraStatements", bucket)
     field = f"extraStatements.{bucket}"
     problems: list[Problem] = []
@@ -474,18 +477,6 @@ def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any, gra
                 field=field,
                 message=f"the bucket name {reason}",
                 fix="use the bucket's exact name",
-            )
-        )
-    elif bucket not in granted:
-        problems.append(
-            problem_at(
-                doc,
-                path,
-                grant=None,
-                field=field,
-                message="no grant uses this bucket, so this program writes no policy for it and "
-                "the statements would go nowhere",
-                fix="remove the entry; the bucket's policy is not managed here",
             )
         )
     if not isinstance(statements, list) or not statements:

@@ -140,6 +140,20 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
                         fix="make sure the bucket belongs to that account and the profile may read its policy",
                     )
                 )
+    granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
+    for bucket in loaded.managed_buckets:
+        state = facts.buckets.get(bucket)
+        if bucket not in granted and (state is None or not state.exists):
+            problems.append(
+                problem_at(
+                    loaded.doc,
+                    ("extraStatements", bucket),
+                    grant=None,
+                    field=f"extraStatements.{bucket}",
+                    message=f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
+                    fix="check the name, or remove the entry",
+                )
+            )
     return problems
 
 
@@ -149,7 +163,7 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
     Writing the policy would delete them, so preview stops and shows the YAML that keeps them.
     """
     problems: list[Problem] = []
-    for bucket in sorted({b for grant in loaded.grants for b in grant.bucket_names}):
+    for bucket in loaded.managed_buckets:
         state = facts.buckets.get(bucket)
         if state is None or not state.exists:
             continue

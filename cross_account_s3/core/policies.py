@@ -256,11 +256,11 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved_arns: Mapping[
     bucket_plans = tuple(
         BucketPlan(
             bucket=bucket,
-            grant_names=tuple(sorted(bucket_grants[bucket])),
+            grant_names=tuple(sorted(bucket_grants.get(bucket, []))),
             policy=policy_document(
-                [*merge_by_permission(bucket_statements[bucket]), *loaded.extra_statements.get(bucket, ())]
+                [*merge_by_permission(bucket_statements.get(bucket, [])), *loaded.extra_statements.get(bucket, ())]
             ),
         )
-        for bucket in sorted(bucket_statements)
+        for bucket in loaded.managed_buckets
     )
     return Plan(grants=tuple(grant_plans), buckets=bucket_plans)

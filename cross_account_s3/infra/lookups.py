@@ -55,7 +55,7 @@ def _look_up_bucket(name: str, providers: AccountProviders) -> LiveBucket:
 def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
     """Every user and bucket the grants name, as the two accounts report them."""
     user_names = sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}, key=str.lower)
-    buckets = sorted({bucket for grant in loaded.grants for bucket in grant.bucket_names})
+    buckets = loaded.managed_buckets
     users = {name.lower(): _look_up_user(name, providers) for name in user_names}
     return LiveFacts(
         users={key: user for key, user in users.items() if not isinstance(user, str)},
