@@ -22,6 +22,11 @@ class Problem:
     message: str
     fix: str
 
+    @classmethod
+    def in_file(cls, file: str, message: str, fix: str, line: int | None = None) -> Problem:
+        """A problem with a whole file (or one line of it) rather than with a grant's field."""
+        return cls(file=file, line=line, grant=None, field=None, message=message, fix=fix)
+
     def render(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         subject = []

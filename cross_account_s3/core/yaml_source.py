@@ -153,30 +153,16 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         finally:
             loader.dispose()
     except _Unreadable as unreadable:
-        raise InputProblems(
-            [
-                Problem(
-                    file=file,
-                    line=unreadable.line,
-                    grant=None,
-                    field=None,
-                    message=unreadable.message,
-                    fix=unreadable.fix,
-                )
-            ]
-        ) from None
+        raise InputProblems([Problem.in_file(file, unreadable.message, unreadable.fix, line=unreadable.line)]) from None
     except RecursionError:
         # PyYAML's parser recurses once per level of nesting.
         raise InputProblems(
             [
-                Problem(
-                    file=file,
-                    line=None,
-                    grant=None,
-                    field=None,
-                    message="the document nests too deeply to read (a grants file needs about six levels; "
+                Problem.in_file(
+                    file,
+                    "the document nests too deeply to read (a grants file needs about six levels; "
                     "this one has hundreds of unclosed '[' or '{' or indents)",
-                    fix="correct the brackets and indentation",
+                    "correct the brackets and indentation",
                 )
             ]
         ) from None
@@ -185,29 +171,18 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         reason = " ".join(part for part in (error.context, error.problem) if part)
         raise InputProblems(
             [
-                Problem(
-                    file=file,
-                    line=mark.line + 1 if mark else None,
-                    grant=None,
-                    field=None,
-                    message=f"this is not valid YAML: {reason}",
-                    fix="correct the YAML syntax at that line (indentation, a missing ':' or an unclosed quote "
+                Problem.in_file(
+                    file,
+                    f"this is not valid YAML: {reason}",
+                    "correct the YAML syntax at that line (indentation, a missing ':' or an unclosed quote "
                     "are the usual causes)",
+                    line=mark.line + 1 if mark else None,
                 )
             ]
         ) from None
     except yaml.YAMLError as error:
         raise InputProblems(
-            [
-                Problem(
-                    file=file,
-                    line=None,
-                    grant=None,
-                    field=None,
-                    message=f"this is not valid YAML: {error}",
-                    fix="correct the YAML syntax",
-                )
-            ]
+            [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
     return YamlDocument(file=file, data=data, lines=lines)
 
@@ -219,27 +194,15 @@ def read_yaml(path: Path, shown_as: str) -> YamlDocument:
     except FileNotFoundError:
         raise InputProblems(
             [
-                Problem(
-                    file=shown_as,
-                    line=None,
-                    grant=None,
-                    field=None,
-                    message="the file does not exist",
-                    fix="create it, or point the stack setting 'grantsFile' at the right file",
+                Problem.in_file(
+                    shown_as,
+                    "the file does not exist",
+                    "create it, or point the stack setting 'grantsFile' at the right file",
                 )
             ]
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputProblems(
-            [
-                Problem(
-                    file=shown_as,
-                    line=None,
-                    grant=None,
-                    field=None,
-                    message=f"the file cannot be read: {error}",
-                    fix="make it a readable UTF-8 text file",
-                )
-            ]
+            [Problem.in_file(shown_as, f"the file cannot be read: {error}", "make it a readable UTF-8 text file")]
         ) from None
     return parse_yaml(text, shown_as)
