@@ -38,13 +38,16 @@ def schema_text() -> str:
     return json.dumps(grants_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _emit(data: dict[str, Any] | str, output_format: str) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if output_format == "json" else data, nl=False)
+def _print(output_format: str, as_json: Callable[[], dict[str, Any]], as_text: Callable[[], str]) -> None:
+    """Print one result in the chosen format; the two renderings hold the same content."""
     if output_format == "json":
-        click.echo()
+        click.echo(json.dumps(as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(as_text(), nl=False)
 
 
 def _refuse(message: str) -> None:
+    """Bad input: the clean message on stderr, exit status 1."""
     click.echo(message, err=True)
     raise SystemExit(BAD_INPUT)
 
@@ -98,18 +101,21 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
     try:
         head = plan_stack(PROJECT_ROOT, stack, head_grants)
         if base is None:
-            _emit(plan_as_json(head) if output_format == "json" else render_plan_text(head), output_format)
+            _print(output_format, lambda: plan_as_json(head), lambda: render_plan_text(head))
             return
         base_snapshot = _plan_base(stack, base, head_grants)
         diff = diff_plans(base_snapshot, head)
-        _emit(diff_as_json(diff) if output_format == "json" else render_diff_text(diff), output_format)
+        _print(output_format, lambda: diff_as_json(diff), lambda: render_diff_text(diff))
     except PlanRefused as refused:
         _refuse(refused.message)
+    except BrokenPipeError:
+        raise  # output piped into `head` and closed: click ends quietly with status 1
     except Exception as failure:  # noqa: BLE001 - a bug must still reach the user as one clean line
         _refuse(f"plan failed unexpectedly: {type(failure).__name__}: {failure}")
 
 
 def _plan_base(stack: str, base: str, head_grants: str) -> PlanSnapshot:
+    """Plan BASE: an existing grants file as given, otherwise the stack's grants file at git revision BASE."""
     if Path(base).is_file():
         base_file = shown_path(PROJECT_ROOT, Path(base))
         return _label_refusal(base_file, lambda: plan_stack(PROJECT_ROOT, stack, base_file))
