@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from pulumi.runtime import settings as pulumi_settings
 
 from cross_account_s3.cli import main
 from cross_account_s3.infra.mock_runtime import run_program
@@ -56,7 +55,6 @@ def test_plan_of_the_build_stack_counts_its_grants_users_and_buckets() -> None:
 
 
 def _registered(stack: str) -> list[dict[str, Any]]:
-    pulumi_settings.ROOT.set(None)  # as plan does: a fresh root stack, not the previous test's
     run = run_program(PROJECT_ROOT, stack, world=None)
     assert run.error is None
     return [

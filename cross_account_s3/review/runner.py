@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pulumi.runtime import settings as pulumi_settings
-
 from ..core.settings import NAMESPACE
 from ..infra.mock_runtime import ProgramRun, run_program, stack_config
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
@@ -88,9 +86,6 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
     `grants_label` replaces the file's path in messages when the file is a temporary copy (from git).
     """
     label = grants_label or grants_file
-    # `set_mocks` keeps the previous run's root Stack resource, which would parent this run's resources
-    # under that stack's URN (another stack, for a second run in one process); start each run from none.
-    pulumi_settings.ROOT.set(None)
     try:
         run = run_program(project_root, stack, config={GRANTS_FILE_KEY: grants_file}, world=None)
     except Exception as failure:  # noqa: BLE001 - a crash must still end as a clean message
