@@ -7,6 +7,7 @@ comparisons see documents rather than their formatting.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ POLICY_TYPES = (GROUP_POLICY_TYPE, BUCKET_POLICY_TYPE)
 
 # The tree's reading order: providers, then each grant's component with its children, then bucket policies.
 _TOP_LEVEL_ORDER = {PROVIDER_TYPE: 0, COMPONENT_TYPE: 1, BUCKET_POLICY_TYPE: 2}
+# A grant's children in the order the component creates them: the group, its policy, its members.
+_CHILD_ORDER = {
+    "aws:iam/group:Group": 0,
+    "aws:iam/groupPolicy:GroupPolicy": 1,
+    "aws:iam/groupMembership:GroupMembership": 2,
+}
 
 LOOKUPS_NOTE = (
     "lookups assumed: plan does not contact AWS; every user and bucket is taken to exist, with no bucket policy yet"
@@ -127,7 +134,9 @@ class PlanSnapshot:
         return [resource for resource in self.resources if resource.type == type_token]
 
     def children_of(self, urn: str) -> list[PlannedResource]:
-        return [resource for resource in self.resources if resource.parent == urn]
+        """A resource's children in a fixed order: registration order varies from run to run."""
+        positions = self.tree_positions()
+        return sorted((r for r in self.resources if r.parent == urn), key=lambda r: positions[r.urn])
 
     def providers(self) -> dict[str, ProviderPin]:
         return {provider.name: ProviderPin.of(provider) for provider in self.of_type(PROVIDER_TYPE)}
@@ -144,13 +153,16 @@ class PlanSnapshot:
 
     def tree_positions(self) -> dict[str, tuple[Any, ...]]:
         """A sort key per URN that puts resources in the tree's reading order, each child under its parent."""
+        return self._tree_positions
+
+    @functools.cached_property
+    def _tree_positions(self) -> dict[str, tuple[Any, ...]]:
         by_urn = {resource.urn: resource for resource in self.resources}
-        registered = {resource.urn: index for index, resource in enumerate(self.resources)}
 
         def position(resource: PlannedResource) -> tuple[Any, ...]:
             parent = by_urn.get(resource.parent)
             if parent is None or self.is_top_level(resource):
                 return (_TOP_LEVEL_ORDER.get(resource.type, 3), resource.name)
-            return (*position(parent), registered[resource.urn])
+            return (*position(parent), _CHILD_ORDER.get(resource.type, len(_CHILD_ORDER)), resource.name)
 
         return {resource.urn: position(resource) for resource in self.resources}
