@@ -178,3 +178,33 @@ def test_a_bucket_kept_only_for_its_extra_statements_keeps_just_those(run: RunPr
     assert result.error is None, result.error
     policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
     assert sorted(s["Sid"] for s in policy["Statement"]) == ["AllowCloudFrontRead", "DenyInsecureTransport"]
+
+
+def test_a_declared_statement_that_differs_from_the_live_one_is_reported(run: RunProgram, grants_file) -> None:
+    world = committed_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [FOREIGN["Statement"][0]]}
+    weaker = {**FOREIGN["Statement"][0], "Action": ["s3:GetObject", "s3:GetObjectVersion"]}
+    text = json.dumps(
+        {
+            "grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
+            "extraStatements": {"reports-bucket": [weaker]},
+        }
+    )
+    result = run("nonprod", world=world, config=grants_file(text))
+    assert result.error is None, result.error
+    assert any("AllowCloudFrontRead" in w and "will replace the live version" in w for w in result.warnings)
+
+
+def test_a_hand_written_statement_with_our_sid_prefix_is_still_foreign(run: RunProgram) -> None:
+    world = committed_world()
+    hand_written = {
+        "Sid": "CrossAccountS3HandAdded",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{BUILD}:user/u01"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::my-shared-bucket-20932/*",
+    }
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = {"Version": "2012-10-17", "Statement": [hand_written]}
+    result = run("nonprod", world=world)
+    assert result.error is not None
+    assert "did not write (CrossAccountS3HandAdded)" in result.error and "Sid: Kept1" in result.error

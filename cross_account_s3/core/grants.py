@@ -27,6 +27,9 @@ AccessLevel = Literal["read", "write", "read-write", "full"]
 # Every statement this program writes into a bucket policy has a Sid starting with this, which is
 # how it tells its own statements from those someone else wrote.
 OWN_SID_PREFIX = "CrossAccountS3"
+# The exact shape of those Sids (see policies._stable_sid). A statement that only starts with the
+# prefix was written by hand, and is treated like any other statement someone else wrote.
+OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
 SCHEMA_FILE = "grants/schema.json"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .grants import OWN_SID_PREFIX, Grant, LoadedGrants
+from .grants import OWN_SID, OWN_SID_PREFIX, Grant, LoadedGrants
 from .problems import Problem
 from .validation import problem_at
 
@@ -157,32 +157,41 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
     return problems
 
 
+def _is_own(statement: Mapping[str, Any]) -> bool:
+    return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
+
+
+def _foreign_statements(loaded: LoadedGrants, facts: LiveFacts, bucket: str) -> list[dict[str, Any]]:
+    state = facts.buckets.get(bucket)
+    if state is None or not state.exists:
+        return []
+    return [s for s in _statements(state.policy) if not _is_own(s)]
+
+
 def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
     """Statements in a bucket's live policy that this program did not write and the file does not declare.
 
-    Writing the policy would delete them, so preview stops and shows the YAML that keeps them.
+    Writing the policy would delete them, so preview stops and shows the YAML that keeps them. A
+    statement counts as declared when the file has one with the same Sid, or with the same content
+    under another Sid (one that had no Sid, or one named with this program's prefix by hand).
     """
     problems: list[Problem] = []
     for bucket in loaded.managed_buckets:
-        state = facts.buckets.get(bucket)
-        if state is None or not state.exists:
-            continue
         declared = loaded.extra_statements.get(bucket, ())
         declared_sids = {str(s.get("Sid")) for s in declared}
         declared_bodies = {_body(s) for s in declared}
         undeclared = [
             s
-            for s in _statements(state.policy)
-            if not str(s.get("Sid", "")).startswith(OWN_SID_PREFIX)
-            and str(s.get("Sid", "")) not in declared_sids
-            and _body(s) not in declared_bodies
+            for s in _foreign_statements(loaded, facts, bucket)
+            if str(s.get("Sid", "")) not in declared_sids and _body(s) not in declared_bodies
         ]
         if not undeclared:
             continue
         to_keep = []
         for number, statement in enumerate(undeclared, start=1):
-            if not statement.get("Sid"):
-                statement = {"Sid": f"Kept{number}", **statement}
+            sid = str(statement.get("Sid", ""))
+            if not sid or sid.startswith(OWN_SID_PREFIX):
+                statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
             to_keep.append(statement)
         sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
         snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
@@ -194,12 +203,33 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
                 field=f"extraStatements.{bucket}",
                 message=f"the bucket's current policy has statements this program did not write ({sids}); writing the "
                 "policy would delete them",
-                fix="to keep them, add this to the grants file (statements without a Sid get one):\n"
+                fix="to keep them, add this to the grants file (statements without a Sid, or with this program's "
+                "Sid prefix, get a new Sid):\n"
                 + "\n".join("      " + line for line in snippet.splitlines())
                 + "\n    or remove them from the bucket policy by hand if they are no longer wanted",
             )
         )
     return problems
+
+
+def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
+    """Declared statements whose live version, under the same Sid, says something else.
+
+    The file wins (it is the reviewed copy), but a reviewer must see that `pulumi up` will change a
+    statement someone else wrote, so preview says what will change.
+    """
+    notes: list[str] = []
+    for bucket in loaded.managed_buckets:
+        declared = {str(s.get("Sid")): s for s in loaded.extra_statements.get(bucket, ())}
+        for live in _foreign_statements(loaded, facts, bucket):
+            mine = declared.get(str(live.get("Sid", "")))
+            if mine is not None and _body(mine) != _body(live):
+                notes.append(
+                    f"bucket {bucket}: statement {live.get('Sid')} in the live policy differs from the one in the "
+                    f"grants file; `pulumi up` will replace the live version {_body(live)} with the declared "
+                    f"version {_body(mine)}"
+                )
+    return notes
 
 
 def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, set[str]]) -> list[str]:
@@ -216,7 +246,7 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
             continue
         named: set[str] = set()
         for statement in _statements(state.policy):
-            if not str(statement.get("Sid", "")).startswith(OWN_SID_PREFIX):
+            if not _is_own(statement):
                 continue
             principal = statement.get("Principal", {})
             values = principal.get("AWS", []) if isinstance(principal, dict) else []

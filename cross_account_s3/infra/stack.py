@@ -49,7 +49,7 @@ def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.
         bucket.bucket: {p for g in plan.grants if g.grant.name in bucket.grant_names for p in g.principals}
         for bucket in plan.buckets
     }
-    for note in live.stale_principal_notes(facts, principals):
+    for note in [*live.stale_principal_notes(facts, principals), *live.replaced_statement_notes(loaded, facts)]:
         pulumi.log.warn(note)
     return plan
 
