@@ -130,3 +130,14 @@ def test_group_names_may_have_128_characters_with_the_prefix(length: int, allowe
     assert (found == []) is allowed
     if not allowed:
         assert "129 characters" in found[0]
+
+
+def test_group_names_that_differ_only_in_case_are_refused() -> None:
+    grants = [{"name": n, "users": ["u01"], "bucket": "reports-bucket", "access": "read"} for n in ("team", "other")]
+    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    plan = build_plan(loaded, settings())
+    clashing = (plan.grants[0], dataclasses.replace(plan.grants[1], group_name=plan.grants[0].group_name.upper()))
+    (problem,) = [
+        p.render() for p in limits.limit_problems(dataclasses.replace(plan, grants=clashing), loaded, settings())
+    ]
+    assert "unique ignoring case" in problem

@@ -344,6 +344,14 @@ class LoadedGrants:
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument
 
+    def path_of(self, grant_name: str) -> tuple[str | int, ...]:
+        """Where a grant sits in the file, for locating problems found after validation."""
+        data = self.doc.data if isinstance(self.doc.data, dict) else {}
+        for index, item in enumerate(data.get("grants", [])):
+            if isinstance(item, dict) and item.get("name") == grant_name:
+                return ("grants", index)
+        return ()
+
     @property
     def managed_buckets(self) -> tuple[str, ...]:
         """Every bucket whose policy this program writes: those with grants, and those with only extraStatements.

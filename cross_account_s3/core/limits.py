@@ -38,13 +38,6 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
     problems: list[Problem] = []
     doc = loaded.doc
 
-    def at_grant(name: str) -> tuple[str | int, ...]:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        for index, item in enumerate(data.get("grants", [])):
-            if isinstance(item, dict) and item.get("name") == name:
-                return ("grants", index)
-        return ()
-
     groups_of_user: dict[str, list[str]] = defaultdict(list)
     for grant_plan in plan.grants:
         for user in grant_plan.user_names:
@@ -57,7 +50,7 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
             problems.append(
                 problem_at(
                     doc,
-                    at_grant(grant_names[-1]),
+                    loaded.path_of(grant_names[-1]),
                     grant=grant_names[-1],
                     field="users",
                     message=f"user {user!r} would be in {total} IAM groups ({len(grant_names)} from grants "
@@ -73,7 +66,7 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
             problems.append(
                 problem_at(
                     doc,
-                    at_grant(grant_plan.grant.name),
+                    loaded.path_of(grant_plan.grant.name),
                     grant=grant_plan.grant.name,
                     field=None,
                     message=f"the group's inline policy would be {size} characters (whitespace not counted); AWS "
@@ -85,7 +78,7 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
             problems.append(
                 problem_at(
                     doc,
-                    (*at_grant(grant_plan.grant.name), "name"),
+                    (*loaded.path_of(grant_plan.grant.name), "name"),
                     grant=grant_plan.grant.name,
                     field="name",
                     message=f"the group name {grant_plan.group_name!r} is {len(grant_plan.group_name)} characters; IAM "
@@ -94,6 +87,8 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                 )
             )
 
+    # Grant names are lowercase and unique and share one prefix, so this cannot fire today; it is here
+    # so that loosening the naming rules can never create two groups IAM would take for one.
     seen: dict[str, str] = {}
     for grant_plan in plan.grants:
         key = grant_plan.group_name.lower()
@@ -101,7 +96,7 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
             problems.append(
                 problem_at(
                     doc,
-                    (*at_grant(grant_plan.grant.name), "name"),
+                    (*loaded.path_of(grant_plan.grant.name), "name"),
                     grant=grant_plan.grant.name,
                     field="name",
                     message=f"the group name {grant_plan.group_name!r} clashes with {seen[key]!r}; IAM group names are "

@@ -62,19 +62,11 @@ def _body(statement: Mapping[str, Any]) -> str:
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
-def _grant_path(loaded: LoadedGrants, name: str) -> tuple[str | int, ...]:
-    data = loaded.doc.data if isinstance(loaded.doc.data, dict) else {}
-    for index, item in enumerate(data.get("grants", [])):
-        if isinstance(item, dict) and item.get("name") == name:
-            return ("grants", index)
-    return ()
-
-
 def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str) -> list[Problem]:
     """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
     problems: list[Problem] = []
     for grant in loaded.grants:
-        base = _grant_path(loaded, grant.name)
+        base = loaded.path_of(grant.name)
         for index, user in enumerate(grant.users):
             live = facts.users.get(Grant.user_name(user).lower())
             where = (*base, "users", index)

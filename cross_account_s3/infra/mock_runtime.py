@@ -23,6 +23,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
 from ..core import naming
+from ..core.grants import load_grants
+from ..core.problems import InputProblems
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 
@@ -244,15 +246,15 @@ def _collecting_logger() -> tuple[logging.Logger, _WarningCollector]:
     return logger, collector
 
 
-def _paths_of_user_arns(project_root: Path, config: Mapping[str, str]) -> dict[str, str]:
-    """User paths that the grants file's ARNs give, so a permissive world agrees with the file."""
-    grants_file = config.get("cross-account-s3:grantsFile") or ""
-    path = project_root / grants_file if grants_file else None
+def _assumed_paths(project_root: Path, stack: str, config: Mapping[str, str]) -> dict[str, str]:
+    """User paths that the grants file's user ARNs give, so a permissive world agrees with the file."""
+    grants_file = config.get("cross-account-s3:grantsFile") or f"grants/{stack}.yaml"
     try:
-        text = path.read_text(encoding="utf-8") if path and path.is_file() else ""
-    except OSError:
-        text = ""
-    return {match["name"]: match["path"] for match in naming.USER_ARN.finditer(text)}
+        loaded = load_grants(project_root / grants_file, grants_file, None)
+    except InputProblems:
+        return {}  # the program reports the file's problems itself
+    arns = (naming.USER_ARN.fullmatch(user) for grant in loaded.grants for user in grant.users)
+    return {match["name"]: match["path"] for match in arns if match}
 
 
 def run_program(
@@ -269,12 +271,7 @@ def run_program(
     """
     merged = {**stack_config(project_root, stack), **(config or {})}
     if world is None:
-        merged.setdefault("cross-account-s3:grantsFile", f"grants/{stack}.yaml")
-        world = FakeWorld(permissive=True, assumed_paths=_paths_of_user_arns(project_root, merged))
-        if "cross-account-s3:grantsFile" not in (config or {}) and "cross-account-s3:grantsFile" not in stack_config(
-            project_root, stack
-        ):
-            merged.pop("cross-account-s3:grantsFile")
+        world = FakeWorld(permissive=True, assumed_paths=_assumed_paths(project_root, stack, merged))
     mocks = _WorldMocks(world)
     monitor = _RecordingMonitor(mocks)
     logger, collector = _collecting_logger()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi
 import pulumi_aws as aws
 
 from ..core.settings import AccountSettings, Settings
@@ -44,9 +43,3 @@ class AccountProviders:
             bucket_account=account_provider("bucket-account", settings.bucket_account),
             user_account=account_provider("user-account", settings.user_account),
         )
-
-    def in_bucket_account(self, **options: object) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(provider=self.bucket_account, **options)  # type: ignore[arg-type]
-
-    def in_user_account(self, **options: object) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(provider=self.user_account, **options)  # type: ignore[arg-type]
