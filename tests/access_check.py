@@ -86,23 +86,40 @@ class Case:
     allowed: bool
 
 
-def cases_for(run: ProgramRun, *, third_account: str = "999988887777") -> list[Case]:
-    """Every request the access table speaks about, for every user and bucket the run's grants name."""
-    accounts = run.outputs["accounts"]
-    user_account, bucket_account = accounts["userAccount"], accounts["bucketAccount"]
-    grants = run.outputs["grants"]
+@dataclass(frozen=True)
+class Declared:
+    """What the test itself declared: the grants it wrote and the accounts and user paths of its world.
+
+    Expectations come from here, never from the program's outputs, so a bug that got the outputs
+    wrong in the same way as the policies could not hide itself.
+    """
+
+    grants: list[dict[str, Any]]
+    user_account: str
+    bucket_account: str
+    user_paths: dict[str, str]
+
+    def principal(self, user: str) -> str:
+        if user.startswith("arn:"):
+            return user
+        return f"arn:aws:iam::{self.user_account}:user{self.user_paths.get(user, '/')}{user}"
+
+
+def cases_for(run: ProgramRun, declared: Declared, *, third_account: str = "999988887777") -> list[Case]:
+    """Every request the access table speaks about, for every user and bucket the declared grants name."""
+    user_account, bucket_account = declared.user_account, declared.bucket_account
     cases: list[Case] = []
     pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for grant in grants.values():
-        for user in grant["principals"]:
-            for bucket in grant["buckets"]:
-                pairs.setdefault((user, bucket), []).append(grant)
+    for grant in declared.grants:
+        for user in grant["users"]:
+            for bucket in grant.get("buckets") or [grant["bucket"]]:
+                pairs.setdefault((declared.principal(user), bucket), []).append(grant)
 
     def expected(grants_here: list[dict[str, Any]], action: str, key: str | None, list_prefix: str | None) -> bool:
         for grant in grants_here:
             if not TABLE[grant["access"]][action]:
                 continue
-            prefixes = grant["prefixes"]
+            prefixes = grant.get("prefixes") or []
             if not prefixes:
                 return True
             probe = key if key is not None else list_prefix
@@ -115,7 +132,7 @@ def cases_for(run: ProgramRun, *, third_account: str = "999988887777") -> list[C
         name = user.rsplit("/", 1)[-1]
         identity = identity_policies_of(run, name)
         bucket_policy = bucket_policy_of(run, bucket)
-        prefixes = sorted({p for g in grants_here for p in g["prefixes"]})
+        prefixes = sorted({p for g in grants_here for p in g.get("prefixes") or []})
         keys = [f"{p}file.txt" for p in prefixes] + ["outside-any-prefix/file.txt"] if prefixes else ["file.txt"]
         for action in OBJECT_ACTIONS:
             for key in keys:
@@ -212,10 +229,11 @@ def cases_for(run: ProgramRun, *, third_account: str = "999988887777") -> list[C
     return cases
 
 
-def mismatches(run: ProgramRun) -> list[str]:
+def mismatches(run: ProgramRun, declared: Declared) -> list[str]:
     """Every case where the simulator's verdict differs from the access table; empty when all agree."""
-    cases = cases_for(run)
-    assert cases, "the run granted nothing, so nothing was checked"
+    assert run.error is None, run.error
+    cases = cases_for(run, declared)
+    assert cases, "the grants grant nothing, so nothing was checked"
     verdicts = evaluate([case.request for case in cases])
     return [
         f"{case.description}: expected {'allowed' if case.allowed else 'denied'}, simulator said {verdict}"

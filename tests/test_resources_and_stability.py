@@ -119,11 +119,17 @@ def test_removing_a_grant_removes_only_its_resources(run: RunProgram, grants_fil
     assert changed == ["bucket-policy-other-bucket"]
 
 
-def test_logical_names_come_from_names_not_positions(run: RunProgram, grants_file) -> None:
+def test_logical_names_come_from_grant_and_bucket_names_not_positions(run: RunProgram, grants_file) -> None:
     result = run("nonprod", config=grants_file(as_file(GRANTS)))
-    names = {r.name for r in result.registrations}
-    assert {"alpha-group", "bucket-policy-reports-bucket", "bucket-account", "user-account"} <= names
-    assert not any(any(ch.isdigit() for ch in name.split("-")[-1]) for name in names if not name.startswith("bucket"))
+    grant_names = {g["name"] for g in GRANTS}
+    buckets = {b for g in GRANTS for b in (g.get("buckets") or [g["bucket"]])}
+    expected = (
+        {"bucket-account", "user-account"}
+        | grant_names
+        | {f"{g}-{part}" for g in grant_names for part in ("group", "policy", "members")}
+        | {f"bucket-policy-{b}" for b in buckets}
+    )
+    assert {r.name for r in result.registrations} == expected
 
 
 def test_outputs_tell_a_reviewer_who_gets_what(run: RunProgram) -> None:
