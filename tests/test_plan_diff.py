@@ -249,3 +249,22 @@ def test_field_changes_list_members_and_values() -> None:
         {"Action": "s3:GetObject", "Effect": "Allow", "Principal": {"AWS": ["a"]}},
         {"Action": ["s3:GetObject", "s3:PutObject"], "Effect": "Deny", "Principal": {"AWS": ["b"]}},
     ) == ["Action: + s3:PutObject", "Effect: Allow -> Deny", "Principal: + b", "Principal: - a"]
+
+
+def test_a_statement_written_elsewhere_is_an_access_change(write: WriteFile) -> None:
+    """extraStatements can grant access outside the levels, so the reviewer sees them under Access too."""
+    extra = """
+    extraStatements:
+      reports-bucket:
+        - Sid: VendorReads
+          Effect: Allow
+          Principal: {AWS: "arn:aws:iam::999988887777:root"}
+          Action: s3:GetObject
+          Resource: arn:aws:s3:::reports-bucket/*
+    """
+    result = diff(write("base.yaml", READERS), write("head.yaml", textwrap.dedent(READERS) + textwrap.dedent(extra)))
+    assert result.exit_code == 0, result.output
+    (line,) = access_lines(result)
+    assert line.startswith("+ reports-bucket keeps a statement written elsewhere, VendorReads: Allow s3:GetObject")
+    assert "arn:aws:iam::999988887777:root" in line
+    assert "1 access change" in result.stdout

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .snapshot import PlanSnapshot
+from ..core.grants import OWN_SID
+from .snapshot import BUCKET_POLICY_TYPE, PlanSnapshot
 
 ChangeKind = Literal["add", "remove", "change"]
 _MARK = {"add": "+", "remove": "-", "change": "~"}
@@ -73,6 +74,45 @@ class AccessChange:
             "kind": self.kind,
             "before": entries(self.before),
             "after": entries(self.after),
+            "summary": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class ExtraStatementChange:
+    """A bucket policy statement this program does not write (an `extraStatements` entry), added, removed or changed.
+
+    These grant access outside the access levels, so they belong in the Access section a reviewer
+    reads first, not only among the resource details.
+    """
+
+    bucket: str
+    sid: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+    @property
+    def kind(self) -> ChangeKind:
+        return "add" if self.before is None else ("remove" if self.after is None else "change")
+
+    def describe(self) -> str:
+        if self.after is not None and self.before is None:
+            return f"{self.bucket} keeps a statement written elsewhere, {describe_statement(self.after)}"
+        if self.before is not None and self.after is None:
+            return f"{self.bucket} drops a statement written elsewhere, {describe_statement(self.before)}"
+        assert self.before is not None and self.after is not None
+        return (
+            f"{self.bucket} changes a statement written elsewhere, {describe_statement(self.before)} -> "
+            f"{describe_statement(self.after)}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "bucket": self.bucket,
+            "sid": self.sid,
+            "kind": self.kind,
+            "before": self.before,
+            "after": self.after,
             "summary": self.describe(),
         }
 
@@ -141,11 +181,12 @@ class PlanDiff:
     head: str
     stack: str
     access: tuple[AccessChange, ...]
+    extra_statements: tuple[ExtraStatementChange, ...]
     resources: tuple[ResourceChange, ...]
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.access or self.resources)
+        return bool(self.access or self.extra_statements or self.resources)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for change in self.resources if change.kind == kind)
@@ -285,6 +326,25 @@ def access_changes(base: Mapping[str, Mapping[str, Any]], head: Mapping[str, Map
     return sorted(changes, key=lambda change: (change.user.lower(), change.bucket))
 
 
+def _extra_statements(snapshot: PlanSnapshot) -> dict[tuple[str, str], Mapping[str, Any]]:
+    found: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for resource in snapshot.of_type(BUCKET_POLICY_TYPE):
+        for sid, statement in _statements_by_sid(resource.policy).items():
+            if not OWN_SID.fullmatch(sid):
+                found[(str(resource.inputs.get("bucket")), sid)] = statement
+    return found
+
+
+def extra_statement_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[ExtraStatementChange]:
+    """Statements written elsewhere that the change adds to, removes from or changes in a bucket's policy."""
+    old, new = _extra_statements(base), _extra_statements(head)
+    return [
+        ExtraStatementChange(bucket, sid, old.get((bucket, sid)), new.get((bucket, sid)))
+        for bucket, sid in sorted(old.keys() | new.keys())
+        if old.get((bucket, sid)) != new.get((bucket, sid))
+    ]
+
+
 def diff_plans(base: PlanSnapshot, head: PlanSnapshot) -> PlanDiff:
     """What changing the grants from `base` to `head` would do."""
     return PlanDiff(
@@ -292,6 +352,7 @@ def diff_plans(base: PlanSnapshot, head: PlanSnapshot) -> PlanDiff:
         head=head.grants_file,
         stack=head.stack,
         access=tuple(access_changes(base.grants, head.grants)),
+        extra_statements=tuple(extra_statement_changes(base, head)),
         resources=tuple(resource_changes(base, head)),
     )
 
@@ -316,9 +377,10 @@ def render_diff_text(diff: PlanDiff) -> str:
     lines = [f"Plan diff for stack {diff.stack}: {diff.base} -> {diff.head}"]
     if not diff.has_changes:
         return "\n".join([*lines, "no changes"]) + "\n"
-    if diff.access:
+    if diff.access or diff.extra_statements:
         lines += ["", "Access:"]
         lines += [f"  {_MARK[change.kind]} {change.describe()}" for change in diff.access]
+        lines += [f"  {_MARK[change.kind]} {change.describe()}" for change in diff.extra_statements]
     if diff.resources:
         lines += ["", "Resources:", *_resource_lines(diff.resources)]
     lines += ["", summary_line(diff)]
@@ -326,7 +388,7 @@ def render_diff_text(diff: PlanDiff) -> str:
 
 
 def summary_line(diff: PlanDiff) -> str:
-    access = len(diff.access)
+    access = len(diff.access) + len(diff.extra_statements)
     return (
         f"Changes: {diff.count('add')} to add, {diff.count('change')} to change, {diff.count('remove')} to remove; "
         f"{access} access {'change' if access == 1 else 'changes'}"
@@ -341,6 +403,7 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
         "head": diff.head,
         "changes": diff.has_changes,
         "access": [change.as_json() for change in diff.access],
+        "extraStatements": [change.as_json() for change in diff.extra_statements],
         "resources": [change.as_json() for change in diff.resources],
         "summary": {
             "add": diff.count("add"),
