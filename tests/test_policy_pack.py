@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]
+import grpc
 import pytest
 import yaml
 from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
