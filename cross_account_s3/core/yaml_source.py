@@ -127,10 +127,15 @@ def _value_problem(error: Exception) -> str:
     return f"a value cannot be read: {text or type(error).__name__}"
 
 
+# libyaml's C parser when PyYAML was built with it (the wheels are): the same safe schema and marks,
+# about ten times faster on a large grants file. The pure-Python loader is the fallback.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document, raising `InputProblems` on syntax errors or duplicate keys."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
