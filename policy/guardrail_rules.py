@@ -61,6 +61,28 @@ ADMIN_ACTIONS = (
     "s3:PutObjectVersionAcl",
 )
 
+# Beyond reads (Get*, List*), the only S3 actions a cross-account grant may allow: writing, tagging,
+# annotating and deleting object data. Everything else that writes (lifecycle rules, replication,
+# CORS, access points, encryption, ...) changes the bucket or where its data goes, so it is blocked
+# unless named here. An allowlist, so an action AWS adds later is blocked until someone reviews it.
+DATA_WRITE_ACTIONS = frozenset(
+    {
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:DeleteObjectAnnotation",
+        "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersionAnnotation",
+        "s3:DeleteObjectVersionTagging",
+        "s3:PutObject",
+        "s3:PutObjectAnnotation",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionAnnotation",
+        "s3:PutObjectVersionTagging",
+        "s3:RestoreObject",
+    }
+)
+_DATA_WRITES_LOWER = frozenset(action.lower() for action in DATA_WRITE_ACTIONS)
+
 # The default provider's name is "default" or "default_<version>" (for example default_7_51_1).
 DEFAULT_PROVIDER_PREFIX = "default"
 PROVIDER_CHECKED_PREFIXES = ("aws:iam/", "aws:s3/")
@@ -154,6 +176,17 @@ def _action_problem(action: Any) -> str | None:
     matched = [admin for admin in ADMIN_ACTIONS if fnmatch.fnmatchcase(admin.lower(), action.lower())]
     if matched:
         return f"{action!r} grants bucket or permission administration ({', '.join(matched)})"
+    if name.lower().startswith(("get", "list")):
+        return None
+    if "*" in name or "?" in name:
+        return (
+            f"{action!r} is a wildcard over S3 write actions, which reaches bucket configuration; name the data actions"
+        )
+    if action.lower() not in _DATA_WRITES_LOWER:
+        return (
+            f"{action!r} is not reading, writing or deleting object data (it changes the bucket, its settings or where "
+            "its data goes); cross-account grants may not allow it"
+        )
     return None
 
 
@@ -172,6 +205,11 @@ def action_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]
             problem = _action_problem(action)
             if problem:
                 found.append(f"statement {sid}: {problem}")
+        if "NotResource" in statement:
+            found.append(f"statement {sid} allows NotResource, which reaches every resource not listed")
+        for resource in _as_list(statement.get("Resource", [])):
+            if not isinstance(resource, str) or resource == "*" or resource.startswith("arn:aws:s3:::*"):
+                found.append(f"statement {sid} allows on {resource!r}, every bucket; name the buckets")
     return found
 
 

@@ -568,3 +568,41 @@ def test_the_programs_own_statements_cannot_be_exempted(committed_runs: dict[str
     sid = json.loads(opened.by_name(BUCKET).inputs["policy"])["Statement"][0]["Sid"]
     assert sid.startswith(rules.PROGRAM_SID_PREFIX)
     assert violations(opened, config={"exemptStatementSids": [sid]})
+
+
+def test_every_action_the_program_can_grant_passes_the_pack_and_every_other_is_blocked() -> None:
+    """The converse agreement: the pack's data-action allowlist and the program's catalogue say the same."""
+    for action in s3_actions.catalogue().values():
+        if action.target is None:
+            continue
+        verdict = rules._action_problem(action.name)
+        if action.administrative:
+            assert verdict is not None, f"the program refuses {action.name} but the pack would let it through"
+        else:
+            assert verdict is None, f"the program grants {action.name} but the pack blocks it: {verdict}"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "s3:PutLifecycleConfiguration",
+        "s3:PutReplicationConfiguration",
+        "s3:PutBucketCORS",
+        "s3:PutAccessPointPolicy",
+        "s3:Put*",
+        "s3:*Object",
+        "s3:InitiateReplication",
+    ],
+)
+def test_the_pack_blocks_writes_that_are_not_object_data(action: str) -> None:
+    assert rules._action_problem(action) is not None
+
+
+@pytest.mark.parametrize("resource", ["*", "arn:aws:s3:::*", "arn:aws:s3:::*/*"])
+def test_the_pack_blocks_data_actions_on_every_bucket(resource: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Wide", "Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}],
+    }
+    (message,) = rules.action_violations(rules.GROUP_POLICY, {"policy": json.dumps(policy)})
+    assert "every bucket" in message

@@ -30,18 +30,24 @@ class Target(Enum):
 # change the bucket itself. Granting them across accounts hands over control, not data access.
 _ADMIN_ACCESS_LEVELS_ON_BUCKETS = frozenset({"Write", "Permissions management", "Tagging"})
 _ADMIN_ACCESS_LEVELS_ON_OBJECTS = frozenset({"Permissions management"})
-# Object actions that are not data access: they destroy history, lock objects beyond the owner's
-# reach, or belong to S3's own replication. Never granted across accounts.
-_ADMIN_OBJECT_ACTIONS = frozenset(
+# Actions that are not data access although AWS files them as object writes or bucket reads: they
+# destroy history, lock objects beyond the owner's reach, re-encrypt them, belong to S3's own
+# replication, or set up log delivery. Never granted across accounts. (The policy pack allows writes
+# by a list of data actions instead; a test checks that the two agree.)
+_NEVER_GRANTED = frozenset(
     {
+        "allowvendedlogdeliveryforresource",
         "bypassgovernanceretention",
         "deleteobjectversion",
+        "initiatereplication",
         "objectowneroverridetobucketowner",
         "putobjectlegalhold",
         "putobjectretention",
         "replicatedelete",
         "replicateobject",
+        "replicateobjectannotation",
         "replicatetags",
+        "updateobjectencryption",
     }
 )
 
@@ -69,15 +75,14 @@ def catalogue() -> dict[str, S3Action]:
         target: Target | None
         if "object" in resource_types:
             target = Target.OBJECT
-            administrative = (
-                bool(levels & _ADMIN_ACCESS_LEVELS_ON_OBJECTS) or short_name.lower() in _ADMIN_OBJECT_ACTIONS
-            )
+            administrative = bool(levels & _ADMIN_ACCESS_LEVELS_ON_OBJECTS)
         elif "bucket" in resource_types:
             target = Target.BUCKET
             administrative = bool(levels & _ADMIN_ACCESS_LEVELS_ON_BUCKETS)
         else:
             target = None
             administrative = False
+        administrative = administrative or short_name.lower() in _NEVER_GRANTED
         name = f"s3:{short_name}"
         actions[name.lower()] = S3Action(
             name=name,
