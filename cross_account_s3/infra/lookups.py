@@ -1,23 +1,31 @@
 """Live lookups through the account providers, all done before any AWS resource is registered.
 
 `pulumi up` creates resources as soon as they are registered, so a lookup that failed after some
-registrations would leave half a change applied. Every invoke here is synchronous and finishes
-before the program registers its first group or policy.
+registrations would leave half a change applied. The program waits here, synchronously, until every
+lookup has answered, and only then registers its first group or policy.
+
+The lookups themselves run concurrently: each is an AWS API call, so a grants file naming hundreds
+of users would otherwise make every preview wait for hundreds of round trips one after another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import pulumi
-import pulumi_aws as aws
+from pulumi.runtime.sync_await import _sync_await
 
 from ..core.grants import Grant, LoadedGrants
 from ..core.live import LiveBucket, LiveFacts, LiveUser
 from .providers import AccountProviders
 
+GET_USER = "aws:iam/getUser:getUser"  # what aws.iam.get_user invokes
+GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"  # what aws.s3.get_bucket_policy invokes
 _NOT_FOUND_MARKERS = ("NoSuchEntity", "NoSuchBucket", "not found", "NotFound", "404")
+T = TypeVar("T")
 
 
 def _is_not_found(error: Exception) -> bool:
@@ -25,40 +33,50 @@ def _is_not_found(error: Exception) -> bool:
     return any(marker in text for marker in _NOT_FOUND_MARKERS) and "NoSuchBucketPolicy" not in text
 
 
-def _look_up_user(name: str, providers: AccountProviders) -> LiveUser | str | None:
+def _first_line(error: Exception) -> str:
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+async def _look_up_user(name: str, provider: pulumi.ProviderResource) -> LiveUser | str | None:
     """The user, None when it does not exist, or the error text when the lookup itself failed."""
     try:
-        found = aws.iam.get_user(user_name=name, opts=pulumi.InvokeOptions(provider=providers.user_account))
+        found = await pulumi.runtime.invoke_async(GET_USER, {"userName": name}, pulumi.InvokeOptions(provider=provider))
     except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
-        if _is_not_found(error):
-            return None
-        text = str(error)
-        return text.splitlines()[0] if text else type(error).__name__
-    return LiveUser(name=name, arn=found.arn, user_id=found.user_id)
+        return None if _is_not_found(error) else _first_line(error)
+    return LiveUser(name=name, arn=str(found["arn"]), user_id=str(found["userId"]))
 
 
-def _look_up_bucket(name: str, providers: AccountProviders) -> LiveBucket:
+async def _look_up_bucket(name: str, provider: pulumi.ProviderResource) -> LiveBucket:
     """One invoke tells all three cases apart: no such bucket, no policy (the normal case), or the policy."""
     try:
-        found = aws.s3.get_bucket_policy(bucket=name, opts=pulumi.InvokeOptions(provider=providers.bucket_account))
+        found = await pulumi.runtime.invoke_async(
+            GET_BUCKET_POLICY, {"bucket": name}, pulumi.InvokeOptions(provider=provider)
+        )
     except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
-        text = str(error)
-        if "NoSuchBucketPolicy" in text:
+        if "NoSuchBucketPolicy" in str(error):
             return LiveBucket(name=name, exists=True, policy=None)
-        if "NoSuchBucket" in text or _is_not_found(error):
+        if "NoSuchBucket" in str(error) or _is_not_found(error):
             return LiveBucket(name=name, exists=False)
-        return LiveBucket(name=name, exists=True, error=text.splitlines()[0] if text else type(error).__name__)
-    policy: Any = json.loads(found.policy) if found.policy else None
+        return LiveBucket(name=name, exists=True, error=_first_line(error))
+    policy: Any = json.loads(found["policy"]) if found.get("policy") else None
     return LiveBucket(name=name, exists=True, policy=policy)
 
 
+async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*awaitables))
+
+
 def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
-    """Every user and bucket the grants name, as the two accounts report them."""
+    """Every user and bucket the grants name, as the two accounts report them, looked up concurrently."""
     user_names = sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}, key=str.lower)
     buckets = loaded.managed_buckets
-    users = {name.lower(): _look_up_user(name, providers) for name in user_names}
+    # The SDK's own synchronous invokes wait the same way; gathering first lets the lookups overlap.
+    users = _sync_await(_all([_look_up_user(name, providers.user_account) for name in user_names]))
+    states = _sync_await(_all([_look_up_bucket(bucket, providers.bucket_account) for bucket in buckets]))
+    by_name = {name.lower(): user for name, user in zip(user_names, users, strict=True)}
     return LiveFacts(
-        users={key: user for key, user in users.items() if not isinstance(user, str)},
-        buckets={bucket: _look_up_bucket(bucket, providers) for bucket in buckets},
-        user_errors={key: user for key, user in users.items() if isinstance(user, str)},
+        users={key: user for key, user in by_name.items() if not isinstance(user, str)},
+        buckets=dict(zip(buckets, states, strict=True)),
+        user_errors={key: user for key, user in by_name.items() if isinstance(user, str)},
     )
