@@ -146,6 +146,10 @@ BAD_EXAMPLES: dict[str, str] = {
     + "extraStatements:\n  reports-bucket:\n    - {Sid: CrossAccountS3Mine, Effect: Allow}\n",
     "extra statement with a bad Effect": _grant()
     + "extraStatements:\n  reports-bucket:\n    - {Sid: Theirs, Effect: Permit}\n",
+    "no statements kept for a bucket": _grant() + "extraStatements:\n  reports-bucket: []\n",
+    "extra statement open to everyone": _grant()
+    + "extraStatements:\n  reports-bucket:\n    - {Sid: Open, Effect: Allow, Principal: {AWS: ['*']}, "
+    "Action: 's3:GetObject', Resource: '*'}\n",
 }
 
 

@@ -297,10 +297,31 @@ def pair_and_repeat_problems(item: Mapping[str, Any]) -> list[tuple[str, str, st
     return found
 
 
+# An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
+_NOT_OPEN_TO_EVERYONE: JsonDict = {
+    "not": {
+        "properties": {
+            "Effect": {"const": "Allow"},
+            "Principal": {
+                "anyOf": [
+                    {"const": "*"},
+                    {
+                        "properties": {"AWS": {"anyOf": [{"const": "*"}, {"contains": {"const": "*"}}]}},
+                        "required": ["AWS"],
+                    },
+                ]
+            },
+        },
+        "required": ["Effect", "Principal"],
+        "not": {"required": ["Condition"]},
+    }
+}
+
+
 class PolicyStatement(BaseModel):
     """A statement someone else owns, kept verbatim in a bucket's policy (see 'extraStatements')."""
 
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, json_schema_extra=_NOT_OPEN_TO_EVERYONE)
 
     Sid: str = Field(
         description="Letters and digits; must not start with the program's own prefix.",
@@ -317,7 +338,7 @@ class GrantsFile(BaseModel):
     )
 
     grants: list[Grant] = Field(description="Who gets which access to which buckets.")
-    extraStatements: dict[BucketName, list[PolicyStatement]] = Field(
+    extraStatements: dict[BucketName, Annotated[list[PolicyStatement], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="Per bucket, statements written by someone else that must stay in its policy, verbatim.",
     )
