@@ -43,15 +43,8 @@ STACKS: dict[str, dict[str, str]] = {
     },
 }
 
-GRANTABLE = sorted(a.name for a in s3_actions.catalogue().values() if a.target is not None and not a.administrative)
-# With prefixes, only actions S3 can narrow to a prefix are grantable: object actions and the listing ones.
-GRANTABLE_UNDER_PREFIXES = sorted(
-    a.name
-    for a in s3_actions.catalogue().values()
-    if a.target is not None
-    and not a.administrative
-    and (a.target is s3_actions.Target.OBJECT or a.supports_prefix_condition)
-)
+GRANTABLE = s3_actions.grantable()
+GRANTABLE_UNDER_PREFIXES = s3_actions.grantable(under_prefixes=True)
 
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",

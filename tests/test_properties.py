@@ -24,16 +24,9 @@ from tests.iam_oracle.oracle import Request, evaluate
 from tests.policy_lint import lint_run
 
 LEVELS = ("read", "write", "read-write", "full")
-GRANTABLE = sorted(a.name for a in s3_actions.catalogue().values() if a.target is not None and not a.administrative)
+GRANTABLE = s3_actions.grantable()
 PATTERNS = ("s3:Get*", "s3:List*", "s3:GetObject*", "s3:?utObject", "s3:Abort*")
-# Under prefixes only what S3 can narrow to a prefix is valid: object actions and the listing ones.
-NARROWABLE = sorted(
-    a.name
-    for a in s3_actions.catalogue().values()
-    if a.target is not None
-    and not a.administrative
-    and (a.target is s3_actions.Target.OBJECT or a.supports_prefix_condition)
-)
+NARROWABLE = s3_actions.grantable(under_prefixes=True)
 NARROWABLE_PATTERNS = ("s3:GetObject*", "s3:?utObject", "s3:Abort*", "s3:ListBucket")
 
 

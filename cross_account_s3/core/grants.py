@@ -224,7 +224,7 @@ class Grant(BaseModel):
                     action.name
                     for pattern in self.actions
                     for action in s3_actions.expand(pattern).grantable
-                    if action.target is s3_actions.Target.BUCKET and not action.supports_prefix_condition
+                    if not action.narrows_to_prefixes
                 }
             )
             if whole_bucket:

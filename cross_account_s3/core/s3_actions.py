@@ -61,6 +61,22 @@ class S3Action:
     administrative: bool
     supports_prefix_condition: bool  # whether `s3:prefix` can narrow it (the listing actions)
 
+    @property
+    def narrows_to_prefixes(self) -> bool:
+        """Whether a grant's prefixes can limit this action: object actions by their ARN, listing by `s3:prefix`."""
+        return self.target is Target.OBJECT or self.supports_prefix_condition
+
+
+def grantable(*, under_prefixes: bool = False) -> list[str]:
+    """Every action a grant may list under `actions`, by name; with prefixes, only those prefixes can limit."""
+    return sorted(
+        action.name
+        for action in catalogue().values()
+        if action.target is not None
+        and not action.administrative
+        and (action.narrows_to_prefixes or not under_prefixes)
+    )
+
 
 @cache
 def catalogue() -> dict[str, S3Action]:
