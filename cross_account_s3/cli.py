@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from .core.grants import grants_json_schema
+from .core.problems import InputProblems
 from .review.diff import diff_as_json, diff_plans, render_diff_text
 from .review.render import plan_as_json, render_plan_text
 from .review.runner import (
@@ -97,8 +98,8 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
 
     Plan does not contact AWS: every user and bucket is assumed to exist, with no bucket policy.
     """
-    head_grants = shown_path(PROJECT_ROOT, grants_path) if grants_path else default_grants_file(PROJECT_ROOT, stack)
     try:
+        head_grants = shown_path(PROJECT_ROOT, grants_path) if grants_path else default_grants_file(PROJECT_ROOT, stack)
         head = plan_stack(PROJECT_ROOT, stack, head_grants)
         if base is None:
             _print(output_format, lambda: plan_as_json(head), lambda: render_plan_text(head))
@@ -108,6 +109,8 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
         _print(output_format, lambda: diff_as_json(diff), lambda: render_diff_text(diff))
     except PlanRefused as refused:
         _refuse(refused.message)
+    except InputProblems as problems:
+        _refuse(problems.render())
     except BrokenPipeError:
         raise  # output piped into `head` and closed: click ends quietly with status 1
     except Exception as failure:  # noqa: BLE001 - a bug must still reach the user as one clean line

@@ -198,7 +198,12 @@ def cases_for(run: ProgramRun, declared: Declared, *, third_account: str = "9999
                     False,
                 )
             )
-            # ...and no other bucket, including one of the same name in another account.
+            # ...and no other bucket, even one whose own policy welcomes the user (so only the identity
+            # policy can refuse), including one of the same name in another account.
+            impostor_policy = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:*", "Resource": "*"}],
+            }
             cases.append(
                 Case(
                     f"{user} {action} on a bucket nobody granted",
@@ -208,15 +213,11 @@ def cases_for(run: ProgramRun, declared: Declared, *, third_account: str = "9999
                         f"arn:aws:s3:::not-granted-{bucket}"[:63] + "/" + keys[0],
                         bucket_account,
                         identity,
-                        None,
+                        impostor_policy,
                     ),
                     False,
                 )
             )
-            impostor_policy = {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:*", "Resource": "*"}],
-            }
             cases.append(
                 Case(
                     f"{user} {action} on a bucket of the same name in a third account",
@@ -226,6 +227,29 @@ def cases_for(run: ProgramRun, declared: Declared, *, third_account: str = "9999
                     False,
                 )
             )
+    cases += _known_users_without_a_grant(run, declared, pairs)
+    return cases
+
+
+def _known_users_without_a_grant(
+    run: ProgramRun, declared: Declared, pairs: dict[tuple[str, str], list[dict[str, Any]]]
+) -> list[Case]:
+    """Every other user the world knows gets nothing on each bucket, with whatever groups the run gave them."""
+    cases: list[Case] = []
+    for bucket in sorted({bucket for _, bucket in pairs}):
+        policy = bucket_policy_of(run, bucket)
+        for name in sorted(declared.user_paths):
+            principal = declared.principal(name)
+            if (principal, bucket) in pairs:
+                continue
+            identity = identity_policies_of(run, name)
+            for action, resource in (
+                ("s3:GetObject", f"arn:aws:s3:::{bucket}/file.txt"),
+                ("s3:PutObject", f"arn:aws:s3:::{bucket}/file.txt"),
+                ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+            ):
+                request = Request(principal, action, resource, declared.bucket_account, identity, policy)
+                cases.append(Case(f"{name} (no grant on {bucket}) {action}", request, False))
     return cases
 
 

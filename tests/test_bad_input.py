@@ -129,6 +129,26 @@ CASES = {
         "      Condition: {DateGreaterThan: {'aws:CurrentTime': 2025-12-31}}\n",
         ["grants.yaml:8:", "cannot hold", "quotes"],
     ),
+    "extra statement that AWS would refuse at apply": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Broken\n      Effect: Deny\n      Principal: '*'\n"
+        "      Resource: 'arn:aws:s3:::another-bucket/*'\n      Condition: {}\n",
+        [
+            "field 'extraStatements.reports-bucket[0].Action'",
+            "neither",
+            "field 'extraStatements.reports-bucket[0].Resource'",
+            "not this bucket",
+            "field 'extraStatements.reports-bucket[0].Condition'",
+            "limits nothing",
+        ],
+    ),
+    "extra statement granting administration or a root": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Partner\n      Effect: Allow\n"
+        "      Principal: {AWS: 'arn:aws:iam::999988887777:root'}\n      Action: [s3:GetObject, s3:PutBucketPolicy]\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        ["s3:PutBucketPolicy", "account root 'arn:aws:iam::999988887777:root'"],
+    ),
     "grants not a list": ("grants:\n  name: x\n", ["field 'grants'", "must be a list"]),
     "empty file": ("", ["must be a mapping with a 'grants:' list"]),
     "bad prefix": (
@@ -223,3 +243,17 @@ def test_settings_and_grants_problems_are_reported_together(run: RunProgram, gra
     message = refused(run("nonprod", config=config))
     assert "userAccount.accountId" in message
     assert "grant 'Bad Name', field 'name'" in message and "field 'users'" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("cross-account-s3:bucketAccount", '{"accountId": ' + "1" * 5000 + ', "region": "us-east-1"}'),
+        ("cross-account-s3:bucketAccount", "[" * 5000 + "]" * 5000),
+        ("cross-account-s3:otherGroupsByUser", '{"u01": ' + "9" * 5000 + "}"),
+        ("cross-account-s3:grantsFile", "grants/no\x00such.yaml"),
+    ],
+    ids=["huge-number", "deep-nesting", "huge-count", "nul-in-path"],
+)
+def test_config_values_python_cannot_read_are_clean_problems(run: RunProgram, key: str, value: str) -> None:
+    refused(run("nonprod", config={key: value}))

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,24 @@ def test_python_dash_m_usage_error_exits_2() -> None:
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
+
+
+def test_plan_reads_an_unquoted_account_id_as_pulumi_does(tmp_path: Path) -> None:
+    """Pulumi's YAML 1.2 reads an unquoted 012345678901 as a number; plan must refuse it as preview would."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((PROJECT_ROOT / name).read_text())
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_text().replace('"012345678901"', "012345678901")
+    (tmp_path / "Pulumi.nonprod.yaml").write_text(stack_file)
+    (tmp_path / "grants").mkdir()
+    (tmp_path / "grants" / "nonprod.yaml").write_text((PROJECT_ROOT / "grants" / "nonprod.yaml").read_text())
+    result = run_program(tmp_path, "nonprod")
+    assert result.error is not None
+    assert "Pulumi.nonprod.yaml:12: field 'cross-account-s3:userAccount.accountId'" in result.error
+    assert "the number 12345678901" in result.error
+
+
+def test_a_diff_base_that_looks_like_an_option_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["plan", "--diff", f"--output={tmp_path / 'written'}"])
+    assert result.exit_code == 1
+    assert "is not a git revision" in result.output
+    assert list(tmp_path.iterdir()) == []

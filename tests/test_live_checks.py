@@ -208,3 +208,16 @@ def test_a_hand_written_statement_with_our_sid_prefix_is_still_foreign(run: RunP
     result = run("nonprod", world=world)
     assert result.error is not None
     assert "did not write (CrossAccountS3HandAdded)" in result.error and "Sid: Kept1" in result.error
+
+
+def test_one_user_spelled_two_ways_is_one_member_spelled_as_iam_spells_it(run: RunProgram, grants_file) -> None:
+    text = (
+        "grants:\n  - name: a\n    users: [TEST.USER]\n    bucket: my-shared-bucket-20932\n    access: read\n"
+        "  - name: b\n    users: [test.User]\n    bucket: my-shared-bucket-20932\n    access: write\n"
+    )
+    result = run("nonprod", config=grants_file(text))
+    assert result.error is None, result.error
+    assert [r.inputs["users"] for r in result.of_type("aws:iam/groupMembership:GroupMembership")] == [["test.user"]] * 2
+    policy = json.loads(result.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"])
+    assert {p for s in policy["Statement"] for p in s["Principal"]["AWS"]} == {f"arn:aws:iam::{BUILD}:user/test.user"}
+    assert [i.args["userName"] for i in result.invocations if i.token == "aws:iam/getUser:getUser"] == ["TEST.USER"]

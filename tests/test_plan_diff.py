@@ -258,7 +258,7 @@ def test_a_statement_written_elsewhere_is_an_access_change(write: WriteFile) -> 
       reports-bucket:
         - Sid: VendorReads
           Effect: Allow
-          Principal: {AWS: "arn:aws:iam::999988887777:root"}
+          Principal: {AWS: "arn:aws:iam::999988887777:role/vendor-reader"}
           Action: s3:GetObject
           Resource: arn:aws:s3:::reports-bucket/*
     """
@@ -266,5 +266,5 @@ def test_a_statement_written_elsewhere_is_an_access_change(write: WriteFile) -> 
     assert result.exit_code == 0, result.output
     (line,) = access_lines(result)
     assert line.startswith("+ reports-bucket keeps a statement written elsewhere, VendorReads: Allow s3:GetObject")
-    assert "arn:aws:iam::999988887777:root" in line
+    assert "arn:aws:iam::999988887777:role/vendor-reader" in line
     assert "1 access change" in result.stdout

@@ -623,7 +623,108 @@ def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any) -> 
                     fix="name the principals, or add the Condition that limits the statement",
                 )
             )
+        else:
+            for key, message, fix in statement_shape_problems(statement, bucket, allow=parsed.Effect == "Allow"):
+                problems.append(
+                    problem_at(
+                        doc,
+                        (*where, key) if key in statement else where,
+                        grant=None,
+                        field=f"{field}[{index}].{key}",
+                        message=message,
+                        fix=fix,
+                    )
+                )
     return problems
+
+
+_ROOT = re.compile(r"(?:arn:aws:iam::)?[0-9]{12}(?::root)?", re.ASCII)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statement_shape_problems(statement: Mapping[str, Any], bucket: str, *, allow: bool) -> list[tuple[str, str, str]]:
+    """(key, message, fix) for what AWS would reject only at apply time, or what an Allow may not grant here.
+
+    AWS rejects a bucket policy whose statement lacks an action, a resource or a principal, or names a
+    resource outside the bucket, but only when `pulumi up` writes it, after the groups exist. And a
+    statement kept through `extraStatements` may not give what this program itself never gives:
+    bucket administration, actions outside S3, or an account root.
+    """
+    found: list[tuple[str, str, str]] = []
+    for one_of in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
+        present = [key for key in one_of if key in statement]
+        if len(present) != 1:
+            found.append(
+                (
+                    one_of[0],
+                    f"needs exactly one of {' and '.join(one_of)}, and has {' and '.join(present) or 'neither'}",
+                    f"give it '{one_of[0]}:'",
+                )
+            )
+    condition = statement.get("Condition")
+    if "Condition" in statement and (
+        not isinstance(condition, dict)
+        or not condition
+        or not all(isinstance(keys, dict) and keys for keys in condition.values())
+    ):
+        found.append(
+            (
+                "Condition",
+                "must map condition operators to non-empty key: value mappings; an empty condition limits nothing",
+                "write it like {Bool: {'aws:SecureTransport': 'false'}}",
+            )
+        )
+    for resource in _as_list(statement.get("Resource", statement.get("NotResource", []))):
+        if not isinstance(resource, str) or not (
+            resource == f"arn:aws:s3:::{bucket}" or resource.startswith(f"arn:aws:s3:::{bucket}/")
+        ):
+            found.append(
+                (
+                    "Resource",
+                    f"names {resource!r}, which is not this bucket or its objects; AWS refuses such a bucket policy",
+                    f"use arn:aws:s3:::{bucket} or arn:aws:s3:::{bucket}/...",
+                )
+            )
+    if not allow:
+        return found
+    if "NotAction" in statement:
+        found.append(
+            (
+                "NotAction",
+                "an Allow with NotAction allows every action not listed, administration too",
+                "list the actions under 'Action'",
+            )
+        )
+    for action in _as_list(statement.get("Action", [])):
+        text = str(action)
+        service, _, name = text.partition(":")
+        expansion = s3_actions.expand(text) if service.lower() == "s3" and name.strip("*?") else None
+        if expansion is None or expansion.administrative or expansion.elsewhere:
+            found.append(
+                (
+                    "Action",
+                    f"allows {text!r}, which reaches beyond S3 object data (bucket or permission "
+                    "administration, other services, or every action); this program never grants that "
+                    "across accounts",
+                    "name the data actions, such as s3:GetObject",
+                )
+            )
+    principal = statement.get("Principal")
+    values = principal.get("AWS") if isinstance(principal, dict) else None
+    for value in _as_list(values) if values is not None else []:
+        if isinstance(value, str) and _ROOT.fullmatch(value):
+            found.append(
+                (
+                    "Principal",
+                    f"names the account root {value!r}, which lets that account pass the access "
+                    "to any of its identities",
+                    "name the role or user that needs the access",
+                )
+            )
+    return found
 
 
 def _allows_everyone(statement: Mapping[str, Any]) -> bool:

@@ -231,7 +231,6 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved_arns: Mapping[
     bucket_statements: dict[str, list[Statement]] = {}
     bucket_grants: dict[str, list[str]] = {}
     for grant in loaded.grants:
-        names = sorted({Grant.user_name(user) for user in grant.users})
         principals = sorted(
             {
                 (resolved_arns or {}).get(Grant.user_name(user).lower())
@@ -239,6 +238,8 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved_arns: Mapping[
                 for user in grant.users
             }
         )
+        # The names as IAM spells them (from the looked-up ARN) when known, so one user is one member.
+        names = sorted({principal.rsplit("/", 1)[-1] for principal in principals})
         halves = statements_for(grant, principals, account)
         grant_plans.append(
             GrantPlan(

@@ -157,7 +157,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
             continue
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a number too long for Python, or nested too deep
             value = text
         if not isinstance(value, dict):
             problem(
@@ -199,7 +199,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
     if text is not None:
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, a number too long for Python, or nested too deep
             value = text
         if not isinstance(value, dict) or not all(
             isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()

@@ -206,7 +206,7 @@ def read_yaml(path: Path, shown_as: str) -> YamlDocument:
                 )
             ]
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: undecodable bytes, or a NUL in the path
         raise InputProblems(
             [Problem.in_file(shown_as, f"the file cannot be read: {error}", "make it a readable UTF-8 text file")]
         ) from None

@@ -24,7 +24,9 @@ from .providers import AccountProviders
 
 GET_USER = "aws:iam/getUser:getUser"  # what aws.iam.get_user invokes
 GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"  # what aws.s3.get_bucket_policy invokes
-_NOT_FOUND_MARKERS = ("NoSuchEntity", "NoSuchBucket", "not found", "NotFound", "404")
+# AWS's error codes for a missing user or bucket, and the HTTP status the provider prints with them;
+# never a bare "404", which also turns up inside request IDs.
+_NOT_FOUND_MARKERS = ("NoSuchEntity", "NoSuchBucket", "StatusCode: 404")
 T = TypeVar("T")
 
 
@@ -44,7 +46,7 @@ async def _look_up_user(name: str, provider: pulumi.ProviderResource) -> LiveUse
         found = await pulumi.runtime.invoke_async(GET_USER, {"userName": name}, pulumi.InvokeOptions(provider=provider))
     except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
         return None if _is_not_found(error) else _first_line(error)
-    return LiveUser(name=name, arn=str(found["arn"]), user_id=str(found["userId"]))
+    return LiveUser(name=str(found.get("userName") or name), arn=str(found["arn"]), user_id=str(found["userId"]))
 
 
 async def _look_up_bucket(name: str, provider: pulumi.ProviderResource) -> LiveBucket:
@@ -69,7 +71,12 @@ async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
 
 def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
     """Every user and bucket the grants name, as the two accounts report them, looked up concurrently."""
-    user_names = sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}, key=str.lower)
+    # IAM user names are unique ignoring case: look each user up once, by one spelling chosen the same
+    # way every run, and let IAM's answer say how the name is really spelled.
+    spellings: dict[str, str] = {}
+    for name in sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}):
+        spellings.setdefault(name.lower(), name)
+    user_names = [spellings[key] for key in sorted(spellings)]
     buckets = loaded.managed_buckets
     # The SDK's own synchronous invokes wait the same way; gathering first lets the lookups overlap.
     users = _sync_await(_all([_look_up_user(name, providers.user_account) for name in user_names]))

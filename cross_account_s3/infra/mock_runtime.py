@@ -8,8 +8,10 @@ through, which also proves each lookup goes through the right account.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from pulumi.runtime import settings as pulumi_settings
 
 from ..core import naming
 from ..core.grants import load_grants
-from ..core.problems import InputProblems
+from ..core.problems import InputProblems, Problem
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 
@@ -145,6 +147,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             raise _InvokeError(str(failure)) from None
 
 
+def _stable_digits(text: str, count: int) -> str:
+    """Digits derived from text, the same in every process (unlike hash(), which Python salts per run)."""
+    return str(int(hashlib.sha256(text.encode()).hexdigest(), 16))[:count]
+
+
 class _WorldMocks(pulumi_mocks.Mocks):
     """Answers resource registrations with realistic state and lookups from the fake world."""
 
@@ -163,7 +170,7 @@ class _WorldMocks(pulumi_mocks.Mocks):
         if args.typ == "aws:iam/group:Group":
             account = self._account_of(args.provider)
             state["arn"] = f"arn:aws:iam::{account}:group{state.get('path', '/')}{state['name']}"
-            state["uniqueId"] = "AGPA" + format(abs(hash(state["name"])) % 10**16, "016d")
+            state["uniqueId"] = "AGPA" + _stable_digits(state["name"], 16)
             return state["name"], state
         return f"{args.name}-id", state
 
@@ -185,7 +192,9 @@ class _WorldMocks(pulumi_mocks.Mocks):
                 "api error AccessDenied: Access Denied"
             )
         if args.token == "aws:iam/getUser:getUser":
-            name = args.args["userName"]
+            asked = args.args["userName"]
+            # IAM finds a user whatever the case of the name asked for, and answers with its own spelling.
+            name = next((known for known in account.users if known.lower() == asked.lower()), asked)
             assumed = self.world.assumed_paths.get(name, "/") if self.world.permissive else None
             path = account.users.get(name, assumed)
             if path is None:
@@ -193,7 +202,7 @@ class _WorldMocks(pulumi_mocks.Mocks):
                     f"reading IAM User ({name}): NoSuchEntity: The user with name {name} cannot be found."
                 )
             arn = f"arn:aws:iam::{account_id}:user{path}{name}"
-            user_id = self.world.user_ids.get(arn, "AIDA" + format(abs(hash(arn)) % 10**17, "017d"))
+            user_id = self.world.user_ids.get(arn, "AIDA" + _stable_digits(arn, 17))
             return {"arn": arn, "path": path, "userId": user_id, "userName": name, "id": name}, []
         if args.token == "aws:s3/getBucketPolicy:getBucketPolicy":
             bucket = args.args["bucket"]
@@ -210,14 +219,47 @@ class _WorldMocks(pulumi_mocks.Mocks):
         raise Exception(f"the mock world does not answer {args.token}")
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """Reads plain digit strings as YAML 1.2 does, as the Pulumi CLI (go-yaml) does: `012345678901` is the
+    decimal number 12345678901, not a string (PyYAML's YAML 1.1 reading, when it is no valid octal) and not
+    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    return int(str(loader.construct_scalar(node)).replace("_", ""), 10)
+
+
+_DECIMAL_TAG = "tag:cross-account-s3:decimal"
+_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+# Checked before PyYAML's own int and float patterns for the same first characters.
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(_DECIMAL_TAG, _DECIMAL), *resolvers] if first in "+-0123456789" else list(resolvers)
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_constructor(_DECIMAL_TAG, _decimal)
+
+
 def stack_config(project_root: Path, stack: str) -> dict[str, str]:
     """The stack file's config as Pulumi hands it to a program: every value as text, objects as JSON."""
     path = project_root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader) or {}
+    except (yaml.YAMLError, ValueError) as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    path.name,
+                    f"the stack file is not valid YAML: {error}".splitlines()[0],
+                    "correct its YAML syntax; `pulumi preview` cannot read it either",
+                    line=mark.line + 1 if mark else None,
+                )
+            ]
+        ) from None
     config: dict[str, str] = {}
-    for key, value in (data.get("config") or {}).items():
+    for key, value in ((data.get("config") if isinstance(data, dict) else None) or {}).items():
         if isinstance(value, (dict, list)):
             config[key] = json.dumps(value)
         elif isinstance(value, bool):

@@ -409,6 +409,6 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
             "add": diff.count("add"),
             "change": diff.count("change"),
             "remove": diff.count("remove"),
-            "access": len(diff.access),
+            "access": len(diff.access) + len(diff.extra_statements),
         },
     }

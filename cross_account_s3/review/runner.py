@@ -109,6 +109,8 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
 def read_at_revision(project_root: Path, grants_file: str, revision: str) -> str:
     """The grants file's text at a git revision (`git show REV:path`); `PlanRefused` says why it cannot be read."""
     path = (project_root / grants_file).resolve()
+    if revision.startswith("-"):
+        raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
     try:
         result = subprocess.run(
             ["git", "show", f"{revision}:./{path.name}"],
