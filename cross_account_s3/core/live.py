@@ -62,74 +62,76 @@ def _body(statement: Mapping[str, Any]) -> str:
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
+def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a grants-file user entry does not match a real user of the user account."""
+    name = Grant.user_name(user)
+    failure = facts.user_errors.get(name.lower())
+    live = facts.users.get(name.lower())
+    if failure is not None:
+        return (
+            f"the user {name!r} could not be looked up in the user account {user_account}: {failure}",
+            "make sure the user account's profile (or role) may call iam:GetUser, then preview again",
+        )
+    if live is None:
+        return (
+            f"the user {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
+            "policy with 'Invalid principal in policy'",
+            "check the spelling against the IAM console, or create the user before adding the grant",
+        )
+    if user.startswith("arn:") and user != live.arn:
+        return (
+            f"the ARN {user!r} does not match the user's real ARN {live.arn!r} (its path differs)",
+            f"write {live.arn!r}, or just the user name",
+        )
+    return None
+
+
+def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a bucket is missing from the bucket account or cannot be read there."""
+    state = facts.buckets.get(bucket)
+    if state is None or not state.exists:
+        return (
+            f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
+            "check the name, or create the bucket in that account first",
+        )
+    if state.error:
+        return (
+            f"the bucket {bucket!r} could not be read from the bucket account {bucket_account}: {state.error}",
+            "make sure the bucket belongs to that account and the profile may read its policy",
+        )
+    return None
+
+
 def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str) -> list[Problem]:
     """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
     problems: list[Problem] = []
     for grant in loaded.grants:
         base = loaded.path_of(grant.name)
         for index, user in enumerate(grant.users):
-            live = facts.users.get(Grant.user_name(user).lower())
-            where = (*base, "users", index)
-            failure = facts.user_errors.get(Grant.user_name(user).lower())
-            if failure is not None:
+            found = _user_problem(user, facts, user_account)
+            if found:
                 problems.append(
                     problem_at(
                         loaded.doc,
-                        where,
+                        (*base, "users", index),
                         grant=grant.name,
                         field=f"users[{index}]",
-                        message=f"the user {Grant.user_name(user)!r} could not be looked up in the user account "
-                        f"{user_account}: {failure}",
-                        fix="make sure the user account's profile (or role) may call iam:GetUser, then preview again",
+                        message=found[0],
+                        fix=found[1],
                     )
                 )
-            elif live is None:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        where,
-                        grant=grant.name,
-                        field=f"users[{index}]",
-                        message=f"the user {Grant.user_name(user)!r} does not exist in the user account "
-                        f"{user_account}; AWS would reject the bucket policy with 'Invalid principal in policy'",
-                        fix="check the spelling against the IAM console, or create the user before adding the grant",
-                    )
-                )
-            elif user.startswith("arn:") and user != live.arn:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        where,
-                        grant=grant.name,
-                        field=f"users[{index}]",
-                        message=f"the ARN {user!r} does not match the user's real ARN {live.arn!r} (its path differs)",
-                        fix=f"write {live.arn!r}, or just the user name",
-                    )
-                )
+        field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
-            state = facts.buckets.get(bucket)
-            field_name = "bucket" if grant.bucket else "buckets"
-            if state is None or not state.exists:
+            found = _bucket_problem(bucket, facts, bucket_account)
+            if found:
                 problems.append(
                     problem_at(
                         loaded.doc,
                         (*base, field_name),
                         grant=grant.name,
                         field=field_name,
-                        message=f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
-                        fix="check the name, or create the bucket in that account first",
-                    )
-                )
-            elif state.error:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        (*base, field_name),
-                        grant=grant.name,
-                        field=field_name,
-                        message=f"the bucket {bucket!r} could not be read from the bucket account {bucket_account}: "
-                        f"{state.error}",
-                        fix="make sure the bucket belongs to that account and the profile may read its policy",
+                        message=found[0],
+                        fix=found[1],
                     )
                 )
     granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
