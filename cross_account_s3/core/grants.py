@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .grantees import entry_key
 from .problems import Problem, raise_if_any
 from .validation import describe_value, known_fields, problem_at, reject, to_problems
 from .yaml_source import YamlDocument, read_yaml
@@ -243,12 +244,6 @@ class Grant(BaseModel):
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(self.buckets) if self.buckets is not None else ((self.bucket,) if self.bucket else ())
 
-    @staticmethod
-    def user_name(user: str) -> str:
-        """The IAM user name of a user entry, whether it is a name or an ARN."""
-        match = naming.USER_ARN.fullmatch(user)
-        return match["name"] if match else user
-
     def access_label(self) -> str:
         """How a reviewer reads this grant's access: a level name, or the action list."""
         return self.access if self.access is not None else "actions " + ", ".join(sorted(self.actions or []))
@@ -287,7 +282,7 @@ def pair_and_repeat_problems(item: Mapping[str, Any]) -> list[tuple[str, str, st
         if not isinstance(values, list):
             continue
         keys = [
-            Grant.user_name(v).lower() if field == "users" else (v.lower() if field == "actions" else v)
+            entry_key(v) if field == "users" else (v.lower() if field == "actions" else v)
             for v in values
             if isinstance(v, str)
         ]

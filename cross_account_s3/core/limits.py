@@ -13,7 +13,8 @@ from collections import defaultdict
 
 from . import naming
 from .grants import LoadedGrants
-from .policies import Plan, render_policy
+from .plan import Plan
+from .policies import render_policy
 from .problems import Problem
 from .settings import Settings, stack_file_name
 from .validation import problem_at
@@ -40,7 +41,7 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
 
     groups_of_user: dict[str, list[str]] = defaultdict(list)
     for grant_plan in plan.grants:
-        for user in grant_plan.user_names:
+        for user in grant_plan.group.members if grant_plan.group else ():
             groups_of_user[user.lower()].append(grant_plan.grant.name)
     by_user = {name.lower(): count for name, count in settings.other_groups_by_user.items()}
     for user, grant_names in sorted(groups_of_user.items()):
@@ -74,14 +75,15 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     fix="split the grant into several grants over fewer buckets, prefixes or actions",
                 )
             )
-        if len(grant_plan.group_name) > naming.MAX_GROUP_NAME:
+        group = grant_plan.group
+        if group is not None and len(group.name) > naming.MAX_GROUP_NAME:
             problems.append(
                 problem_at(
                     doc,
                     (*loaded.path_of(grant_plan.grant.name), "name"),
                     grant=grant_plan.grant.name,
                     field="name",
-                    message=f"the group name {grant_plan.group_name!r} is {len(grant_plan.group_name)} characters; IAM "
+                    message=f"the group name {group.name!r} is {len(group.name)} characters; IAM "
                     f"allows {naming.MAX_GROUP_NAME}",
                     fix="shorten the grant name or the stack's groupPrefix",
                 )
@@ -91,7 +93,9 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
     # so that loosening the naming rules can never create two groups IAM would take for one.
     seen: dict[str, str] = {}
     for grant_plan in plan.grants:
-        key = grant_plan.group_name.lower()
+        if grant_plan.group is None:
+            continue
+        key = grant_plan.group.name.lower()
         if key in seen:
             problems.append(
                 problem_at(
@@ -99,12 +103,12 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     (*loaded.path_of(grant_plan.grant.name), "name"),
                     grant=grant_plan.grant.name,
                     field="name",
-                    message=f"the group name {grant_plan.group_name!r} clashes with {seen[key]!r}; IAM group names are "
+                    message=f"the group name {grant_plan.group.name!r} clashes with {seen[key]!r}; IAM group names are "
                     "unique ignoring case",
                     fix="rename one of the grants",
                 )
             )
-        seen[key] = grant_plan.group_name
+        seen[key] = grant_plan.group.name
 
     groups = len(plan.grants) + settings.other_groups_in_account
     if groups > settings.group_quota:

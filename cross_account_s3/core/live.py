@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-from .grants import OWN_SID, OWN_SID_PREFIX, Grant, LoadedGrants
+from .documents import principals, statements
+from .grantees import entry_name
+from .grants import OWN_SID, OWN_SID_PREFIX, LoadedGrants
 from .problems import Problem
 from .validation import problem_at
 
@@ -50,13 +52,6 @@ class LiveFacts:
         return {key: user.arn for key, user in self.users.items() if user is not None}
 
 
-def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    if not policy:
-        return []
-    statements = policy.get("Statement", [])
-    return [dict(s) for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
-
-
 def _body(statement: Mapping[str, Any]) -> str:
     """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
@@ -64,7 +59,7 @@ def _body(statement: Mapping[str, Any]) -> str:
 
 def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
     """(message, fix) when a grants-file user entry does not match a real user of the user account."""
-    name = Grant.user_name(user)
+    name = entry_name(user)
     failure = facts.user_errors.get(name.lower())
     live = facts.users.get(name.lower())
     if failure is not None:
@@ -159,7 +154,7 @@ def _foreign_statements(loaded: LoadedGrants, facts: LiveFacts, bucket: str) -> 
     state = facts.buckets.get(bucket)
     if state is None or not state.exists:
         return []
-    return [s for s in _statements(state.policy) if not _is_own(s)]
+    return [s for s in statements(state.policy) if not _is_own(s)]
 
 
 def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
@@ -238,13 +233,9 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         state = facts.buckets.get(bucket)
         if state is None:
             continue
-        named: set[str] = set()
-        for statement in _statements(state.policy):
-            if not _is_own(statement):
-                continue
-            principal = statement.get("Principal", {})
-            values = principal.get("AWS", []) if isinstance(principal, dict) else []
-            named |= set([values] if isinstance(values, str) else values)
+        named = {
+            p for statement in statements(state.policy) if _is_own(statement) for p in principals(statement, "AWS")
+        }
         stale = sorted(value for value in named if value.startswith("AIDA") and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:
