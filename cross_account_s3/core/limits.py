@@ -36,9 +36,19 @@ def compact_size(document: dict[str, object]) -> int:
 
 
 def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list[Problem]:
+    """Every AWS hard limit the plan would break, per user, per grant, per account and per bucket."""
+    return [
+        *_groups_per_user_problems(plan, loaded, settings),
+        *_per_grant_problems(plan, loaded),
+        *_group_name_clash_problems(plan, loaded),
+        *_account_group_problems(plan, settings),
+        *_bucket_policy_problems(plan, loaded),
+    ]
+
+
+def _groups_per_user_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     doc = loaded.doc
-
     groups_of_user: dict[str, list[str]] = defaultdict(list)
     for grant_plan in plan.grants:
         for user in grant_plan.group.members if grant_plan.group else ():
@@ -60,7 +70,12 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     fix="merge grants that share this user, or take the user out of groups it no longer needs",
                 )
             )
+    return problems
 
+
+def _per_grant_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
+    problems: list[Problem] = []
+    doc = loaded.doc
     for grant_plan in plan.grants:
         size = non_whitespace_length(render_policy(grant_plan.identity_policy))
         if size > GROUP_INLINE_POLICY_CHARS:
@@ -88,7 +103,12 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     fix="shorten the grant name or the stack's groupPrefix",
                 )
             )
+    return problems
 
+
+def _group_name_clash_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
+    problems: list[Problem] = []
+    doc = loaded.doc
     # Grant names are lowercase and unique and share one prefix, so this cannot fire today; it is here
     # so that loosening the naming rules can never create two groups IAM would take for one.
     seen: dict[str, str] = {}
@@ -109,7 +129,11 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                 )
             )
         seen[key] = grant_plan.group.name
+    return problems
 
+
+def _account_group_problems(plan: Plan, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
     groups = len(plan.grants) + settings.other_groups_in_account
     if groups > settings.group_quota:
         problems.append(
@@ -123,7 +147,12 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                 fix="merge grants, or raise the account's IAM group quota and then groupQuota",
             )
         )
+    return problems
 
+
+def _bucket_policy_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
+    problems: list[Problem] = []
+    doc = loaded.doc
     for bucket_plan in plan.buckets:
         size = compact_size(bucket_plan.policy)
         if size > BUCKET_POLICY_BUDGET:
