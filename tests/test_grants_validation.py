@@ -279,3 +279,11 @@ def test_an_account_id_read_as_a_number_is_quoted_back_in_the_fix(value: int, qu
 def test_a_malformed_account_id_is_named_in_the_fix() -> None:
     message = settings_refusal(userAccount="1234567890")
     assert "fix: replace '1234567890' with the 12-digit ID" in message
+
+
+def test_the_same_account_twice_is_reported_beside_another_bad_setting() -> None:
+    same = json.dumps({"accountId": "123456789012", "region": "us-east-1"})
+    with pytest.raises(InputProblems) as refused:
+        parse_settings({"bucketAccount": same, "userAccount": same, "groupQuota": "many"}, "nonprod", None)
+    fields = [problem.field for problem in refused.value.problems]
+    assert fields == ["cross-account-s3:groupQuota", "cross-account-s3:userAccount.accountId"]

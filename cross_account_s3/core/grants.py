@@ -414,10 +414,6 @@ class CheckedFile:
     problems: tuple[Problem, ...]
     names: tuple[tuple[str, Where], ...]
 
-    @property
-    def where(self) -> Where:
-        return Where(self.doc, grant_list=("grants",))
-
 
 def check_grants_file(doc: YamlDocument, user_account: str | None) -> CheckedFile:
     """Validate one parsed grants file with the models, in one pass, and give each grant its origin."""

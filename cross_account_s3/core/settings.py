@@ -9,7 +9,7 @@ account ID or profile is the one mistake that can touch the wrong account.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import naming
 from .problems import InputProblems
-from .validation import Where, describe_value, reject, reject_all, to_problems
+from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import YamlDocument
 
 NAMESPACE = "cross-account-s3"
@@ -202,23 +202,27 @@ class StackSettings(BaseModel):
             )
         return prefix
 
-    @model_validator(mode="after")
-    def _two_different_accounts(self) -> StackSettings:
-        if self.bucketAccount.accountId == self.userAccount.accountId:
-            reject_all(
-                [
-                    (
-                        ("userAccount", "accountId"),
-                        f"names the same account as bucketAccount ({self.userAccount.accountId}); this program "
-                        "grants access across two different accounts",
-                        "set bucketAccount to the account that owns the buckets and userAccount to the one that "
-                        "owns the users",
-                    )
-                ],
-                self,
-                type(self).__name__,
+    @model_validator(mode="wrap")
+    @classmethod
+    def _two_different_accounts(cls, value: Any, handler: Callable[[Any], StackSettings]) -> StackSettings:
+        """Checked on the raw values, so it is reported even while another setting is wrong."""
+        raw = value if isinstance(value, dict) else {}
+        bucket, user = (_decoded(raw.get(key)) for key in ("bucketAccount", "userAccount"))
+        ids = [account.get("accountId") if isinstance(account, dict) else None for account in (bucket, user)]
+        same = isinstance(ids[0], str) and naming.ACCOUNT_ID.fullmatch(ids[0]) and ids[0] == ids[1]
+        findings: list[Finding] = []
+        if same:
+            findings.append(
+                (
+                    ("userAccount", "accountId"),
+                    f"names the same account as bucketAccount ({ids[1]}); this program grants access across two "
+                    "different accounts",
+                    "set bucketAccount to the account that owns the buckets and userAccount to the one that owns "
+                    "the users",
+                )
             )
-        return self
+        checked: StackSettings = validate_with(handler, value, findings, cls.__name__)
+        return checked
 
 
 @dataclass(frozen=True)
