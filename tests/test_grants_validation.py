@@ -287,3 +287,11 @@ def test_the_same_account_twice_is_reported_beside_another_bad_setting() -> None
         parse_settings({"bucketAccount": same, "userAccount": same, "groupQuota": "many"}, "nonprod", None)
     fields = [problem.field for problem in refused.value.problems]
     assert fields == ["cross-account-s3:groupQuota", "cross-account-s3:userAccount.accountId"]
+
+
+def test_the_listed_values_keep_their_case() -> None:
+    text = GOOD_GRANT.join(["grants:", ""]) + (
+        "extraStatements:\n  reports-bucket:\n    - Sid: Kept\n      Effect: allow\n      Principal: '*'\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    refusal(text, "field 'extraStatements.reports-bucket[0].Effect'", "'Allow' or 'Deny'", "did you mean 'Allow'?")

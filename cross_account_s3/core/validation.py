@@ -230,7 +230,10 @@ def _message_and_fix(
         return f"is {value}, outside the allowed range ({error['msg']})", "use a value in that range"
     if kind == "literal_error":
         hint = _close(value, re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
-        return f"is {describe_value(value)}, {error['msg'].lower()}", f"{hint}use one of the listed values"
+        return (
+            f"is {describe_value(value)}, {error['msg'][:1].lower()}{error['msg'][1:]}",
+            f"{hint}use one of the listed values",
+        )
     return error["msg"], f"correct '{field}'"
 
 
