@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cross_account_s3.cli import main
-from cross_account_s3.infra.mock_runtime import run_program
+from cross_account_s3.infra.offline_runner import run_program
 from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
 
 from .conftest import BUILD, NONPROD, PROJECT_ROOT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
+from .bucket_settings import BucketSettings, validate_bucket_settings
 from .problems import Problem, raise_if_any
 from .validation import describe_value, known_fields, problem_at, reject, to_problems
 from .yaml_source import YamlDocument, read_yaml
@@ -342,6 +345,10 @@ class GrantsFile(BaseModel):
         default_factory=dict,
         description="Per bucket, statements written by someone else that must stay in its policy, verbatim.",
     )
+    bucketSettings: dict[BucketName, BucketSettings] = Field(
+        default_factory=dict,
+        description="Per bucket, settings such as its region (default: the bucket account's region).",
+    )
 
     def extra_statements_as_dicts(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
         return {
@@ -364,6 +371,7 @@ class LoadedGrants:
     grants: tuple[Grant, ...]  # sorted by name, so the file's order never matters
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument
+    bucket_settings: Mapping[str, BucketSettings] = dataclasses.field(default_factory=dict)
 
     def path_of(self, grant_name: str) -> tuple[str | int, ...]:
         """Where a grant sits in the file, for locating problems found after validation."""
@@ -511,6 +519,10 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
             if isinstance(statements, list):
                 extra_statements[str(bucket)] = tuple(statements)
 
+    managed = {bucket for grant in grants for bucket in grant.bucket_names} | set(extra_statements)
+    bucket_settings, settings_problems = validate_bucket_settings(doc, data.get(BUCKET_SETTINGS_KEY), managed)
+    problems.extend(settings_problems)
+
     if not raw_grants and not problems:
         problems.append(
             problem_at(
@@ -524,7 +536,10 @@ def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants
         )
     raise_if_any(problems)
     return LoadedGrants(
-        grants=tuple(sorted(grants, key=lambda grant: grant.name)), extra_statements=extra_statements, doc=doc
+        grants=tuple(sorted(grants, key=lambda grant: grant.name)),
+        extra_statements=extra_statements,
+        doc=doc,
+        bucket_settings=bucket_settings,
     )
 
 

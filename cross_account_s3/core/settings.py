@@ -107,6 +107,17 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
+GRANTS_FILE_KEY = "grantsFile"
+
+
+def grants_file_of(stack: str, configured: str | None) -> str:
+    """The grants file a stack reads: `grantsFile` from its config, or else `grants/<stack>.yaml`.
+
+    The one place that default is written; the program, `plan` and the assumed world all ask here.
+    """
+    return configured or f"grants/{stack}.yaml"
+
+
 def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None) -> Settings:
     """Check the stack's config values and return them typed, or raise every problem at once.
 
@@ -222,7 +233,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
             "remove the other characters",
         )
 
-    grants_file = raw.get("grantsFile") or f"grants/{stack}.yaml"
+    grants_file = grants_file_of(stack, raw.get(GRANTS_FILE_KEY))
 
     bucket_account, user_account = accounts.get("bucketAccount"), accounts.get("userAccount")
     if bucket_account and user_account and bucket_account.accountId == user_account.accountId:

@@ -51,11 +51,16 @@ class BucketGrant(pulumi.ComponentResource):
         self.register_outputs({"groupName": group.name, "groupArn": group.arn})
 
 
-def bucket_policy(plan: BucketPlan, provider: aws.Provider) -> aws.s3.BucketPolicy:
-    """The bucket's one policy. AWS keeps a single policy per bucket, so every grant on it shares this one."""
+def bucket_policy(plan: BucketPlan, provider: aws.Provider, region: str | None) -> aws.s3.BucketPolicy:
+    """The bucket's one policy. AWS keeps a single policy per bucket, so every grant on it shares this one.
+
+    `region` is the bucket's own region when the grants file sets one (`bucketSettings`); otherwise the
+    bucket account's provider region applies, and the input is left out so existing stacks see no change.
+    """
     return aws.s3.BucketPolicy(
         f"bucket-policy-{plan.bucket}",
         bucket=plan.bucket,
         policy=render_policy(plan.policy),
+        region=region,
         opts=pulumi.ResourceOptions(provider=provider),
     )
