@@ -103,7 +103,10 @@ def invoke_failure(token: str, message: str) -> str:
     Four layers each add a part: the Python SDK ("invoke of T failed: "), the engine ("invocation of T
     returned an error: "), the bridge ("invoking T: ") and go-multierror's one-item list.
     """
-    return f"invoke of {token} failed: invocation of {token} returned an error: invoking {token}: 1 error occurred:\n\t* {message}\n\n"
+    return (
+        f"invoke of {token} failed: invocation of {token} returned an error: "
+        f"invoking {token}: 1 error occurred:\n\t* {message}\n\n"
+    )
 
 
 INVOKE_FAILURE_SOURCES = (PYTHON_SDK_INVOKE, ENGINE_INVOKE, BRIDGE_INVOKE)

@@ -10,8 +10,8 @@ import pytest
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import run_program
-from tests.fake_aws import FakeWorld
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
+from tests.fake_aws import FakeWorld
 from tests.iam_oracle.oracle import ORACLE_DIR
 from tests.policy_lint import (
     ACTIONS_NEWER_THAN_PARLIAMENT,

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import ProgramRun, run_program
-from tests.fake_aws import FakeWorld
 from tests.access_check import Declared, mismatches
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
+from tests.fake_aws import FakeWorld
 from tests.policy_lint import lint_run
 
 LEVELS = ("read", "write", "read-write", "full")

@@ -16,7 +16,7 @@ still before the first registration.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -80,16 +80,16 @@ async def _look_up_bucket(name: str, region: str | None, provider: pulumi.Provid
     return bucket_from_answers(name, policy, bucket, region)
 
 
-async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
+async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*awaitables))
 
 
-async def _pair(first: list[Awaitable[T]], second: list[Awaitable[U]]) -> tuple[list[T], list[U]]:
+async def _pair(first: Sequence[Awaitable[T]], second: Sequence[Awaitable[U]]) -> tuple[list[T], list[U]]:
     found_first, found_second = await asyncio.gather(_all(first), _all(second))
     return found_first, found_second
 
 
-def ask_all(first: list[Awaitable[T]], second: list[Awaitable[U]]) -> tuple[list[T], list[U]]:
+def ask_all(first: Sequence[Awaitable[T]], second: Sequence[Awaitable[U]]) -> tuple[list[T], list[U]]:
     """Wait, here and now, for every lookup of a phase (two kinds of them); they all run concurrently."""
     # The SDK's own synchronous invokes wait the same way; gathering first lets the lookups overlap.
     return _sync_await(_pair(first, second))

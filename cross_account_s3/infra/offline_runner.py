@@ -101,7 +101,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         """
         if parent.split("::")[2:3] == [ROOT_STACK_TYPE]:
             parent = ""
-        return str(super().make_urn(parent, type_, name))  # type: ignore[no-untyped-call]
+        return str(super().make_urn(parent, type_, name))
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
