@@ -5,8 +5,8 @@ S3 answers a request sent to the wrong region with a redirect, so the lookups an
 must name the bucket's own region. pulumi-aws 7 takes a `region` argument on each resource and
 invoke, so one provider per account serves every region.
 
-This module is self-contained (its own model and its own checks) so the grants file's models can
-embed it as they are.
+The grants file's model embeds `BucketSettings` per bucket and adds `unused_entry_findings` to its
+rules across fields.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import naming
-from .problems import Problem
-from .validation import describe_value, problem_at, reject, to_problems
-from .yaml_source import YamlDocument
+from .validation import Finding, reject
 
 KEY = "bucketSettings"
 
@@ -53,60 +51,28 @@ def snippet(bucket: str, region: str) -> str:
     return "\n".join("      " + line for line in text.splitlines())
 
 
-def validate_bucket_settings(
-    doc: YamlDocument, raw: Any, managed_buckets: set[str]
-) -> tuple[dict[str, BucketSettings], list[Problem]]:
-    """The checked settings per bucket, and every problem with them (unknown keys, bad regions, unused entries)."""
-    if raw is None:
-        return {}, []
-    if not isinstance(raw, dict):
-        return {}, [
-            problem_at(
-                doc,
-                (KEY,),
-                grant=None,
-                field=KEY,
-                message=f"must map bucket names to their settings, but is {describe_value(raw)}",
-                fix="write each bucket name as a key with 'region: ...' indented under it",
-            )
-        ]
-    found: dict[str, BucketSettings] = {}
-    problems: list[Problem] = []
-    for bucket, entry in raw.items():
-        field = f"{KEY}.{bucket}"
-        reason = naming.bucket_name_problem(bucket) if isinstance(bucket, str) else "is not text"
-        if reason:
-            problems.append(
-                problem_at(
-                    doc,
-                    (KEY, bucket),
-                    grant=None,
-                    field=field,
-                    message=f"the bucket name {reason}",
-                    fix="use the bucket's exact name",
-                )
-            )
-            continue
-        if bucket not in managed_buckets:
-            problems.append(
-                problem_at(
-                    doc,
-                    (KEY, bucket),
-                    grant=None,
-                    field=field,
-                    message="names a bucket that no grant and no extraStatements entry uses, so it would do nothing",
-                    fix="check the bucket name's spelling, or remove the entry",
-                )
-            )
-        try:
-            found[bucket] = BucketSettings.model_validate(entry)
-        except ValidationError as error:
-            problems.extend(
-                to_problems(
-                    error, doc=doc, base_path=(KEY, bucket), grant=None, model=BucketSettings, field_prefix=f"{field}."
-                )
-            )
-    return found, problems
+def unused_entry_findings(grants_file: Mapping[str, Any]) -> list[Finding]:
+    """An entry for a bucket that nothing in the file uses does nothing, and is most likely a misspelling."""
+    entries = grants_file.get(KEY)
+    if not isinstance(entries, dict):
+        return []
+    used: set[str] = set()
+    for grant in grants_file.get("grants") or []:
+        if isinstance(grant, dict):
+            buckets = grant.get("buckets")
+            used |= {str(bucket) for bucket in (buckets if isinstance(buckets, list) else [])}
+            used.add(str(grant.get("bucket")))
+    extra = grants_file.get("extraStatements")
+    used |= {str(bucket) for bucket in (extra if isinstance(extra, dict) else {})}
+    return [
+        (
+            (KEY, bucket),
+            "names a bucket that no grant and no extraStatements entry uses, so it would do nothing",
+            "check the bucket name's spelling, or remove the entry",
+        )
+        for bucket in entries
+        if isinstance(bucket, str) and bucket not in used
+    ]
 
 
 def regions_of(buckets: tuple[str, ...], settings: Mapping[str, BucketSettings], default: str) -> dict[str, str]:

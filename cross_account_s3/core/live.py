@@ -20,7 +20,6 @@ import yaml
 from .bucket_settings import snippet as region_snippet
 from .grants import OWN_SID, OWN_SID_PREFIX, Grant, LoadedGrants
 from .problems import Problem
-from .validation import problem_at
 
 
 class Failure(enum.Enum):
@@ -246,46 +245,23 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
     """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
     problems: list[Problem] = []
     for grant in loaded.grants:
-        base = loaded.path_of(grant.name)
         for index, user in enumerate(grant.users):
             found = _user_problem(user, facts, user_account)
             if found:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        (*base, "users", index),
-                        grant=grant.name,
-                        field=f"users[{index}]",
-                        message=found[0],
-                        fix=found[1],
-                    )
-                )
+                problems.append(grant.where.at("users", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
             found = _bucket_problem(bucket, facts, bucket_account)
             if found:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        (*base, field_name),
-                        grant=grant.name,
-                        field=field_name,
-                        message=found[0],
-                        fix=found[1],
-                    )
-                )
+                problems.append(grant.where.at(field_name).problem(*found))
     granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
     for bucket in loaded.managed_buckets:
         state = facts.buckets.get(bucket)
         if bucket not in granted and (state is None or not state.exists):
             problems.append(
-                problem_at(
-                    loaded.doc,
-                    ("extraStatements", bucket),
-                    grant=None,
-                    field=f"extraStatements.{bucket}",
-                    message=f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
-                    fix="check the name, or remove the entry",
+                loaded.where.at("extraStatements", bucket).problem(
+                    f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
+                    "check the name, or remove the entry",
                 )
             )
     return problems
@@ -330,14 +306,10 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
         snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
         problems.append(
-            problem_at(
-                loaded.doc,
-                ("extraStatements", bucket),
-                grant=None,
-                field=f"extraStatements.{bucket}",
-                message=f"the bucket's current policy has statements this program did not write ({sids}); writing the "
+            loaded.where.at("extraStatements", bucket).problem(
+                f"the bucket's current policy has statements this program did not write ({sids}); writing the "
                 "policy would delete them",
-                fix="to keep them, add this to the grants file (statements without a Sid, or with this program's "
+                "to keep them, add this to the grants file (statements without a Sid, or with this program's "
                 "Sid prefix, get a new Sid):\n"
                 + "\n".join("      " + line for line in snippet.splitlines())
                 + "\n    or remove them from the bucket policy by hand if they are no longer wanted",
