@@ -206,7 +206,10 @@ def test_a_bucket_in_another_region_without_settings_names_the_yaml_to_add(
     world.account(NONPROD).signed_for_wrong_region = signed_for_wrong_region
     result = run("nonprod", world=world, config=grants_file(NO_POLICY_GRANTS))
     assert result.error is not None
-    assert "'my-shared-bucket-20932'" in result.error and "may be in another region, or unreadable" in result.error
+    assert (
+        f"the bucket 'my-shared-bucket-20932' could not be read from the bucket account {NONPROD} in us-east-1: "
+        "it may be in another region, or unreadable" in result.error
+    )
     assert "bucketSettings:\n        my-shared-bucket-20932:\n          region:" in result.error
     if signed_for_wrong_region:
         assert "region: eu-west-1" in result.error  # S3 said which region it expects
@@ -261,3 +264,26 @@ def test_a_missing_bucket_is_missing_not_unpolicied(run: RunProgram, grants_file
     result = run("nonprod", world=world, config=grants_file(NO_POLICY_GRANTS))
     assert result.error is not None
     assert f"the bucket 'my-shared-bucket-20932' does not exist in the bucket account {NONPROD}" in result.error
+
+
+def test_a_bucket_kept_only_for_its_statements_is_never_rewritten_on_an_unreadable_policy(
+    run: RunProgram, grants_file
+) -> None:
+    """Its policy would become just the kept statements: an unread live policy must stop preview, not be assumed empty."""
+    kept = """
+extraStatements:
+  reports-bucket:
+    - Sid: DenyInsecureTransport
+      Effect: Deny
+      Principal: "*"
+      Action: "s3:*"
+      Resource: ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"]
+      Condition: {Bool: {"aws:SecureTransport": "false"}}
+"""
+    world = _world()
+    world.account(NONPROD).denied.add("reports-bucket")
+    result = run("nonprod", world=world, config=grants_file(NO_POLICY_GRANTS + kept))
+    assert result.error is not None
+    assert "field 'extraStatements.reports-bucket'" in result.error
+    assert "is not allowed s3:GetBucketPolicy" in result.error
+    assert [r for r in result.registrations if r.type.startswith("aws:")] == []

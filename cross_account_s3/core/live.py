@@ -176,7 +176,7 @@ def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, 
     failure = facts.user_failures.get(name.lower())
     live = facts.users.get(name.lower())
     if failure is not None:
-        return _failure_problem(f"the user {name!r}", f"user account {user_account}", failure, None)
+        return _failure_problem(f"the user {name!r}", f"user account {user_account}", failure, None, bucket=None)
     if live is None:
         return (
             f"the user {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
@@ -191,7 +191,7 @@ def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, 
     return None
 
 
-def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str) -> tuple[str, str] | None:
+def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str, region: str) -> tuple[str, str] | None:
     """(message, fix) when a bucket is missing from the bucket account or cannot be read there."""
     state = facts.buckets.get(bucket)
     if state is None or not state.exists:
@@ -200,32 +200,34 @@ def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str) -> tuple
             "check the name, or create the bucket in that account first",
         )
     if state.failure is not None:
-        return _failure_problem(f"the bucket {bucket!r}", f"bucket account {bucket_account}", state.failure, state)
+        where = f"bucket account {bucket_account}"
+        return _failure_problem(f"the bucket {bucket!r}", where, state.failure, state.region or region, bucket=bucket)
     return None
 
 
 _EXPECTED_REGION = re.compile(r"expecting '(?P<region>[a-z0-9-]+)'")
 
 
-def _failure_problem(what: str, where: str, failure: LookupFailure, bucket: LiveBucket | None) -> tuple[str, str]:
+def _failure_problem(
+    what: str, where: str, failure: LookupFailure, asked_region: str | None, *, bucket: str | None
+) -> tuple[str, str]:
     """(message, fix) for a lookup that failed: each kind says what to change, and every one quotes the provider."""
     said = f"the provider said: {failure.text}"
     if bucket is not None and failure.failure in (Failure.OTHER_REGION, Failure.EMPTY_RESULT):
-        asked = bucket.region or "the bucket account's region"
         expected = _EXPECTED_REGION.search(failure.text)
         region = expected["region"] if expected else "<the bucket's region>"
-        unreadable = (
-            f", or the profile (or role) may not call {failure.permission} on it"
-            if failure.failure is Failure.EMPTY_RESULT
-            else ""
-        )
+        if failure.failure is Failure.EMPTY_RESULT:
+            unreadable = f", or the profile (or role) may not call {failure.permission} on it"
+            otherwise = f"otherwise allow {failure.permission} on it to the bucket account's profile (or role)"
+        else:
+            unreadable = ""
+            otherwise = "otherwise check that the bucket belongs to the bucket account"
         return (
-            f"{what} could not be read from the {where} in {asked}: it may be in another region, or unreadable"
-            f"{unreadable}; {said}",
+            f"{what} could not be read from the {where} in {asked_region}: it may be in another region, or "
+            f"unreadable{unreadable}; {said}",
             "if the bucket is in another region, add this to the grants file (the S3 console shows the region):\n"
-            + region_snippet(bucket.name, region)
-            + f"\n    otherwise allow {failure.permission} on it to the bucket account's profile "
-            "(see docs/aws-permissions.md)",
+            + region_snippet(bucket, region)
+            + f"\n    {otherwise} (see docs/aws-permissions.md)",
         )
     if failure.failure is Failure.DENIED:
         return (
@@ -241,8 +243,13 @@ def _failure_problem(what: str, where: str, failure: LookupFailure, bucket: Live
     )
 
 
-def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str) -> list[Problem]:
-    """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
+def lookup_problems(
+    loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str, bucket_region: str
+) -> list[Problem]:
+    """Users and buckets that the grants name but AWS does not have, has elsewhere, or would not show.
+
+    `bucket_region` is the bucket account's region, where buckets without `bucketSettings` are looked up.
+    """
     problems: list[Problem] = []
     for grant in loaded.grants:
         for index, user in enumerate(grant.users):
@@ -251,19 +258,24 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
                 problems.append(grant.where.at("users", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
-            found = _bucket_problem(bucket, facts, bucket_account)
+            found = _bucket_problem(bucket, facts, bucket_account, bucket_region)
             if found:
                 problems.append(grant.where.at(field_name).problem(*found))
     granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
     for bucket in loaded.managed_buckets:
         state = facts.buckets.get(bucket)
-        if bucket not in granted and (state is None or not state.exists):
+        if bucket in granted:
+            continue
+        if state is None or not state.exists:
             problems.append(
                 loaded.where.at("extraStatements", bucket).problem(
                     f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
                     "check the name, or remove the entry",
                 )
             )
+        elif found := _bucket_problem(bucket, facts, bucket_account, bucket_region):
+            # Its policy is rewritten to just the kept statements: never on a guess about what it holds now.
+            problems.append(loaded.where.at("extraStatements", bucket).problem(*found))
     return problems
 
 

@@ -42,7 +42,8 @@ def load_inputs(project_root: Path) -> tuple[Settings, LoadedGrants]:
 def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Plan:
     """The plan, after every check that needs AWS's answers or the whole plan; raises every problem at once."""
     user_account, bucket_account = settings.user_account.accountId, settings.bucket_account.accountId
-    raise_if_any(live.lookup_problems(loaded, facts, user_account, bucket_account))
+    bucket_region = settings.bucket_account.region
+    raise_if_any(live.lookup_problems(loaded, facts, user_account, bucket_account, bucket_region))
     plan = build_plan(loaded, settings, facts.user_arns)
     raise_if_any([*live.foreign_statement_problems(loaded, facts), *limits.limit_problems(plan, loaded, settings)])
     principals = {
