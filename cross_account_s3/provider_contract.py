@@ -125,22 +125,20 @@ class ErrorRow:
     message: str
     sources: tuple[Source, ...]
 
-    def text(
-        self,
-        name: str,
-        *,
-        caller: str = "arn:aws:iam::111122223333:user/deployer",
-        asked_region: str = "us-east-1",
-        bucket_region: str = "eu-west-1",
-    ) -> str:
-        message = self.message.format(
-            name=name,
-            caller=caller,
-            asked_region=asked_region,
-            bucket_region=bucket_region,
-            request_id=EXAMPLE_REQUEST_ID,
-            host_id=EXAMPLE_HOST_ID,
-        )
+    def text(self, name: str, **details: str) -> str:
+        """The full text the program receives for `name`; `details` fill or override the other placeholders.
+
+        A later row may use placeholders of its own (a key ARN, a role name), given here by keyword.
+        """
+        values = {
+            "caller": "arn:aws:iam::111122223333:user/deployer",
+            "asked_region": "us-east-1",
+            "bucket_region": "eu-west-1",
+            "request_id": EXAMPLE_REQUEST_ID,
+            "host_id": EXAMPLE_HOST_ID,
+            **details,
+        }
+        message = self.message.format(name=name, **values)
         return invoke_failure(self.token, message)
 
 

@@ -269,7 +269,7 @@ def test_a_missing_bucket_is_missing_not_unpolicied(run: RunProgram, grants_file
 def test_a_bucket_kept_only_for_its_statements_is_never_rewritten_on_an_unreadable_policy(
     run: RunProgram, grants_file
 ) -> None:
-    """Its policy would become just the kept statements: an unread live policy must stop preview, not be assumed empty."""
+    """Its policy would become just the kept statements: an unread live policy stops preview, never assumed empty."""
     kept = """
 extraStatements:
   reports-bucket:
