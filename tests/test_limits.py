@@ -12,6 +12,7 @@ import yaml
 from cross_account_s3.core import limits
 from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.plan import Plan, build_plan
+from cross_account_s3.core.policies import render_policy
 from cross_account_s3.core.settings import Settings, parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
 
@@ -167,3 +168,15 @@ def test_group_names_that_differ_only_in_case_are_refused() -> None:
         p.render() for p in limits.limit_problems(dataclasses.replace(plan, grants=clashing), loaded, settings())
     ]
     assert "unique ignoring case" in problem
+
+
+def test_a_group_policy_is_measured_as_aws_counts_the_text_it_is_sent() -> None:
+    """AWS counts a group's inline policy without whitespace; the count must match the text the group gets."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/a b\tc/é<&>*"]}
+        ],
+    }
+    sent = render_policy(document)
+    assert limits.non_whitespace_length(limits.compact_policy_text(document)) == limits.non_whitespace_length(sent)

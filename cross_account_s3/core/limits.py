@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from . import naming
 from .grants import Grant, LoadedGrants
 from .plan import Plan
-from .policies import render_policy
 from .problems import Problem
 from .settings import Settings, stack_file_name
 from .validation import Where
@@ -39,6 +38,15 @@ _GO_HTML_ESCAPES = str.maketrans(
 
 def non_whitespace_length(text: str) -> int:
     return len(re.sub(r"\s", "", text))
+
+
+def compact_policy_text(document: Mapping[str, object]) -> str:
+    """The rendered policy (`policies.render_policy`) less the whitespace between tokens.
+
+    Both are JSON of the same document with the same escaping, so their non-whitespace characters are
+    the same; this one comes from the C encoder, several times faster than an indented rendering.
+    """
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
 
 
 def provider_policy_text(document: Mapping[str, object]) -> str:
@@ -99,7 +107,7 @@ def _groups_per_user_problems(plan: Plan, settings: Settings) -> list[Problem]:
 def _per_grant_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     for grant_plan in plan.grants:
-        size = non_whitespace_length(render_policy(grant_plan.identity_policy))
+        size = non_whitespace_length(compact_policy_text(grant_plan.identity_policy))
         if size > GROUP_INLINE_POLICY_CHARS:
             problems.append(
                 grant_plan.grant.where.problem(
