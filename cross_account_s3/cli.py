@@ -76,8 +76,8 @@ def main() -> None:
 @click.option(
     "--grants",
     "grants_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The grants file to plan, instead of the stack's own (grants/<stack>.yaml).",
+    type=click.Path(exists=True, path_type=Path),
+    help="The grants file or directory to plan, instead of the stack's own (grants/<stack>.yaml).",
 )
 @click.option(
     "--format",
@@ -91,7 +91,7 @@ def main() -> None:
     "--diff",
     "base",
     metavar="BASE",
-    help="Show what changes from BASE: another grants file, or a git revision such as origin/main.",
+    help="Show what changes from BASE: another grants file or directory, or a git revision such as origin/main.",
 )
 def plan(stack: str, grants_path: Path | None, output_format: str, base: str | None) -> None:
     """Show what the stack would create, or with --diff what a change grants; offline, like `pulumi preview`.
@@ -118,8 +118,8 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
 
 
 def _plan_base(stack: str, base: str, head_grants: str) -> PlanSnapshot:
-    """Plan BASE: an existing grants file as given, otherwise the stack's grants file at git revision BASE."""
-    if Path(base).is_file():
+    """Plan BASE: an existing grants file or directory as given, otherwise the grants at git revision BASE."""
+    if Path(base).exists():
         base_file = shown_path(PROJECT_ROOT, Path(base))
         return _label_refusal(base_file, lambda: plan_stack(PROJECT_ROOT, stack, base_file))
     label = f"{base}:{head_grants}"

@@ -25,7 +25,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
 from ..core import naming
-from ..core.grants import load_grants
+from ..core.grants_directory import read_grants
 from ..core.problems import InputProblems, Problem
 
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -292,7 +292,7 @@ def _assumed_paths(project_root: Path, stack: str, config: Mapping[str, str]) ->
     """User paths that the grants file's user ARNs give, so a permissive world agrees with the file."""
     grants_file = config.get("cross-account-s3:grantsFile") or f"grants/{stack}.yaml"
     try:
-        loaded = load_grants(project_root / grants_file, grants_file, None)
+        loaded = read_grants(project_root / grants_file, grants_file, None)
     except InputProblems:
         return {}  # the program reports the file's problems itself
     arns = (naming.USER_ARN.fullmatch(user) for grant in loaded.grants for user in grant.users)

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..core.settings import NAMESPACE
 from ..infra.mock_runtime import ProgramRun, run_program, stack_config
@@ -106,35 +106,64 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
     return snapshot
 
 
-def read_at_revision(project_root: Path, grants_file: str, revision: str) -> str:
-    """The grants file's text at a git revision (`git show REV:path`); `PlanRefused` says why it cannot be read."""
-    path = (project_root / grants_file).resolve()
-    if revision.startswith("-"):
-        raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
+def _git(cwd: Path, grants_file: str, revision: str, *arguments: str, given: bytes | None = None) -> bytes:
+    """Run one git command that reads the grants at `revision`; `PlanRefused` says why it failed."""
     try:
-        result = subprocess.run(
-            ["git", "show", f"{revision}:./{path.name}"],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = subprocess.run(["git", *arguments], cwd=cwd, input=given, capture_output=True, check=False)
     except (FileNotFoundError, NotADirectoryError) as failure:
         raise PlanRefused(f"cannot run git to read {grants_file} at {revision}: {failure}") from None
     if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["git show failed"])[0].removeprefix("fatal: ")
-        raise PlanRefused(
-            f"cannot read the base grants file {grants_file} at {revision!r}: {reason}\n"
-            f"    fix: give --diff a git revision where {grants_file} exists, or a grants file path"
-        )
+        stderr = result.stderr.decode("utf-8", "replace").strip().splitlines() or [f"git {arguments[0]} failed"]
+        _cannot_read(grants_file, revision, stderr[0].removeprefix("fatal: "))
     return result.stdout
+
+
+def _cannot_read(grants_file: str, revision: str, reason: str) -> NoReturn:
+    raise PlanRefused(
+        f"cannot read the base grants file {grants_file} at {revision!r}: {reason}\n"
+        f"    fix: give --diff a git revision where {grants_file} exists, or a grants file path"
+    )
+
+
+def files_at_revision(project_root: Path, grants_file: str, revision: str) -> dict[str, bytes]:
+    """The grants file, or every file of the grants directory, at a git revision: path (relative to the
+    grants file's folder, '/'-separated) -> content. `PlanRefused` says why they cannot be read."""
+    path = (project_root / grants_file).resolve()
+    if revision.startswith("-"):
+        raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
+    # One listing of the blobs at or under the path, then one process that prints them all.
+    listing = _git(path.parent, grants_file, revision, "ls-tree", "-r", "-z", revision, "--", f"./{path.name}")
+    blobs = [
+        (meta.split()[2], name)
+        for meta, _, name in (entry.decode("utf-8").partition("\t") for entry in listing.split(b"\0") if entry)
+        if meta.split()[1] == "blob" and meta.split()[0] != "120000"  # not symbolic links
+    ]
+    if not blobs:
+        _cannot_read(grants_file, revision, f"path '{path.name}' does not exist in '{revision}'")
+    printed = _git(
+        path.parent,
+        grants_file,
+        revision,
+        "cat-file",
+        "--batch",
+        given="".join(f"{sha}\n" for sha, _ in blobs).encode(),
+    )
+    contents: dict[str, bytes] = {}
+    for _, name in blobs:
+        header, _, printed = printed.partition(b"\n")
+        size = int(header.split()[2])
+        contents[name], printed = printed[:size], printed[size + 1 :]
+    return contents
 
 
 @contextmanager
 def grants_at_revision(project_root: Path, grants_file: str, revision: str) -> Iterator[str]:
-    """A temporary copy of the grants file as it was at `revision`, for the program to read; removed afterwards."""
-    text = read_at_revision(project_root, grants_file, revision)
+    """A temporary copy of the grants (a file, or a directory of files) as they were at `revision`, for the
+    program to read; removed afterwards."""
+    contents = files_at_revision(project_root, grants_file, revision)
     with tempfile.TemporaryDirectory(prefix="cross-account-s3-base-") as directory:
-        copy = Path(directory) / Path(grants_file).name
-        copy.write_text(text, encoding="utf-8")
-        yield str(copy)
+        for name, content in contents.items():
+            copy = Path(directory) / name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(content)
+        yield str(Path(directory) / (project_root / grants_file).resolve().name)
