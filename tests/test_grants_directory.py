@@ -21,9 +21,11 @@ import yaml
 from cross_account_s3.core.grants import SCHEMA_FILE, check_grants_file
 from cross_account_s3.core.grants_directory import conflicting_bucket_entries, grants_files
 from cross_account_s3.core.yaml_source import parse_yaml
-from cross_account_s3.infra.mock_runtime import FakeWorld, ProgramRun, run_program
-from cross_account_s3.review.diff import diff_plans, render_diff_text
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
+from cross_account_s3.review.diff import diff_plans
+from cross_account_s3.review.render import render_diff_text
 from cross_account_s3.review.runner import PlanRefused, grants_at_revision, plan_stack
+from tests.fake_aws import FakeWorld
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "grants-directory"
@@ -39,6 +41,15 @@ FIXTURE_GRANTS = {
     "web/empty.yaml": [],
     "web/frontend.yaml": ["frontend-publishes-assets"],
 }
+
+FIXTURE_USERS = ("ci-runner", "deployer", "ana", "bob", "etl", "trainer", "web-deploy")
+FIXTURE_BUCKETS = (
+    "shared-bucket-20932",
+    "release-bucket-20932",
+    "reports-bucket-20932",
+    "datasets-bucket-20932",
+    "assets-bucket-20932",
+)
 
 
 @pytest.fixture
@@ -157,7 +168,8 @@ def test_a_grant_name_used_in_two_files_names_both_places(project: Path) -> None
     write(
         project / "grants" / STACK,
         {
-            "web/copy.yaml": "grants:\n  - name: ci-reads-shared\n    users: [x]\n    bucket: b-20932\n    access: read\n"
+            "web/copy.yaml": "grants:\n  - name: ci-reads-shared\n    users: [x]\n    bucket: b-20932\n"
+            "    access: read\n"
         },
     )
     error = refusal(run(project))
@@ -217,6 +229,43 @@ def test_the_same_bucket_entry_in_two_files_is_taken_once(project: Path) -> None
     assert [s.get("Sid") for s in policy["Statement"]].count("StorageTeamTlsOnly") == 1
 
 
+REGION = "bucketSettings:\n  %s:\n    region: %s\n"
+
+
+def test_a_bucket_setting_may_sit_in_another_file_than_the_buckets_grants(project: Path) -> None:
+    write(
+        project / "grants" / STACK, {"storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-20932", "eu-west-1")}
+    )
+    policy = run(project).by_name("bucket-policy-datasets-bucket-20932")
+    assert policy.inputs.get("region") == "eu-west-1"
+
+
+def test_a_bucket_setting_no_file_uses_is_refused_in_its_own_file(project: Path) -> None:
+    write(project / "grants" / STACK, {"storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-2093", "eu-west-1")})
+    error = refusal(run(project))
+    assert (
+        f"grants/{STACK}/storage.yaml:3: field 'bucketSettings.datasets-bucket-2093': names a bucket that no grant "
+        "and no extraStatements entry uses" in error
+    )
+
+
+def test_a_bucket_setting_given_two_values_in_two_files_names_both(project: Path) -> None:
+    write(
+        project / "grants" / STACK,
+        {
+            "a/storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-20932", "eu-west-1"),
+            "b/storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-20932", "eu-west-2"),
+            "c/storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-20932", "eu-west-1"),
+        },
+    )
+    error = refusal(run(project))
+    assert error.startswith("cross-account-s3 found 1 problem")
+    assert (
+        f"grants/{STACK}/b/storage.yaml:4: field 'bucketSettings.datasets-bucket-20932.region': "
+        f"grants/{STACK}/a/storage.yaml:4 sets this to a different value" in error
+    )
+
+
 def test_a_bucket_setting_conflicts_key_by_key() -> None:
     """bucketSettings entries are mappings: two files may set different keys of one bucket, not one key twice."""
 
@@ -258,7 +307,9 @@ def test_a_single_empty_file_is_still_refused(project: Path) -> None:
 
 
 def test_a_foreign_statement_is_reported_in_the_file_of_the_buckets_grants(project: Path) -> None:
-    world = FakeWorld(permissive=True)
+    world = FakeWorld()
+    world.account(USER_ACCOUNT).users.update({user: "/" for user in FIXTURE_USERS})
+    world.account(BUCKET_ACCOUNT).buckets.update({bucket: None for bucket in FIXTURE_BUCKETS})
     foreign = {"Sid": "ByHand", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:root"}}
     foreign |= {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::assets-bucket-20932/*"}
     world.account(BUCKET_ACCOUNT).buckets["assets-bucket-20932"] = {"Version": "2012-10-17", "Statement": [foreign]}

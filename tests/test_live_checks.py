@@ -55,7 +55,11 @@ def test_missing_users_and_buckets_fail_preview_before_anything_is_registered(ru
 def test_lookups_go_through_the_provider_of_the_right_account(run: RunProgram) -> None:
     result = run("nonprod")
     accounts = {(i.token, i.account) for i in result.invocations}
-    assert accounts == {("aws:iam/getUser:getUser", BUILD), ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD)}
+    assert accounts == {
+        ("aws:iam/getUser:getUser", BUILD),
+        ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD),
+        ("aws:s3/getBucket:getBucket", NONPROD),  # the buckets have no policy: HeadBucket tells they exist
+    }
 
 
 def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
@@ -159,7 +163,10 @@ def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunPro
     assert result.error is not None and "Traceback" not in result.error
     assert "'test.user' could not be looked up in the user account 012345678901" in result.error
     assert "iam:GetUser" in result.error
-    assert "'my-shared-bucket-20932' could not be read from the bucket account 123456789012" in result.error
+    assert (
+        "'my-shared-bucket-20932' could not be looked up in the bucket account 123456789012: the profile (or role) "
+        "is not allowed s3:GetBucketPolicy" in result.error
+    )
     assert aws_registrations(result) == []
 
 
@@ -221,3 +228,17 @@ def test_one_user_spelled_two_ways_is_one_member_spelled_as_iam_spells_it(run: R
     policy = json.loads(result.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"])
     assert {p for s in policy["Statement"] for p in s["Principal"]["AWS"]} == {f"arn:aws:iam::{BUILD}:user/test.user"}
     assert [i.args["userName"] for i in result.invocations if i.token == "aws:iam/getUser:getUser"] == ["TEST.USER"]
+
+
+def test_a_live_policy_with_one_statement_object_is_read_like_a_list(run: RunProgram) -> None:
+    """AWS accepts `Statement` as one object; a statement written that way is still someone else's to keep."""
+    world = committed_world()
+    (cloudfront, _) = FOREIGN["Statement"]
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
+        "Version": "2012-10-17",
+        "Statement": {**cloudfront, "Resource": "arn:aws:s3:::my-shared-bucket-20932/*"},
+    }
+    result = run("nonprod", world=world)
+    assert result.error is not None
+    assert "statements this program did not write (AllowCloudFrontRead)" in result.error
+    assert aws_registrations(result) == []

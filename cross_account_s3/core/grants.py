@@ -28,6 +28,9 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
+from .bucket_settings import BucketSettings, unused_entry_findings
+from .grantees import entry_key
 from .problems import Problem, raise_if_any
 from .statements import OWN_SID as OWN_SID
 from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
@@ -270,12 +273,6 @@ class Grant(BaseModel):
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(self.buckets) if self.buckets is not None else ((self.bucket,) if self.bucket else ())
 
-    @staticmethod
-    def user_name(user: str) -> str:
-        """The IAM user name of a user entry, whether it is a name or an ARN."""
-        match = naming.USER_ARN.fullmatch(user)
-        return match["name"] if match else user
-
     def access_label(self) -> str:
         """How a reviewer reads this grant's access: a level name, or the action list."""
         return self.access if self.access is not None else "actions " + ", ".join(sorted(self.actions or []))
@@ -310,7 +307,7 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
         if not isinstance(values, list):
             continue
         keys = [
-            Grant.user_name(v).lower() if field == "users" else (v.lower() if field == "actions" else v)
+            entry_key(v) if field == "users" else (v.lower() if field == "actions" else v)
             for v in values
             if isinstance(v, str)
         ]
@@ -348,12 +345,20 @@ class GrantsFile(BaseModel):
         ),
         ("extraStatements", "list_type"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
         ("extraStatements", "too_short"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
+        (BUCKET_SETTINGS_KEY, "dict_type"): (
+            "must map bucket names to their settings, but is {value}",
+            "write each bucket name as a key with 'region: ...' indented under it",
+        ),
     }
 
     grants: list[Grant] = Field(description="Who gets which access to which buckets.")
     extraStatements: dict[BucketName, Annotated[list[PolicyStatement], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="Per bucket, statements written by someone else that must stay in its policy, verbatim.",
+    )
+    bucketSettings: dict[BucketName, BucketSettings] = Field(
+        default_factory=dict,
+        description="Per bucket, settings such as its region (default: the bucket account's region).",
     )
 
     @model_validator(mode="wrap")
@@ -440,10 +445,16 @@ def check_grants_file(doc: YamlDocument, user_account: str | None, *, in_directo
         for index, item in enumerate(raw if isinstance(raw, list) else [])
         if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
     )
+    # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
+    # use it, so the directory checks that across its files.
+    unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
+    unused_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
     try:
         model = GrantsFile.model_validate(data, context={"user_account": user_account, IN_DIRECTORY: in_directory})
     except ValidationError as error:
-        return CheckedFile(doc, None, tuple(to_problems(error, model=GrantsFile, where=root)), names)
+        return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *unused_problems), names)
+    if unused_problems:
+        return CheckedFile(doc, None, unused_problems, names)
     for index, grant in enumerate(model.grants):
         grant._origin = root.at("grants", index)
     return CheckedFile(doc, model, (), names)
@@ -476,6 +487,7 @@ class LoadedGrants:
     grants: tuple[Grant, ...]  # sorted by name, so the file's order never matters
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument  # the (first) grants file
+    bucket_settings: Mapping[str, BucketSettings] = dataclasses.field(default_factory=dict)
     # (top-level key, bucket) -> the file that sets that bucket's entry, when the grants are a directory of files
     bucket_entry_files: Mapping[tuple[str, str], YamlDocument] = dataclasses.field(default_factory=dict)
 
@@ -526,10 +538,17 @@ def merge_grant_files(files: Sequence[CheckedFile], also: Sequence[Problem] = ()
                 entry_files.setdefault((str(key), str(bucket)), checked.doc)
         raw = data.get("extraStatements", {})
         extra.update({str(bucket): tuple(statements) for bucket, statements in raw.items()})
+    # Key by key: two files of a directory may each set another of a bucket's settings.
+    set_by_files: dict[str, dict[str, Any]] = {}
+    for checked in files:
+        for bucket, settings in checked.model.bucketSettings.items() if checked.model else ():
+            set_by_files.setdefault(bucket, {}).update(settings.model_dump(exclude_unset=True))
+    bucket_settings = {bucket: BucketSettings.model_validate(values) for bucket, values in set_by_files.items()}
     return LoadedGrants(
         grants=tuple(sorted(grants, key=lambda grant: grant.name)),
         extra_statements=extra,
         doc=files[0].doc,
+        bucket_settings=bucket_settings,
         bucket_entry_files=entry_files,
     )
 

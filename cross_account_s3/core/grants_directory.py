@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
+from .bucket_settings import unused_entry_findings
 from .grants import PER_BUCKET_KEYS, CheckedFile, LoadedGrants, check_grants_file, load_grants, merge_grant_files
 from .problems import InputProblems, Problem
 from .validation import Where
@@ -69,7 +71,7 @@ def load_grants_directory(directory: Path, shown_as: str, user_account: str | No
         checked.append(check_grants_file(doc, user_account, in_directory=True))
     if not checked:
         raise InputProblems(problems)
-    also = [*problems, *conflicting_bucket_entries(checked)]
+    also = [*problems, *conflicting_bucket_entries(checked), *unused_bucket_settings(checked)]
     if not _lists_any_grant(checked):
         also.append(
             Problem.in_file(
@@ -83,11 +85,37 @@ def load_grants_directory(directory: Path, shown_as: str, user_account: str | No
 
 def _lists_any_grant(files: Sequence[CheckedFile]) -> bool:
     """Whether any file lists a grant entry, valid or not (an invalid one is reported on its own)."""
+    return any(_list(_data(part).get("grants")) for part in files)
+
+
+def _data(part: CheckedFile) -> dict[str, Any]:
+    return part.doc.data if isinstance(part.doc.data, dict) else {}
+
+
+def unused_bucket_settings(files: Sequence[CheckedFile]) -> list[Problem]:
+    """A bucketSettings entry that no grant and no extraStatements entry of any file uses (most likely a typo).
+
+    One file's entry may serve a bucket another file grants, so the check spans the directory.
+    """
+    everything = {
+        "grants": [grant for part in files for grant in _list(_data(part).get("grants"))],
+        "extraStatements": {bucket: [] for part in files for bucket in _mapping(_data(part).get("extraStatements"))},
+    }
+    problems: list[Problem] = []
     for part in files:
-        raw = part.doc.data.get("grants") if isinstance(part.doc.data, dict) else None
-        if isinstance(raw, list) and raw:
-            return True
-    return False
+        entries = _data(part).get(BUCKET_SETTINGS_KEY)
+        root = Where(part.doc, grant_list=("grants",))
+        found = unused_entry_findings({**everything, BUCKET_SETTINGS_KEY: entries})
+        problems += [root.at(*location).problem(message, fix) for location, message, fix in found]
+    return problems
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _settings_of(doc: YamlDocument) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -95,8 +123,7 @@ def _settings_of(doc: YamlDocument) -> Iterator[tuple[tuple[str | int, ...], Any
     key of an entry that is a mapping (a bucket's bucketSettings), so two files may set different keys."""
     data = doc.data if isinstance(doc.data, dict) else {}
     for key in PER_BUCKET_KEYS:
-        entries = data.get(key)
-        for bucket, value in entries.items() if isinstance(entries, dict) else ():
+        for bucket, value in _mapping(data.get(key)).items():
             if isinstance(value, dict):
                 yield from (((key, str(bucket), str(name)), item) for name, item in value.items())
             else:

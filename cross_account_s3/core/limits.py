@@ -13,7 +13,8 @@ from collections import defaultdict
 
 from . import naming
 from .grants import Grant, LoadedGrants
-from .policies import Plan, render_policy
+from .plan import Plan
+from .policies import render_policy
 from .problems import Problem
 from .settings import Settings, stack_file_name
 from .validation import Where
@@ -35,10 +36,21 @@ def compact_size(document: dict[str, object]) -> int:
 
 
 def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list[Problem]:
+    """Every AWS hard limit the plan would break, per user, per grant, per account and per bucket."""
+    return [
+        *_groups_per_user_problems(plan, settings),
+        *_per_grant_problems(plan),
+        *_group_name_clash_problems(plan),
+        *_account_group_problems(plan, settings),
+        *_bucket_policy_problems(plan, loaded),
+    ]
+
+
+def _groups_per_user_problems(plan: Plan, settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
     groups_of_user: dict[str, list[Grant]] = defaultdict(list)
     for grant_plan in plan.grants:
-        for user in grant_plan.user_names:
+        for user in grant_plan.group.members if grant_plan.group else ():
             groups_of_user[user.lower()].append(grant_plan.grant)
     by_user = {name.lower(): count for name, count in settings.other_groups_by_user.items()}
     for user, grants in sorted(groups_of_user.items()):
@@ -56,7 +68,11 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     "merge grants that share this user, or take the user out of groups it no longer needs",
                 )
             )
+    return problems
 
+
+def _per_grant_problems(plan: Plan) -> list[Problem]:
+    problems: list[Problem] = []
     for grant_plan in plan.grants:
         size = non_whitespace_length(render_policy(grant_plan.identity_policy))
         if size > GROUP_INLINE_POLICY_CHARS:
@@ -67,30 +83,42 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                     "split the grant into several grants over fewer buckets, prefixes or actions",
                 )
             )
-        if len(grant_plan.group_name) > naming.MAX_GROUP_NAME:
+        group = grant_plan.group
+        if group is not None and len(group.name) > naming.MAX_GROUP_NAME:
             problems.append(
                 grant_plan.grant.where.at("name").problem(
-                    f"the group name {grant_plan.group_name!r} is {len(grant_plan.group_name)} characters; IAM "
+                    f"the group name {group.name!r} is {len(group.name)} characters; IAM "
                     f"allows {naming.MAX_GROUP_NAME}",
                     "shorten the grant name or the stack's groupPrefix",
                 )
             )
+    return problems
 
+
+def _group_name_clash_problems(plan: Plan) -> list[Problem]:
+    problems: list[Problem] = []
     # Grant names are lowercase and unique and share one prefix, so this cannot fire today; it is here
     # so that loosening the naming rules can never create two groups IAM would take for one.
     seen: dict[str, str] = {}
     for grant_plan in plan.grants:
-        key = grant_plan.group_name.lower()
+        group = grant_plan.group
+        if group is None:
+            continue
+        key = group.name.lower()
         if key in seen:
             problems.append(
                 grant_plan.grant.where.at("name").problem(
-                    f"the group name {grant_plan.group_name!r} clashes with {seen[key]!r}; IAM group names are "
+                    f"the group name {group.name!r} clashes with {seen[key]!r}; IAM group names are "
                     "unique ignoring case",
                     "rename one of the grants",
                 )
             )
-        seen[key] = grant_plan.group_name
+        seen[key] = group.name
+    return problems
 
+
+def _account_group_problems(plan: Plan, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
     groups = len(plan.grants) + settings.other_groups_in_account
     if groups > settings.group_quota:
         problems.append(
@@ -104,7 +132,11 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                 fix="merge grants, or raise the account's IAM group quota and then groupQuota",
             )
         )
+    return problems
 
+
+def _bucket_policy_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
+    problems: list[Problem] = []
     for bucket_plan in plan.buckets:
         size = compact_size(bucket_plan.policy)
         if size > BUCKET_POLICY_BUDGET:

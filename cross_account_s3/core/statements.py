@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .documents import principals
 from .validation import Finding, describe_value, reject, reject_all
 
 # Every statement this program writes into a bucket policy has a Sid starting with this, which is
@@ -203,10 +204,7 @@ def _allows_everyone(statement: Mapping[str, Any]) -> bool:
     """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), unconditioned."""
     if "NotPrincipal" in statement:
         return True
-    principal = statement.get("Principal")
-    values = principal.get("AWS") if isinstance(principal, dict) else principal
-    everyone = values == "*" or (isinstance(values, list) and "*" in values)
-    return everyone and not statement.get("Condition")
+    return "*" in principals(statement, "AWS") and not statement.get("Condition")
 
 
 def _not_json(value: Any) -> str | None:

@@ -14,11 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..core.settings import NAMESPACE
-from ..infra.mock_runtime import ProgramRun, run_program, stack_config
+from ..core.outputs import read_grants_output
+from ..core.settings import GRANTS_FILE_KEY as GRANTS_FILE_SETTING
+from ..core.settings import NAMESPACE, grants_file_of
+from ..core.stack_file import stack_config
+from ..infra.offline_runner import ProgramRun, run_program
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
 
-GRANTS_FILE_KEY = f"{NAMESPACE}:grantsFile"
+GRANTS_FILE_KEY = f"{NAMESPACE}:{GRANTS_FILE_SETTING}"
 
 
 class PlanRefused(Exception):
@@ -36,7 +39,7 @@ def known_stacks(project_root: Path) -> list[str]:
 
 def default_grants_file(project_root: Path, stack: str) -> str:
     """The grants file the stack reads when `--grants` is not given, as the program itself decides it."""
-    return stack_config(project_root, stack).get(GRANTS_FILE_KEY) or f"grants/{stack}.yaml"
+    return grants_file_of(stack, stack_config(project_root, stack).get(GRANTS_FILE_KEY))
 
 
 def shown_path(project_root: Path, path: Path) -> str:
@@ -75,7 +78,7 @@ def snapshot_of(run: ProgramRun, stack: str, grants_label: str) -> PlanSnapshot:
         stack_urn=_stack_urn(stack, run),
         resources=resources,
         accounts=dict(outputs.get("accounts") or {}),
-        grants=dict(outputs.get("grants") or {}),
+        grants=read_grants_output(outputs.get("grants")),
         warnings=tuple(run.warnings),
     )
 
