@@ -23,6 +23,7 @@ from .review.runner import (
     PlanRefused,
     default_grants_file,
     grants_at_revision,
+    grants_file_at_revision,
     known_stacks,
     plan_stack,
     shown_path,
@@ -104,7 +105,7 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
         if base is None:
             _print(output_format, lambda: plan_as_json(head), lambda: render_plan_text(head))
             return
-        base_snapshot = _plan_base(stack, base, head_grants)
+        base_snapshot = _plan_base(stack, base, head_grants, own_grants=grants_path is None)
         diff = diff_plans(base_snapshot, head)
         _print(output_format, lambda: diff_as_json(diff), lambda: render_diff_text(diff))
     except PlanRefused as refused:
@@ -117,13 +118,15 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
         _refuse(f"plan failed unexpectedly: {type(failure).__name__}: {failure}")
 
 
-def _plan_base(stack: str, base: str, head_grants: str) -> PlanSnapshot:
-    """Plan BASE: an existing grants file or directory as given, otherwise the grants at git revision BASE."""
+def _plan_base(stack: str, base: str, head_grants: str, *, own_grants: bool) -> PlanSnapshot:
+    """Plan BASE: an existing grants file or directory as given, otherwise the grants at git revision BASE:
+    the stack's own grants as its stack file named them then, or with --grants that path then."""
     if Path(base).exists():
         base_file = shown_path(PROJECT_ROOT, Path(base))
         return _label_refusal(base_file, lambda: plan_stack(PROJECT_ROOT, stack, base_file))
-    label = f"{base}:{head_grants}"
-    with grants_at_revision(PROJECT_ROOT, head_grants, base) as copy:
+    base_grants = grants_file_at_revision(PROJECT_ROOT, stack, base) if own_grants else head_grants
+    label = f"{base}:{base_grants}"
+    with grants_at_revision(PROJECT_ROOT, base_grants, base) as copy:
         return _label_refusal(label, lambda: plan_stack(PROJECT_ROOT, stack, copy, grants_label=label))
 
 

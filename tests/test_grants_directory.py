@@ -17,7 +17,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 
+from cross_account_s3 import cli
 from cross_account_s3.core.grants import SCHEMA_FILE, check_grants_file
 from cross_account_s3.core.grants_directory import conflicting_bucket_entries, grants_files
 from cross_account_s3.core.yaml_source import parse_yaml
@@ -359,6 +361,56 @@ def test_the_directory_at_a_git_revision_is_a_base(project: Path) -> None:
     with grants_at_revision(project, f"grants/{STACK}", "HEAD") as copy, pytest.raises(PlanRefused) as refused:
         plan_stack(project, STACK, copy, grants_label=label)
     assert f"{label}/web/platform.yaml:2: this is not valid YAML" in refused.value.message
+
+
+def plan_command(project: Path, monkeypatch: pytest.MonkeyPatch, *arguments: str) -> Result:
+    """`plan` as a reviewer runs it, for the test project's stack."""
+    monkeypatch.setattr(cli, "PROJECT_ROOT", project)
+    return CliRunner().invoke(cli.main, ["plan", "--stack", STACK, *arguments])
+
+
+def test_plan_reads_the_stacks_directory_and_names_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = plan_command(project, monkeypatch, "--format", "json")
+    assert result.exit_code == 0, result.output
+    planned = json.loads(result.stdout)
+    assert planned["grantsFile"] == f"grants/{STACK}"
+    assert sorted(planned["grants"]) == sorted(name for names in FIXTURE_GRANTS.values() for name in names)
+
+
+def test_plan_diff_between_a_single_file_and_a_directory_given_as_paths(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grants, extra = fixture_parts()
+    write(project, {"one.yaml": yaml.safe_dump({"grants": grants, "extraStatements": extra})})
+    directory = str(project / "grants" / STACK)
+    result = plan_command(project, monkeypatch, "--grants", directory, "--diff", str(project / "one.yaml"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "no changes"
+    result = plan_command(project, monkeypatch, "--grants", str(project / "one.yaml"), "--diff", directory)
+    assert result.exit_code == 0 and result.stdout.splitlines()[-1] == "no changes", result.output
+
+
+def test_moving_the_grants_into_a_directory_is_no_change_against_the_git_base(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migration's own pull request: the base revision's stack file named grants/teams.yaml, the change
+    names the directory; `plan --diff HEAD` compares what the stack read then with what it reads now."""
+    stack_file = project / f"Pulumi.{STACK}.yaml"
+    directory_setting = stack_file.read_text(encoding="utf-8")
+    stack_file.write_text(directory_setting.replace(f"grants/{STACK}\n", f"grants/{STACK}.yaml\n"), encoding="utf-8")
+    grants, extra = fixture_parts()
+    write(project, {f"grants/{STACK}.yaml": yaml.safe_dump({"grants": grants, "extraStatements": extra})})
+    shutil.move(project / "grants" / STACK, project / "later")
+    _git(project, "init", "-q")
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "one file")
+    (project / "grants" / f"{STACK}.yaml").unlink()
+    shutil.move(project / "later", project / "grants" / STACK)
+    stack_file.write_text(directory_setting, encoding="utf-8")
+    result = plan_command(project, monkeypatch, "--diff", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"Plan diff for stack {STACK}: HEAD:grants/{STACK}.yaml")
+    assert result.stdout.splitlines()[-1] == "no changes"
 
 
 # The editor schema and the policy pack.

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..core.outputs import read_grants_output
+from ..core.problems import InputProblems
 from ..core.settings import GRANTS_FILE_KEY as GRANTS_FILE_SETTING
 from ..core.settings import NAMESPACE, grants_file_of
-from ..core.stack_file import stack_config
+from ..core.stack_file import config_of, stack_config
 from ..infra.offline_runner import ProgramRun, run_program
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
 
@@ -128,9 +129,12 @@ def _cannot_read(grants_file: str, revision: str, reason: str) -> NoReturn:
     )
 
 
-def files_at_revision(project_root: Path, grants_file: str, revision: str) -> dict[str, bytes]:
-    """The grants file, or every file of the grants directory, at a git revision: path (relative to the
-    grants file's folder, '/'-separated) -> content. `PlanRefused` says why they cannot be read."""
+def files_at_revision(
+    project_root: Path, grants_file: str, revision: str, *, required: bool = True
+) -> dict[str, bytes]:
+    """The file, or every file of the directory, at a git revision: path (relative to the file's folder,
+    '/'-separated) -> content. `PlanRefused` says why they cannot be read; a path the revision does not
+    have is refused too, unless not `required` (then the answer is empty)."""
     path = (project_root / grants_file).resolve()
     if revision.startswith("-"):
         raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
@@ -142,21 +146,35 @@ def files_at_revision(project_root: Path, grants_file: str, revision: str) -> di
         if meta.split()[1] == "blob" and meta.split()[0] != "120000"  # not symbolic links
     ]
     if not blobs:
+        if not required:
+            return {}
         _cannot_read(grants_file, revision, f"path '{path.name}' does not exist in '{revision}'")
-    printed = _git(
-        path.parent,
-        grants_file,
-        revision,
-        "cat-file",
-        "--batch",
-        given="".join(f"{sha}\n" for sha, _ in blobs).encode(),
-    )
+    given = "".join(f"{sha}\n" for sha, _ in blobs).encode()
+    printed = _git(path.parent, grants_file, revision, "cat-file", "--batch", given=given)
     contents: dict[str, bytes] = {}
     for _, name in blobs:
         header, _, printed = printed.partition(b"\n")
         size = int(header.split()[2])
         contents[name], printed = printed[:size], printed[size + 1 :]
     return contents
+
+
+def grants_file_at_revision(project_root: Path, stack: str, revision: str) -> str:
+    """The grants file (or directory) the stack read at a git revision: `grantsFile` in its stack file then.
+
+    So `plan --diff origin/main` compares with what the stack had, even when a change moves the grants,
+    say from grants/<stack>.yaml into a directory of team files. A revision without the stack file (or
+    one that cannot be read) falls back to today's setting, and the grants' own reading explains the rest.
+    """
+    name = f"Pulumi.{stack}.yaml"
+    try:
+        text = files_at_revision(project_root, name, revision, required=False).get(name)
+        config = config_of(text.decode("utf-8"), f"{revision}:{name}") if text is not None else None
+    except (PlanRefused, InputProblems, UnicodeDecodeError):  # an unknown revision: reading the grants says so
+        config = None
+    if config is None:
+        return default_grants_file(project_root, stack)
+    return grants_file_of(stack, config.get(GRANTS_FILE_KEY))
 
 
 @contextmanager
