@@ -135,10 +135,12 @@ def test_several_files_nested_folders_an_empty_file_and_a_readme_make_one_stack(
     assert grant_names(run(project)) == sorted(name for names in FIXTURE_GRANTS.values() for name in names)
 
 
-def test_hidden_files_and_folders_are_not_grants(project: Path) -> None:
+def test_hidden_files_other_files_and_links_are_not_grants(project: Path) -> None:
     before = grant_names(run(project))
     bad = "grants: [not a grant]\n"
     write(project / "grants" / STACK, {".draft.yaml": bad, ".backup/old.yaml": bad, "web/notes.txt": bad})
+    (project / "grants" / STACK / "linked.yaml").symlink_to(project / "grants" / STACK / "platform.yaml")
+    (project / "grants" / STACK / "linked").symlink_to(project / "grants" / STACK / "web", target_is_directory=True)
     assert grant_names(run(project)) == before
 
 
@@ -298,6 +300,13 @@ def test_a_directory_of_files_without_grants_would_remove_every_grant(project: P
     write(project, {"grants/hollow/a.yaml": "", "grants/hollow/b.yaml": "grants: []\n"})
     error = refusal(run(project, "grants/hollow"))
     assert "grants/hollow: none of the directory's 2 grants files lists a grant, which would remove every" in error
+
+
+def test_a_file_without_the_grants_key_is_told_to_write_an_empty_list(project: Path) -> None:
+    write(project / "grants" / STACK, {"storage.yaml": REGION % ("datasets-bucket-20932", "eu-west-1")})
+    error = refusal(run(project))
+    assert f"grants/{STACK}/storage.yaml:1: field 'grants': the 'grants:' list is missing" in error
+    assert "a file of a grants directory that holds no grants writes 'grants: []'" in error
 
 
 def test_a_single_empty_file_is_still_refused(project: Path) -> None:

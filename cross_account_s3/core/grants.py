@@ -337,7 +337,10 @@ class GrantsFile(BaseModel):
             "is not a top-level key this program knows",
             "the known top-level keys are: {known}",
         ),
-        ("grants", "missing"): ("the 'grants:' list is missing", _GRANTS_FIX),
+        ("grants", "missing"): (
+            "the 'grants:' list is missing",
+            _GRANTS_FIX + " (a file of a grants directory that holds no grants writes 'grants: []')",
+        ),
         ("grants", "list_type"): ("'grants' must be a list of grants, but it is {value}", _GRANTS_FIX),
         ("extraStatements", "dict_type"): (
             "must map bucket names to lists of statements, but is {value}",

@@ -37,13 +37,20 @@ def grants_files(directory: Path) -> list[Path]:
     """The directory's grants files at any depth, in a stable order: by path relative to it, compared as text.
 
     Other files (a README, the JSON schema, CODEOWNERS) are not grants. Hidden files and folders (such as
-    `.git`) are skipped, and folder links are not followed, so a link cannot pull a file in twice.
+    `.git`) are skipped, and so are symbolic links: `plan --diff` reads a git revision's files, where a link
+    is no file, so both read the same files, and no link pulls a file in twice.
     """
     found: list[Path] = []
     for folder, subfolders, names in os.walk(directory):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found += [Path(folder) / name for name in names if name.endswith(GRANTS_SUFFIXES) and not name.startswith(".")]
+        subfolders[:] = [name for name in subfolders if _counts(Path(folder) / name)]
+        found += [
+            Path(folder) / name for name in names if name.endswith(GRANTS_SUFFIXES) and _counts(Path(folder) / name)
+        ]
     return sorted(found, key=lambda file: file.relative_to(directory).as_posix())
+
+
+def _counts(path: Path) -> bool:
+    return not path.name.startswith(".") and not path.is_symlink()
 
 
 def load_grants_directory(directory: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
