@@ -8,9 +8,11 @@ so they never depend on the repository's own stacks or grants.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +106,7 @@ def fixture_parts() -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every grant and extraStatements entry of the fixture directory, as plain data."""
     grants: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
-    for path in grants_files(FIXTURE):
+    for path in grants_files(FIXTURE, "fixture"):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         grants += data.get("grants", [])
         extra.update(data.get("extraStatements", {}))
@@ -128,7 +130,7 @@ def refusal(run: ProgramRun) -> str:
 
 
 def test_every_yaml_and_yml_file_at_any_depth_is_read_in_path_order_and_nothing_else() -> None:
-    assert [path.relative_to(FIXTURE).as_posix() for path in grants_files(FIXTURE)] == list(FIXTURE_GRANTS)
+    assert [path.relative_to(FIXTURE).as_posix() for path in grants_files(FIXTURE, "fixture")] == list(FIXTURE_GRANTS)
 
 
 def test_several_files_nested_folders_an_empty_file_and_a_readme_make_one_stack(project: Path) -> None:
@@ -142,6 +144,28 @@ def test_hidden_files_other_files_and_links_are_not_grants(project: Path) -> Non
     (project / "grants" / STACK / "linked.yaml").symlink_to(project / "grants" / STACK / "platform.yaml")
     (project / "grants" / STACK / "linked").symlink_to(project / "grants" / STACK / "web", target_is_directory=True)
     assert grant_names(run(project)) == before
+
+
+def test_an_upper_case_suffix_is_still_a_grants_file(project: Path) -> None:
+    grant = "grants:\n  - {name: legacy-reads, users: [old], bucket: shared-bucket-20932, access: read}\n"
+    write(project / "grants" / STACK, {"web/LEGACY.YML": grant})
+    assert "legacy-reads" in grant_names(run(project))
+
+
+def test_a_folder_that_cannot_be_read_is_a_problem_not_a_gap(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests run as any user, even root, who reads every folder; so the walk is told the folder failed."""
+    real_walk = os.walk
+
+    def walk_failing_in_web(
+        top: Path, onerror: Callable[[OSError], None]
+    ) -> Iterator[tuple[str, list[str], list[str]]]:
+        failed = project / "grants" / STACK / "web"
+        onerror(PermissionError(13, "Permission denied", str(failed)))
+        yield from real_walk(top, onerror=onerror)
+
+    monkeypatch.setattr(os, "walk", walk_failing_in_web)
+    error = refusal(run(project))
+    assert f"grants/{STACK}/web: the folder cannot be read: Permission denied" in error
 
 
 # The result does not depend on how the grants are spread over files.
@@ -427,7 +451,7 @@ def test_moving_the_grants_into_a_directory_is_no_change_against_the_git_base(
 
 def test_each_fixture_file_points_its_editor_at_the_schema_and_passes_it() -> None:
     schema = json.loads((REPO_ROOT / SCHEMA_FILE).read_text(encoding="utf-8"))
-    for path in grants_files(FIXTURE):
+    for path in grants_files(FIXTURE, "fixture"):
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         if data is None:

@@ -22,7 +22,8 @@ from .problems import InputProblems, Problem
 from .validation import Where
 from .yaml_source import YamlDocument, read_yaml
 
-# Both spellings: a team's file named `.yml` must never be skipped without a word, taking its grants with it.
+# Both spellings, in any case: a team's file named `.yml` must never be skipped without a word, taking its
+# grants with it.
 GRANTS_SUFFIXES = (".yaml", ".yml")
 
 
@@ -33,20 +34,39 @@ def read_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGr
     return load_grants(path, shown_as, user_account)
 
 
-def grants_files(directory: Path) -> list[Path]:
+def grants_files(directory: Path, shown_as: str) -> list[Path]:
     """The directory's grants files at any depth, in a stable order: by path relative to it, compared as text.
 
     Other files (a README, the JSON schema, CODEOWNERS) are not grants. Hidden files and folders (such as
     `.git`) are skipped, and so are symbolic links: `plan --diff` reads a git revision's files, where a link
-    is no file, so both read the same files, and no link pulls a file in twice.
+    is no file, so both read the same files, and no link pulls a file in twice. A folder that cannot be
+    read is a problem, never a silent gap in the grants.
     """
     found: list[Path] = []
-    for folder, subfolders, names in os.walk(directory):
+    unreadable: list[OSError] = []
+    for folder, subfolders, names in os.walk(directory, onerror=unreadable.append):
         subfolders[:] = [name for name in subfolders if _counts(Path(folder) / name)]
-        found += [
-            Path(folder) / name for name in names if name.endswith(GRANTS_SUFFIXES) and _counts(Path(folder) / name)
-        ]
+        found += [Path(folder) / name for name in names if _is_grants_file(Path(folder) / name)]
+    if unreadable:
+        raise InputProblems(
+            Problem.in_file(
+                _shown(directory, shown_as, Path(error.filename or directory)),
+                f"the folder cannot be read: {error.strerror or error}",
+                "make it readable by whoever runs the program, or move the grants files out of it",
+            )
+            for error in unreadable
+        )
     return sorted(found, key=lambda file: file.relative_to(directory).as_posix())
+
+
+def _is_grants_file(path: Path) -> bool:
+    return path.name.lower().endswith(GRANTS_SUFFIXES) and _counts(path)
+
+
+def _shown(directory: Path, shown_as: str, path: Path) -> str:
+    """A path inside the directory as problems name it: under the directory's own name, '/'-separated."""
+    inside = path.relative_to(directory).as_posix()
+    return shown_as if inside == "." else f"{shown_as}/{inside}"
 
 
 def _counts(path: Path) -> bool:
@@ -55,7 +75,7 @@ def _counts(path: Path) -> bool:
 
 def load_grants_directory(directory: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
     """Read, check and merge every grants file of a directory; raise every problem of every file at once."""
-    files = grants_files(directory)
+    files = grants_files(directory, shown_as)
     if not files:
         raise InputProblems(
             [
@@ -71,7 +91,7 @@ def load_grants_directory(directory: Path, shown_as: str, user_account: str | No
     checked: list[CheckedFile] = []
     for file in files:
         try:
-            doc = read_yaml(file, f"{shown_as}/{file.relative_to(directory).as_posix()}")
+            doc = read_yaml(file, _shown(directory, shown_as, file))
         except InputProblems as unreadable:
             problems += unreadable.problems
             continue
