@@ -260,6 +260,15 @@ def test_the_same_bucket_entry_in_two_files_is_taken_once(project: Path) -> None
 REGION = "bucketSettings:\n  %s:\n    region: %s\n"
 
 
+def test_the_same_statement_with_its_keys_in_another_order_is_a_conflict(project: Path) -> None:
+    """Kept statements are copied verbatim: the policy's bytes would depend on which file was read."""
+    reordered = STATEMENT.replace("      Effect: Deny\n", "").replace(
+        "      Condition:", "      Effect: Deny\n      Condition:"
+    )
+    write(project / "grants" / STACK, {"web/audit.yaml": "grants: []\n" + reordered % "s3:GetObject"})
+    assert "sets this to a different value" in refusal(run(project))
+
+
 def test_a_bucket_setting_may_sit_in_another_file_than_the_buckets_grants(project: Path) -> None:
     write(
         project / "grants" / STACK, {"storage.yaml": "grants: []\n" + REGION % ("datasets-bucket-20932", "eu-west-1")}

@@ -10,6 +10,7 @@ same value, and the directory must hold at least one grant.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -157,11 +158,17 @@ def _settings_of(doc: YamlDocument) -> Iterator[tuple[tuple[str | int, ...], Any
                 yield (key, str(bucket)), value
 
 
+def _as_written(value: Any) -> str:
+    """A value with its keys in the order written: kept statements are copied into the policy verbatim, so
+    two files agree only when the policy would not depend on which of them was read."""
+    return json.dumps(value, default=str)
+
+
 def conflicting_bucket_entries(files: Sequence[CheckedFile]) -> list[Problem]:
     """A bucket's setting given different values in two files; the program cannot choose between teams.
 
-    The same value in two files is accepted (it is taken once), so two teams sharing a bucket may each
-    state the statement or setting their access relies on.
+    The same value in two files (keys in the same order) is accepted and taken once, so two teams sharing a
+    bucket may each state the statement or setting their access relies on.
     """
     first: dict[tuple[str | int, ...], tuple[Where, Any]] = {}
     problems: list[Problem] = []
@@ -173,7 +180,7 @@ def conflicting_bucket_entries(files: Sequence[CheckedFile]) -> list[Problem]:
                 first[path] = (where, value)
                 continue
             earlier, earlier_value = first[path]
-            if value == earlier_value:
+            if _as_written(value) == _as_written(earlier_value):
                 continue
             problems.append(
                 where.problem(
