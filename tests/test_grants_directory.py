@@ -361,6 +361,15 @@ def test_a_foreign_statement_is_reported_in_the_file_of_the_buckets_grants(proje
     assert f"grants/{STACK}/web/frontend.yaml:2: field 'extraStatements.assets-bucket-20932'" in error
 
 
+def test_a_policy_too_large_is_reported_in_the_file_of_the_buckets_first_grant(project: Path) -> None:
+    users = [f"reader{number:03}" for number in range(400)]
+    grant = {"name": "a-many-readers", "users": users, "bucket": "shared-bucket-20932", "access": "full"}
+    write(project / "grants" / STACK, {"z/big.yaml": yaml.safe_dump({"grants": [grant]}, sort_keys=False)})
+    error = refusal(run(project))
+    assert f"grants/{STACK}/z/big.yaml:1: grant 'a-many-readers, ci-reads-shared, " in error
+    assert "the policy of bucket 'shared-bucket-20932' would be" in error
+
+
 # plan and plan --diff.
 
 
