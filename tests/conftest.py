@@ -1,8 +1,18 @@
-"""Shared fixtures: run the real program under Pulumi's mock runtime, against a small fake world."""
+"""Shared fixtures: run the real program under Pulumi's mock runtime, against a small fake world.
+
+The tests never read the repository's own `grants/*.yaml` or `Pulumi.<stack>.yaml`: those are the
+team's data and change with every grants pull request. They run against a fixture project instead:
+the stacks and grants in tests/fixtures/project, next to a copy of the real `Pulumi.yaml` and
+`__main__.py`, so the program under test is the real one and only its inputs are the tests' own.
+"""
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +20,26 @@ from typing import Any
 
 import pytest
 
+from cross_account_s3.cli import PROJECT_ENV
 from cross_account_s3.infra.mock_runtime import FakeAccount, FakeWorld, ProgramRun, run_program
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NONPROD = "123456789012"  # the committed stacks' placeholder account IDs
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_INPUTS = Path(__file__).resolve().parent / "fixtures" / "project"
+
+
+def _fixture_project() -> Path:
+    """A throwaway project: the real program and Pulumi.yaml, with the fixture stacks and grants."""
+    root = Path(tempfile.mkdtemp(prefix="cross-account-s3-fixture-"))
+    atexit.register(shutil.rmtree, root, True)
+    shutil.copytree(FIXTURE_INPUTS, root, dirs_exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copyfile(REPO_ROOT / name, root / name)
+    return root
+
+
+PROJECT_ROOT = _fixture_project()  # the project every test runs; never the repository's own grants
+os.environ[PROJECT_ENV] = str(PROJECT_ROOT)  # so `plan`, in-process or in a subprocess, reads it too
+NONPROD = "123456789012"  # the fixture stacks' account IDs
 BUILD = "012345678901"
 THIRD = "999988887777"
 
@@ -33,7 +59,7 @@ def world_with(
 
 
 def committed_world() -> FakeWorld:
-    """The users and buckets the committed grants files name, each in its right account, with no policies."""
+    """The users and buckets the fixture grants files name, each in its right account, with no policies."""
     return world_with(
         users={
             BUILD: {"test.user": "/", "u01": "/", "u02": "/", "u03": "/", "admin": "/"},
@@ -52,7 +78,7 @@ def committed_world() -> FakeWorld:
 
 @pytest.fixture
 def run() -> RunProgram:
-    """Run `__main__.py` for a stack; `world` defaults to one holding everything the committed files name."""
+    """Run `__main__.py` for a stack; `world` defaults to one holding everything the fixture files name."""
 
     def _run(
         stack: str = "nonprod", *, config: dict[str, str] | None = None, world: FakeWorld | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import REPO_ROOT
 
 CHECK = """
 import importlib, pkgutil, sys
@@ -18,5 +18,5 @@ print(",".join(loaded))
 
 
 def test_importing_every_core_module_loads_no_pulumi_package() -> None:
-    result = subprocess.run([sys.executable, "-c", CHECK], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "", f"the core pulled in {result.stdout.strip()}"

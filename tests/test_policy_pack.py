@@ -33,9 +33,9 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.mock_runtime import ProgramRun, Registration, run_program
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, THIRD, committed_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT, THIRD, committed_world
 
-POLICY_DIR = PROJECT_ROOT / "policy"
+POLICY_DIR = REPO_ROOT / "policy"
 sys.path.insert(0, str(POLICY_DIR))  # the pack imports its modules as top-level names, as its own venv does
 
 import guardrail_policies  # noqa: E402
