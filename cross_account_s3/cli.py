@@ -38,6 +38,7 @@ def project_root() -> Path:
     """The project whose stacks and grants plan reads: this checkout, unless CROSS_ACCOUNT_S3_PROJECT names another."""
     return Path(os.environ.get(PROJECT_ENV) or Path(__file__).resolve().parent.parent)
 
+
 DEFAULT_STACK = "nonprod"
 BAD_INPUT = 1
 
@@ -58,7 +59,8 @@ def _print(output_format: str, as_json: Callable[[], dict[str, Any]], as_text: C
 def _refuse(message: str, output_format: str = "text") -> None:
     """Bad input, exit status 1: the clean message on stderr, or with --format json a JSON object on stdout."""
     if output_format == "json":
-        click.echo(json.dumps({"refused": True, "exitCode": BAD_INPUT, "message": message}, indent=2, ensure_ascii=False))
+        refusal = {"refused": True, "exitCode": BAD_INPUT, "message": message}
+        click.echo(json.dumps(refusal, indent=2, ensure_ascii=False))
     else:
         click.echo(message, err=True)
     raise SystemExit(BAD_INPUT)
@@ -138,8 +140,9 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
     Plan does not contact AWS: every user and bucket is assumed to exist, with no bucket policy.
     """
     try:
-        head_grants = shown_path(project_root(), grants_path) if grants_path else default_grants_file(project_root(), stack)
-        head = plan_stack(project_root(), stack, head_grants)
+        root = project_root()
+        head_grants = shown_path(root, grants_path) if grants_path else default_grants_file(root, stack)
+        head = plan_stack(root, stack, head_grants)
         if base is None:
             _print(output_format, lambda: plan_as_json(head), lambda: render_plan_text(head))
             return

@@ -147,9 +147,7 @@ def test_bad_input_prints_the_programs_clean_problem_list_and_exits_1(
     assert json.loads(as_json.stdout) == {"refused": True, "exitCode": 1, "message": program_error.strip()}
 
 
-def test_paths_are_relative_to_where_the_user_ran_the_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_paths_are_relative_to_where_the_user_ran_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "draft.yaml").write_text((PROJECT_ROOT / "grants" / "build.yaml").read_text())
     monkeypatch.setenv("CROSS_ACCOUNT_S3_CWD", str(tmp_path))
     result = plan("--stack", "build", "--grants", "draft.yaml", "--diff", "draft.yaml")
