@@ -9,19 +9,20 @@ the stacks and grants in tests/fixtures/project, next to a copy of the real `Pul
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cross_account_s3.cli import PROJECT_ENV
-from cross_account_s3.infra.mock_runtime import FakeAccount, FakeWorld, ProgramRun, run_program
+from cross_account_s3.infra.mock_runtime import FakeWorld, ProgramRun, run_program
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_INPUTS = Path(__file__).resolve().parent / "fixtures" / "project"
@@ -58,22 +59,57 @@ def world_with(
     return world
 
 
-def committed_world() -> FakeWorld:
-    """The users and buckets the fixture grants files name, each in its right account, with no policies."""
-    return world_with(
-        users={
-            BUILD: {"test.user": "/", "u01": "/", "u02": "/", "u03": "/", "admin": "/"},
-            NONPROD: {"qa-runner": "/", "ua-runner": "/", "perf-lab": "/perf/"},
-        },
-        buckets={
-            NONPROD: {"my-shared-bucket-20932": None, "reports-bucket": None, "other-bucket": None},
-            BUILD: {
-                "build-artifacts-012345678901": None,
-                "build-test-reports-012345678901": None,
-                "build-cache-012345678901": None,
-            },
-        },
-    )
+@dataclass(frozen=True)
+class StackPool:
+    """The users (name -> path) and buckets a fixture stack's world holds, in the accounts the stack expects."""
+
+    user_account: str
+    bucket_account: str
+    users: dict[str, str]
+    buckets: tuple[str, ...]
+
+
+POOLS = {  # the one pool of users and buckets every test draws from
+    "nonprod": StackPool(
+        BUILD,
+        NONPROD,
+        {"test.user": "/", "u01": "/", "u02": "/", "u03": "/", "admin": "/", "deployer": "/ci/"},
+        ("my-shared-bucket-20932", "reports-bucket", "other-bucket"),
+    ),
+    "build": StackPool(
+        NONPROD,
+        BUILD,
+        {"qa-runner": "/", "ua-runner": "/", "perf-lab": "/perf/"},
+        ("build-artifacts-012345678901", "build-test-reports-012345678901", "build-cache-012345678901"),
+    ),
+}
+
+
+def fixture_world() -> FakeWorld:
+    """Every user and bucket of the pool, each in its right account, with no bucket policies."""
+    world = FakeWorld()
+    for pool in POOLS.values():
+        world.account(pool.user_account).users.update(pool.users)
+        world.account(pool.bucket_account).buckets.update(dict.fromkeys(pool.buckets))
+    return world
+
+
+def grants_yaml(*grants: dict[str, Any], **sections: Any) -> str:
+    """The one grants builder: a grants file holding `grants` (and any other top-level sections)."""
+    return yaml.safe_dump({"grants": list(grants), **sections}, sort_keys=False)
+
+
+def assert_refused(run: ProgramRun, *fragments: str) -> str:
+    """The program refused its input cleanly: one problem list, no traceback, nothing registered."""
+    assert run.error is not None, "the program accepted bad input"
+    assert run.registrations == [], [r.name for r in run.registrations]
+    assert "Traceback" not in run.error
+    assert run.error.startswith("cross-account-s3 found "), run.error[:2000]
+    assert "nothing was created or changed" in run.error
+    run.error.encode("utf-8")  # a lone surrogate here would break the message on its way to the engine
+    for fragment in fragments:
+        assert fragment in run.error, f"{fragment!r} not in:\n{run.error}"
+    return run.error
 
 
 @pytest.fixture
@@ -83,7 +119,7 @@ def run() -> RunProgram:
     def _run(
         stack: str = "nonprod", *, config: dict[str, str] | None = None, world: FakeWorld | None = None
     ) -> ProgramRun:
-        return run_program(PROJECT_ROOT, stack, config=config, world=world or committed_world())
+        return run_program(PROJECT_ROOT, stack, config=config, world=world or fixture_world())
 
     return _run
 
@@ -100,15 +136,4 @@ def grants_file(tmp_path: Path) -> Callable[[str], dict[str, str]]:
     return _write
 
 
-def policy_of(run: ProgramRun, name: str) -> dict[str, Any]:
-    return json.loads(run.by_name(name).inputs["policy"])
-
-
-AWS_RESOURCE_PREFIXES = ("aws:",)
-
-
-def aws_resources(run: ProgramRun) -> list[str]:
-    return [r.name for r in run.registrations if r.type.startswith(AWS_RESOURCE_PREFIXES)]
-
-
-__all__ = ["PROJECT_ROOT", "FakeAccount"]
+__all__ = ["PROJECT_ROOT"]

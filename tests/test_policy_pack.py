@@ -33,7 +33,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.mock_runtime import ProgramRun, Registration, run_program
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT, THIRD, committed_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT, THIRD, fixture_world
 
 POLICY_DIR = REPO_ROOT / "policy"
 sys.path.insert(0, str(POLICY_DIR))  # the pack imports its modules as top-level names, as its own venv does
@@ -318,7 +318,7 @@ def _for_resource(report: Callable[[str, str | None], None], urn: str, message: 
 
 @pytest.fixture(scope="module")
 def committed_runs() -> dict[str, ProgramRun]:
-    runs = {stack: run_program(PROJECT_ROOT, stack, world=committed_world()) for stack in ("nonprod", "build")}
+    runs = {stack: run_program(PROJECT_ROOT, stack, world=fixture_world()) for stack in ("nonprod", "build")}
     for run in runs.values():
         assert run.error is None, run.error
     return runs
@@ -473,7 +473,7 @@ PROGRAM_HEAD = (
 def _run_edited_program(tmp_path: Path, extra: str) -> ProgramRun:
     program = tmp_path / "__main__.py"
     program.write_text(PROGRAM_HEAD + "\n" + extra, encoding="utf-8")
-    run = run_program(PROJECT_ROOT, "nonprod", world=committed_world(), program=program)
+    run = run_program(PROJECT_ROOT, "nonprod", world=fixture_world(), program=program)
     assert run.error is None, run.error
     return run
 
@@ -621,7 +621,7 @@ CLOUDFRONT_READ = {
 
 def test_a_reviewer_can_exempt_a_declared_foreign_statement_by_its_exact_sid(tmp_path: Path) -> None:
     """extraStatements are kept verbatim; the pack blocks a foreign Allow until its Sid is exempted in pack config."""
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [CLOUDFRONT_READ]}
     grants = tmp_path / "grants.yaml"
     grants.write_text(
