@@ -16,8 +16,10 @@ from typing import Any
 import yaml
 
 from cross_account_s3.core import limits
+from cross_account_s3.core.grantees import from_entry
 from cross_account_s3.core.grants import validate_grants
-from cross_account_s3.core.policies import build_plan, merge_by_permission, policy_document, statements_for
+from cross_account_s3.core.plan import build_plan
+from cross_account_s3.core.policies import merge_by_permission, policy_document, statements_for
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
 
@@ -58,8 +60,8 @@ def naive_size(users: int, access: str) -> int:
     loaded = validate_grants(parse_yaml(grants_file(users, access), "bench.yaml"), USER_ACCOUNT)
     statements: list[dict[str, Any]] = []
     for grant in loaded.grants:
-        principals = [f"arn:aws:iam::{USER_ACCOUNT}:user/{u}" for u in grant.users]
-        statements += merge_by_permission(statements_for(grant, principals, BUCKET_ACCOUNT).by_bucket[BUCKET])
+        grantees = [from_entry(u, USER_ACCOUNT) for u in grant.users]
+        statements += merge_by_permission(statements_for(grant, grantees, BUCKET_ACCOUNT).by_bucket[BUCKET])
         for number, statement in enumerate(statements):
             statement["Sid"] = f"S{number}"
     return limits.compact_size(policy_document(statements))

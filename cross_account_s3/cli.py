@@ -18,8 +18,8 @@ import click
 
 from .core.grants import grants_json_schema
 from .core.problems import InputProblems
-from .review.diff import diff_as_json, diff_plans, render_diff_text
-from .review.render import plan_as_json, render_plan_text
+from .review.diff import diff_plans
+from .review.render import diff_as_json, plan_as_json, render_diff_text, render_plan_text
 from .review.runner import (
     PlanRefused,
     default_grants_file,

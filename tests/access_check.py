@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cross_account_s3.core.grantees import Grantee
 from cross_account_s3.infra.mock_runtime import ProgramRun
 from tests.iam_oracle.oracle import Request, evaluate
 
@@ -129,7 +130,7 @@ def cases_for(run: ProgramRun, declared: Declared, *, third_account: str = "9999
 
     for (user, bucket), grants_here in sorted(pairs.items()):
         principal = user
-        name = user.rsplit("/", 1)[-1]
+        name = Grantee.from_arn(user).name
         identity = identity_policies_of(run, name)
         bucket_policy = bucket_policy_of(run, bucket)
         prefixes = sorted({p for g in grants_here for p in g.get("prefixes") or []})

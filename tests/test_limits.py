@@ -10,7 +10,7 @@ import pytest
 
 from cross_account_s3.core import limits
 from cross_account_s3.core.grants import validate_grants
-from cross_account_s3.core.policies import Plan, build_plan
+from cross_account_s3.core.plan import Plan, build_plan
 from cross_account_s3.core.settings import Settings, parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
 from tests.conftest import grants_yaml
@@ -136,7 +136,10 @@ def test_group_names_that_differ_only_in_case_are_refused() -> None:
     grants = [{"name": n, "users": ["u01"], "bucket": "reports-bucket", "access": "read"} for n in ("team", "other")]
     loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
     plan = build_plan(loaded, settings())
-    clashing = (plan.grants[0], dataclasses.replace(plan.grants[1], group_name=plan.grants[0].group_name.upper()))
+    first, second = plan.grants
+    assert first.group is not None and second.group is not None
+    shouting = dataclasses.replace(second.group, name=first.group.name.upper())
+    clashing = (first, dataclasses.replace(second, group=shouting))
     (problem,) = [
         p.render() for p in limits.limit_problems(dataclasses.replace(plan, grants=clashing), loaded, settings())
     ]

@@ -221,3 +221,17 @@ def test_one_user_spelled_two_ways_is_one_member_spelled_as_iam_spells_it(run: R
     policy = json.loads(result.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"])
     assert {p for s in policy["Statement"] for p in s["Principal"]["AWS"]} == {f"arn:aws:iam::{BUILD}:user/test.user"}
     assert [i.args["userName"] for i in result.invocations if i.token == "aws:iam/getUser:getUser"] == ["TEST.USER"]
+
+
+def test_a_live_policy_with_one_statement_object_is_read_like_a_list(run: RunProgram) -> None:
+    """AWS accepts `Statement` as one object; a statement written that way is still someone else's to keep."""
+    world = fixture_world()
+    (cloudfront, _) = FOREIGN["Statement"]
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
+        "Version": "2012-10-17",
+        "Statement": {**cloudfront, "Resource": "arn:aws:s3:::my-shared-bucket-20932/*"},
+    }
+    result = run("nonprod", world=world)
+    assert result.error is not None
+    assert "statements this program did not write (AllowCloudFrontRead)" in result.error
+    assert aws_registrations(result) == []

@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cross_account_s3.cli import PROJECT_ENV, main
-from cross_account_s3.review.diff import AccessChange, AccessEntry, field_changes, statement_changes
+from cross_account_s3.review.diff import AccessChange, AccessEntry, statement_changes
+from cross_account_s3.review.render import describe_access_change, field_changes
 from tests.conftest import PROJECT_ROOT
 
 READERS = """
@@ -255,10 +256,11 @@ def test_an_invalid_base_at_a_revision_names_the_revision(repo: Path) -> None:
 
 def test_access_change_sentences() -> None:
     read, write_only = AccessEntry("read", ()), AccessEntry("write", ())
-    assert AccessChange("test.user", "x", (write_only,), ()).describe() == "test.user loses write on x"
-    assert AccessChange("u01", "b", (read,), (read, write_only)).describe() == "u01: read -> read + write on b"
+    describe = describe_access_change
+    assert describe(AccessChange("test.user", "x", (write_only,), ())) == "test.user loses write on x"
+    assert describe(AccessChange("u01", "b", (read,), (read, write_only))) == "u01: read -> read + write on b"
     prefixed = AccessEntry("read", ("a/", "b/"))
-    assert AccessChange("u05", "r", (), (prefixed,)).describe() == "u05 gains read on r (prefixes: a/, b/)"
+    assert describe(AccessChange("u05", "r", (), (prefixed,))) == "u05 gains read on r (prefixes: a/, b/)"
 
 
 def test_statements_are_matched_by_sid() -> None:
@@ -294,3 +296,31 @@ def test_a_statement_written_elsewhere_is_an_access_change(write: WriteFile) -> 
     assert line.startswith("+ reports-bucket keeps a statement written elsewhere, VendorReads: Allow s3:GetObject")
     assert "arn:aws:iam::999988887777:role/vendor-reader" in line
     assert "1 access change" in result.stdout
+
+
+DENY_INSECURE = """
+    extraStatements:
+      reports-bucket:
+        - Sid: DenyInsecure
+          Effect: Deny
+          Principal: "*"
+          Action: "s3:*"
+          Resource: ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"]
+          Condition: {Bool: {"aws:SecureTransport": "false"}}
+    """
+
+
+def test_a_kept_deny_is_not_an_access_gain(write: WriteFile) -> None:
+    """A Deny written elsewhere only narrows access: keeping it reads as a narrowing, dropping it as an opening."""
+    with_deny = write("deny.yaml", textwrap.dedent(READERS) + textwrap.dedent(DENY_INSECURE))
+    without = write("plain.yaml", READERS)
+    kept = diff(without, with_deny)
+    assert kept.exit_code == 0, kept.output
+    (line,) = access_lines(kept)
+    assert line.startswith("- reports-bucket keeps a statement written elsewhere (it only denies, it grants nothing)")
+    assert "gains" not in kept.stdout and not any(entry.startswith("+") for entry in access_lines(kept))
+    dropped = diff(with_deny, without)
+    (line,) = access_lines(dropped)
+    assert line.startswith("+ reports-bucket drops a statement written elsewhere (it denied some access)")
+    data = json.loads(diff(without, with_deny, "--format", "json").stdout)
+    assert data["access"] == [] and [change["kind"] for change in data["extraStatements"]] == ["add"]

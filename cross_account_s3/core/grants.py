@@ -9,27 +9,34 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .grantees import entry_key
 from .problems import Problem, raise_if_any
-from .validation import describe_value, known_fields, problem_at, reject, to_problems
+from .statements import OWN_SID as OWN_SID
+from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
+from .statements import PolicyStatement, bucket_statement_findings
+from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import YamlDocument, read_yaml
 
 AccessLevel = Literal["read", "write", "read-write", "full"]
 
-# Every statement this program writes into a bucket policy has a Sid starting with this, which is
-# how it tells its own statements from those someone else wrote.
-OWN_SID_PREFIX = "CrossAccountS3"
-# The exact shape of those Sids (see policies._stable_sid). A statement that only starts with the
-# prefix was written by hand, and is treated like any other statement someone else wrote.
-OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
 SCHEMA_FILE = "grants/schema.json"
 
 
@@ -191,6 +198,7 @@ _EXACTLY_ONE: JsonDict = {
         {"oneOf": [{"required": ["access"]}, {"required": ["actions"]}]},
     ]
 }
+_LEVELS = "an access level (read, write, read-write, full) or an explicit list of s3: actions"
 
 
 class Grant(BaseModel):
@@ -214,59 +222,68 @@ class Grant(BaseModel):
         default=None, min_length=1, description="Limit object access and listing to these key prefixes."
     )
 
-    @model_validator(mode="after")
-    def _exactly_one_of_each_pair(self) -> Grant:
-        for field, message, fix in pair_and_repeat_problems(self.model_dump(exclude_none=True)):
-            reject(message, fix, field=field)
-        if self.prefixes and self.actions:
-            whole_bucket = sorted(
-                {
-                    action.name
-                    for pattern in self.actions
-                    for action in s3_actions.expand(pattern).grantable
-                    if not action.narrows_to_prefixes
-                }
+    # Where the grant was written: set by the loader, so checks after validation point at the file's lines.
+    _origin: Where | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _rules_across_fields(cls, value: Any, handler: Callable[[Any], Grant]) -> Grant:
+        """The pair and repeat rules run on the raw entry, so they are reported even when a field is invalid."""
+        if not isinstance(value, dict):
+            reject(
+                f"each grant must be a mapping, but this is {describe_value(value)}",
+                "write the grant as 'name:', 'users:', 'bucket:' and 'access:' lines",
             )
-            if whole_bucket:
-                shown = ", ".join(whole_bucket[:5]) + (
-                    f" and {len(whole_bucket) - 5} more" if len(whole_bucket) > 5 else ""
-                )
-                reject(
-                    f"with 'prefixes', these actions would still act on the whole bucket, because S3 cannot narrow "
-                    f"them to a prefix: {shown}",
-                    "remove them (for s3:Get*, write s3:GetObject*), or remove 'prefixes'",
-                    field="actions",
-                )
+        present = {key: item for key, item in value.items() if item is not None}
+        grant: Grant = validate_with(handler, value, pair_and_repeat_findings(present), cls.__name__)
+        return grant
+
+    @model_validator(mode="after")
+    def _prefixes_narrow_every_action(self) -> Grant:
+        if not (self.prefixes and self.actions):
+            return self
+        whole_bucket = sorted(
+            {
+                action.name
+                for pattern in self.actions
+                for action in s3_actions.expand(pattern).grantable
+                if not action.narrows_to_prefixes
+            }
+        )
+        shown = ", ".join(whole_bucket[:5]) + (f" and {len(whole_bucket) - 5} more" if len(whole_bucket) > 5 else "")
+        message = (
+            "with 'prefixes', these actions would still act on the whole bucket, because S3 cannot narrow them "
+            f"to a prefix: {shown}"
+        )
+        fix = "remove them (for s3:Get*, write s3:GetObject*), or remove 'prefixes'"
+        reject_all([(("actions",), message, fix)] if whole_bucket else [], self, type(self).__name__)
         return self
+
+    @property
+    def where(self) -> Where:
+        """The grant's place in its file (file and YAML path), for problems found after validation."""
+        if self._origin is None:
+            raise ValueError(f"grant {self.name!r} was not read from a file")
+        return self._origin
 
     @property
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(self.buckets) if self.buckets is not None else ((self.bucket,) if self.bucket else ())
-
-    @staticmethod
-    def user_name(user: str) -> str:
-        """The IAM user name of a user entry, whether it is a name or an ARN."""
-        match = naming.USER_ARN.fullmatch(user)
-        return match["name"] if match else user
 
     def access_label(self) -> str:
         """How a reviewer reads this grant's access: a level name, or the action list."""
         return self.access if self.access is not None else "actions " + ", ".join(sorted(self.actions or []))
 
 
-def pair_and_repeat_problems(item: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(field, message, fix) for the rules that span fields: exactly one of 'bucket'/'buckets' and of
-    'access'/'actions', and no repeated entries.
-
-    These run on the raw mapping as well as in the model, so they are reported even when another field
-    of the same grant is invalid.
-    """
-    found: list[tuple[str, str, str]] = []
+def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
+    """The rules that span fields: exactly one of 'bucket'/'buckets' and of 'access'/'actions', and no
+    repeated entries."""
+    found: list[Finding] = []
     if ("bucket" in item) == ("buckets" in item):
         both = "bucket" in item
         found.append(
             (
-                "buckets" if both else "bucket",
+                ("buckets" if both else "bucket",),
                 "sets both 'bucket' and 'buckets'" if both else "names no bucket",
                 "keep only one of 'bucket' (one bucket) and 'buckets' (a list)"
                 if both
@@ -277,9 +294,9 @@ def pair_and_repeat_problems(item: Mapping[str, Any]) -> list[tuple[str, str, st
         both = "access" in item
         found.append(
             (
-                "actions" if both else "access",
+                ("actions" if both else "access",),
                 "sets both 'access' and 'actions'" if both else "sets neither 'access' nor 'actions'",
-                "keep one: an access level (read, write, read-write, full) or an explicit list of s3: actions",
+                f"keep one: {_LEVELS}" if both else f"add one: {_LEVELS}",
             )
         )
     for field in ("users", "buckets", "actions", "prefixes"):
@@ -287,47 +304,18 @@ def pair_and_repeat_problems(item: Mapping[str, Any]) -> list[tuple[str, str, st
         if not isinstance(values, list):
             continue
         keys = [
-            Grant.user_name(v).lower() if field == "users" else (v.lower() if field == "actions" else v)
+            entry_key(v) if field == "users" else (v.lower() if field == "actions" else v)
             for v in values
             if isinstance(v, str)
         ]
         repeated = sorted(value for value, count in Counter(keys).items() if count > 1)
         if repeated:
-            found.append((field, f"lists {', '.join(repeated)} more than once", "remove the repeated entries"))
+            found.append(((field,), f"lists {', '.join(repeated)} more than once", "remove the repeated entries"))
     return found
 
 
-# An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
-_NOT_OPEN_TO_EVERYONE: JsonDict = {
-    "not": {
-        "properties": {
-            "Effect": {"const": "Allow"},
-            "Principal": {
-                "anyOf": [
-                    {"const": "*"},
-                    {
-                        "properties": {"AWS": {"anyOf": [{"const": "*"}, {"contains": {"const": "*"}}]}},
-                        "required": ["AWS"],
-                    },
-                ]
-            },
-        },
-        "required": ["Effect", "Principal"],
-        "not": {"required": ["Condition"]},
-    }
-}
-
-
-class PolicyStatement(BaseModel):
-    """A statement someone else owns, kept verbatim in a bucket's policy (see 'extraStatements')."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True, json_schema_extra=_NOT_OPEN_TO_EVERYONE)
-
-    Sid: str = Field(
-        description="Letters and digits; must not start with the program's own prefix.",
-        json_schema_extra={"pattern": f"^(?!{OWN_SID_PREFIX})[A-Za-z0-9]+$"},
-    )
-    Effect: Literal["Allow", "Deny"]
+_GRANTS_FIX = "write 'grants:' followed by entries that each start with '- name: ...'"
+_STATEMENTS_FIX = "list the statements, each starting with '- Sid: ...'"
 
 
 class GrantsFile(BaseModel):
@@ -337,17 +325,68 @@ class GrantsFile(BaseModel):
         extra="forbid", strict=True, frozen=True, json_schema_extra={"title": "cross-account-s3 grants file"}
     )
 
+    # How the generic wording of an error reads at the top of the file: (field or None, error type) -> text.
+    problem_wording: ClassVar[Mapping[tuple[str | None, str], tuple[str, str]]] = {
+        (None, "extra_forbidden"): (
+            "is not a top-level key this program knows",
+            "the known top-level keys are: {known}",
+        ),
+        ("grants", "missing"): ("the 'grants:' list is missing", _GRANTS_FIX),
+        ("grants", "list_type"): ("'grants' must be a list of grants, but it is {value}", _GRANTS_FIX),
+        ("extraStatements", "dict_type"): (
+            "must map bucket names to lists of statements, but is {value}",
+            "write each bucket name as a key with its statements listed under it",
+        ),
+        ("extraStatements", "list_type"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
+        ("extraStatements", "too_short"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
+    }
+
     grants: list[Grant] = Field(description="Who gets which access to which buckets.")
     extraStatements: dict[BucketName, Annotated[list[PolicyStatement], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="Per bucket, statements written by someone else that must stay in its policy, verbatim.",
     )
 
-    def extra_statements_as_dicts(self) -> Mapping[str, tuple[dict[str, Any], ...]]:
-        return {
-            bucket: tuple(statement.model_dump() for statement in statements)
-            for bucket, statements in self.extraStatements.items()
-        }
+    @model_validator(mode="wrap")
+    @classmethod
+    def _rules_across_statements(cls, value: Any, handler: Callable[[Any], GrantsFile]) -> GrantsFile:
+        if not isinstance(value, dict):
+            reject_all(
+                [
+                    (
+                        ("grants",),
+                        f"the file must be a mapping with a 'grants:' list, but it holds {describe_value(value)}",
+                        "start the file with 'grants:' and list the grants under it",
+                    )
+                ],
+                value,
+                cls.__name__,
+            )
+        extra = value.get("extraStatements")
+        findings = [
+            (("extraStatements", bucket, *loc), message, fix)
+            for bucket, statements in (extra.items() if isinstance(extra, dict) else ())
+            if isinstance(bucket, str)
+            for loc, message, fix in bucket_statement_findings(bucket, statements)
+        ]
+        validated: GrantsFile = validate_with(handler, value, findings, cls.__name__)
+        return validated
+
+    @model_validator(mode="after")
+    def _grants_are_not_all_removed(self) -> GrantsFile:
+        if not self.grants:
+            reject_all(
+                [
+                    (
+                        ("grants",),
+                        "the 'grants' list is empty, which would remove every grant",
+                        "add a grant; to remove all access on purpose, destroy the stack instead",
+                    )
+                ],
+                self,
+                type(self).__name__,
+            )
+        return self
 
 
 def grants_json_schema() -> dict[str, Any]:
@@ -358,20 +397,69 @@ def grants_json_schema() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class CheckedFile:
+    """One grants file after its own checks: the model when it is valid, and every problem found in it.
+
+    `names` holds every grant name the file spells, valid or not, so the checks across files can run
+    even while a file has other problems.
+    """
+
+    doc: YamlDocument
+    model: GrantsFile | None
+    problems: tuple[Problem, ...]
+    names: tuple[tuple[str, Where], ...]
+
+
+def check_grants_file(doc: YamlDocument, user_account: str | None) -> CheckedFile:
+    """Validate one parsed grants file with the models, in one pass, and give each grant its origin."""
+    root = Where(doc, grant_list=("grants",))
+    raw = doc.data.get("grants") if isinstance(doc.data, dict) else None
+    names = tuple(
+        (item["name"], root.at("grants", index, "name"))
+        for index, item in enumerate(raw if isinstance(raw, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+    )
+    try:
+        model = GrantsFile.model_validate(doc.data, context={"user_account": user_account})
+    except ValidationError as error:
+        return CheckedFile(doc, None, tuple(to_problems(error, model=GrantsFile, where=root)), names)
+    for index, grant in enumerate(model.grants):
+        grant._origin = root.at("grants", index)
+    return CheckedFile(doc, model, (), names)
+
+
+def _duplicate_names(files: Sequence[CheckedFile]) -> list[Problem]:
+    """Grant names identify grants (and their IAM groups), so each is used once across all files."""
+    problems: list[Problem] = []
+    first: dict[str, Where] = {}
+    for checked in files:
+        for name, where in checked.names:
+            if name not in first:
+                first[name] = where
+                continue
+            earlier = first[name]
+            place = f"line {earlier.line}" if earlier.doc is where.doc else f"{earlier.doc.file}:{earlier.line}"
+            problems.append(
+                where.problem(
+                    f"the grant name is already used on {place}; names identify grants, so they must be unique",
+                    "give this grant a different name, or merge the two grants",
+                )
+            )
+    return problems
+
+
+@dataclass(frozen=True)
 class LoadedGrants:
-    """A validated grants file, with the document it came from for locating later problems."""
+    """The validated grants, each knowing the file and path it came from."""
 
     grants: tuple[Grant, ...]  # sorted by name, so the file's order never matters
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument
 
-    def path_of(self, grant_name: str) -> tuple[str | int, ...]:
-        """Where a grant sits in the file, for locating problems found after validation."""
-        data = self.doc.data if isinstance(self.doc.data, dict) else {}
-        for index, item in enumerate(data.get("grants", [])):
-            if isinstance(item, dict) and item.get("name") == grant_name:
-                return ("grants", index)
-        return ()
+    @property
+    def where(self) -> Where:
+        """The top of the grants file, for problems about its top-level keys."""
+        return Where(self.doc, grant_list=("grants",))
 
     @property
     def managed_buckets(self) -> tuple[str, ...]:
@@ -384,376 +472,23 @@ class LoadedGrants:
         return tuple(sorted(granted | set(self.extra_statements)))
 
 
-def _grant_label(item: Any, index: int) -> str:
-    name = item.get("name") if isinstance(item, dict) else None
-    return name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
+def merge_grant_files(files: Sequence[CheckedFile]) -> LoadedGrants:
+    """Merge checked grants files, then run the checks that span files; raise every problem at once."""
+    raise_if_any([*(problem for checked in files for problem in checked.problems), *_duplicate_names(files)])
+    grants = [grant for checked in files if checked.model for grant in checked.model.grants]
+    # The statements exactly as written (key order included), since they are copied into the policy verbatim.
+    extra: dict[str, tuple[dict[str, Any], ...]] = {}
+    for checked in files:
+        raw = checked.doc.data.get("extraStatements", {}) if isinstance(checked.doc.data, dict) else {}
+        extra.update({str(bucket): tuple(statements) for bucket, statements in raw.items()})
+    return LoadedGrants(
+        grants=tuple(sorted(grants, key=lambda grant: grant.name)), extra_statements=extra, doc=files[0].doc
+    )
 
 
 def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants:
     """Validate a parsed grants file, raising every problem at once."""
-    problems: list[Problem] = []
-    data = doc.data
-    if not isinstance(data, dict):
-        raise_if_any(
-            [
-                problem_at(
-                    doc,
-                    (),
-                    grant=None,
-                    field="grants",
-                    message=f"the file must be a mapping with a 'grants:' list, but it holds {describe_value(data)}",
-                    fix="start the file with 'grants:' and list the grants under it",
-                )
-            ]
-        )
-    allowed = known_fields(GrantsFile)
-    for key in data:
-        if key not in allowed:
-            problems.append(
-                problem_at(
-                    doc,
-                    (key,),
-                    grant=None,
-                    field=str(key),
-                    message="is not a top-level key this program knows",
-                    fix=f"the known top-level keys are: {', '.join(allowed)}",
-                )
-            )
-    raw_grants = data.get("grants")
-    if not isinstance(raw_grants, list):
-        raise_if_any(
-            [
-                *problems,
-                problem_at(
-                    doc,
-                    ("grants",),
-                    grant=None,
-                    field="grants",
-                    message=f"'grants' must be a list of grants, but it is {describe_value(raw_grants)}"
-                    if "grants" in data
-                    else "the 'grants:' list is missing",
-                    fix="write 'grants:' followed by entries that each start with '- name: ...'",
-                ),
-            ]
-        )
-
-    grants: list[Grant] = []
-    first_line_of: dict[str, int | None] = {}
-    for index, item in enumerate(raw_grants):
-        label = _grant_label(item, index)
-        if not isinstance(item, dict):
-            problems.append(
-                problem_at(
-                    doc,
-                    ("grants", index),
-                    grant=label,
-                    field=None,
-                    message=f"each grant must be a mapping, but this is {describe_value(item)}",
-                    fix="write the grant as 'name:', 'users:', 'bucket:' and 'access:' lines",
-                )
-            )
-            continue
-        name = item.get("name")
-        if isinstance(name, str) and name:
-            line = doc.line_of(("grants", index, "name"))
-            if name in first_line_of:
-                problems.append(
-                    problem_at(
-                        doc,
-                        ("grants", index, "name"),
-                        grant=name,
-                        field="name",
-                        message=f"the grant name is already used on line {first_line_of[name]}; "
-                        "names identify grants, so they must be unique",
-                        fix="give this grant a different name, or merge the two grants",
-                    )
-                )
-            else:
-                first_line_of[name] = line
-        present = {key: value for key, value in item.items() if value is not None}
-        for field, message, fix in pair_and_repeat_problems(present):
-            problems.append(
-                problem_at(doc, ("grants", index, field), grant=label, field=field, message=message, fix=fix)
-            )
-        try:
-            grants.append(Grant.model_validate(item, context={"user_account": user_account}))
-        except ValidationError as error:
-            problems.extend(to_problems(error, doc=doc, base_path=("grants", index), grant=label, model=Grant))
-
-    extra = data.get("extraStatements", {})
-    extra_statements: dict[str, tuple[dict[str, Any], ...]] = {}
-    if not isinstance(extra, dict):
-        problems.append(
-            problem_at(
-                doc,
-                ("extraStatements",),
-                grant=None,
-                field="extraStatements",
-                message=f"must map bucket names to lists of statements, but is {describe_value(extra)}",
-                fix="write each bucket name as a key with its statements listed under it",
-            )
-        )
-    else:
-        for bucket, statements in extra.items():
-            if not isinstance(bucket, str):
-                problems.append(
-                    problem_at(
-                        doc,
-                        ("extraStatements",),
-                        grant=None,
-                        field="extraStatements",
-                        message=f"the key {describe_value(bucket)} is not a bucket name",
-                        fix="write each bucket name as text, in quotes if it looks like a number",
-                    )
-                )
-                continue
-            problems.extend(_check_extra_statements(doc, bucket, statements))
-            if isinstance(statements, list):
-                extra_statements[str(bucket)] = tuple(statements)
-
-    if not raw_grants and not problems:
-        problems.append(
-            problem_at(
-                doc,
-                ("grants",),
-                grant=None,
-                field="grants",
-                message="the 'grants' list is empty, which would remove every grant",
-                fix="add a grant; to remove all access on purpose, destroy the stack instead",
-            )
-        )
-    raise_if_any(problems)
-    return LoadedGrants(
-        grants=tuple(sorted(grants, key=lambda grant: grant.name)), extra_statements=extra_statements, doc=doc
-    )
-
-
-def _check_extra_statements(doc: YamlDocument, bucket: str, statements: Any) -> list[Problem]:
-    path = ("extraStatements", bucket)
-    field = f"extraStatements.{bucket}"
-    problems: list[Problem] = []
-    reason = naming.bucket_name_problem(bucket)
-    if reason:
-        problems.append(
-            problem_at(
-                doc,
-                path,
-                grant=None,
-                field=field,
-                message=f"the bucket name {reason}",
-                fix="use the bucket's exact name",
-            )
-        )
-    if not isinstance(statements, list) or not statements:
-        problems.append(
-            problem_at(
-                doc,
-                path,
-                grant=None,
-                field=field,
-                message="must be a non-empty list of policy statements",
-                fix="list the statements, each starting with '- Sid: ...'",
-            )
-        )
-        return problems
-    seen: set[str] = set()
-    for index, statement in enumerate(statements):
-        where = (*path, index)
-        try:
-            parsed = PolicyStatement.model_validate(statement)
-        except ValidationError as error:
-            problems.extend(
-                to_problems(
-                    error,
-                    doc=doc,
-                    base_path=where,
-                    grant=None,
-                    field_prefix=f"{field}[{index}].",
-                    model=PolicyStatement,
-                )
-            )
-            continue
-        sid = parsed.Sid
-        if not naming.SID.fullmatch(sid) or sid.startswith(OWN_SID_PREFIX):
-            problems.append(
-                problem_at(
-                    doc,
-                    (*where, "Sid"),
-                    grant=None,
-                    field=f"{field}[{index}].Sid",
-                    message=f"{sid!r} must be letters and digits only and must not start with "
-                    f"'{OWN_SID_PREFIX}', which marks this program's own statements",
-                    fix="rename the Sid",
-                )
-            )
-        if sid.lower() in seen:
-            problems.append(
-                problem_at(
-                    doc,
-                    (*where, "Sid"),
-                    grant=None,
-                    field=f"{field}[{index}].Sid",
-                    message=f"the Sid {sid!r} is used twice in this bucket's statements",
-                    fix="give each statement its own Sid",
-                )
-            )
-        seen.add(sid.lower())
-        unrepresentable = _not_json(statement)
-        if unrepresentable:
-            problems.append(
-                problem_at(
-                    doc,
-                    where,
-                    grant=None,
-                    field=f"{field}[{index}]",
-                    message=f"holds {unrepresentable}, which a JSON policy document cannot hold",
-                    fix="put dates, numbers used as keys and other special values in quotes",
-                )
-            )
-        elif parsed.Effect == "Allow" and _allows_everyone(statement):
-            problems.append(
-                problem_at(
-                    doc,
-                    where,
-                    grant=None,
-                    field=f"{field}[{index}]",
-                    message="allows everyone ('Principal: *', or 'NotPrincipal') with no condition, which makes "
-                    "the bucket public; S3 Block Public Access then also blocks the cross-account access this "
-                    "program grants",
-                    fix="name the principals, or add the Condition that limits the statement",
-                )
-            )
-        else:
-            for key, message, fix in statement_shape_problems(statement, bucket, allow=parsed.Effect == "Allow"):
-                problems.append(
-                    problem_at(
-                        doc,
-                        (*where, key) if key in statement else where,
-                        grant=None,
-                        field=f"{field}[{index}].{key}",
-                        message=message,
-                        fix=fix,
-                    )
-                )
-    return problems
-
-
-_ROOT = re.compile(r"(?:arn:aws:iam::)?[0-9]{12}(?::root)?", re.ASCII)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def statement_shape_problems(statement: Mapping[str, Any], bucket: str, *, allow: bool) -> list[tuple[str, str, str]]:
-    """(key, message, fix) for what AWS would reject only at apply time, or what an Allow may not grant here.
-
-    AWS rejects a bucket policy whose statement lacks an action, a resource or a principal, or names a
-    resource outside the bucket, but only when `pulumi up` writes it, after the groups exist. And a
-    statement kept through `extraStatements` may not give what this program itself never gives:
-    bucket administration, actions outside S3, or an account root.
-    """
-    found: list[tuple[str, str, str]] = []
-    for one_of in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
-        present = [key for key in one_of if key in statement]
-        if len(present) != 1:
-            found.append(
-                (
-                    one_of[0],
-                    f"needs exactly one of {' and '.join(one_of)}, and has {' and '.join(present) or 'neither'}",
-                    f"give it '{one_of[0]}:'",
-                )
-            )
-    condition = statement.get("Condition")
-    if "Condition" in statement and (
-        not isinstance(condition, dict)
-        or not condition
-        or not all(isinstance(keys, dict) and keys for keys in condition.values())
-    ):
-        found.append(
-            (
-                "Condition",
-                "must map condition operators to non-empty key: value mappings; an empty condition limits nothing",
-                "write it like {Bool: {'aws:SecureTransport': 'false'}}",
-            )
-        )
-    for resource in _as_list(statement.get("Resource", statement.get("NotResource", []))):
-        if not isinstance(resource, str) or not (
-            resource == f"arn:aws:s3:::{bucket}" or resource.startswith(f"arn:aws:s3:::{bucket}/")
-        ):
-            found.append(
-                (
-                    "Resource",
-                    f"names {resource!r}, which is not this bucket or its objects; AWS refuses such a bucket policy",
-                    f"use arn:aws:s3:::{bucket} or arn:aws:s3:::{bucket}/...",
-                )
-            )
-    if not allow:
-        return found
-    if "NotAction" in statement:
-        found.append(
-            (
-                "NotAction",
-                "an Allow with NotAction allows every action not listed, administration too",
-                "list the actions under 'Action'",
-            )
-        )
-    for action in _as_list(statement.get("Action", [])):
-        text = str(action)
-        service, _, name = text.partition(":")
-        expansion = s3_actions.expand(text) if service.lower() == "s3" and name.strip("*?") else None
-        if expansion is None or expansion.administrative or expansion.elsewhere:
-            found.append(
-                (
-                    "Action",
-                    f"allows {text!r}, which reaches beyond S3 object data (bucket or permission "
-                    "administration, other services, or every action); this program never grants that "
-                    "across accounts",
-                    "name the data actions, such as s3:GetObject",
-                )
-            )
-    principal = statement.get("Principal")
-    values = principal.get("AWS") if isinstance(principal, dict) else None
-    for value in _as_list(values) if values is not None else []:
-        if isinstance(value, str) and _ROOT.fullmatch(value):
-            found.append(
-                (
-                    "Principal",
-                    f"names the account root {value!r}, which lets that account pass the access "
-                    "to any of its identities",
-                    "name the role or user that needs the access",
-                )
-            )
-    return found
-
-
-def _allows_everyone(statement: Mapping[str, Any]) -> bool:
-    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), unconditioned."""
-    if "NotPrincipal" in statement:
-        return True
-    principal = statement.get("Principal")
-    values = principal.get("AWS") if isinstance(principal, dict) else principal
-    everyone = values == "*" or (isinstance(values, list) and "*" in values)
-    return everyone and not statement.get("Condition")
-
-
-def _not_json(value: Any) -> str | None:
-    """What in a YAML value JSON cannot represent faithfully, or None when it is plain JSON."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"the key {describe_value(key)}"
-            found = _not_json(item)
-            if found:
-                return found
-        return None
-    if isinstance(value, list):
-        return next((found for item in value if (found := _not_json(item))), None)
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return f"the number {value}"
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return None
-    return f"{describe_value(value)} ({type(value).__name__})"
+    return merge_grant_files([check_grants_file(doc, user_account)])
 
 
 def load_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGrants:

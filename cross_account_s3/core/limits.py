@@ -12,11 +12,12 @@ import re
 from collections import defaultdict
 
 from . import naming
-from .grants import LoadedGrants
-from .policies import Plan, render_policy
+from .grants import Grant, LoadedGrants
+from .plan import Plan
+from .policies import render_policy
 from .problems import Problem
 from .settings import Settings, stack_file_name
-from .validation import problem_at
+from .validation import Where
 
 GROUPS_PER_USER = 10  # not adjustable
 GROUP_INLINE_POLICY_CHARS = 5_120  # all inline policies of a group, whitespace not counted
@@ -35,77 +36,89 @@ def compact_size(document: dict[str, object]) -> int:
 
 
 def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list[Problem]:
-    problems: list[Problem] = []
-    doc = loaded.doc
+    """Every AWS hard limit the plan would break, per user, per grant, per account and per bucket."""
+    return [
+        *_groups_per_user_problems(plan, settings),
+        *_per_grant_problems(plan),
+        *_group_name_clash_problems(plan),
+        *_account_group_problems(plan, settings),
+        *_bucket_policy_problems(plan, loaded),
+    ]
 
-    groups_of_user: dict[str, list[str]] = defaultdict(list)
+
+def _groups_per_user_problems(plan: Plan, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
+    groups_of_user: dict[str, list[Grant]] = defaultdict(list)
     for grant_plan in plan.grants:
-        for user in grant_plan.user_names:
-            groups_of_user[user.lower()].append(grant_plan.grant.name)
+        for user in grant_plan.group.members if grant_plan.group else ():
+            groups_of_user[user.lower()].append(grant_plan.grant)
     by_user = {name.lower(): count for name, count in settings.other_groups_by_user.items()}
-    for user, grant_names in sorted(groups_of_user.items()):
+    for user, grants in sorted(groups_of_user.items()):
+        grant_names = [grant.name for grant in grants]
         others = by_user.get(user, settings.other_groups_per_user)
         total = len(grant_names) + others
         if total > GROUPS_PER_USER:
             problems.append(
-                problem_at(
-                    doc,
-                    loaded.path_of(grant_names[-1]),
-                    grant=grant_names[-1],
-                    field="users",
-                    message=f"user {user!r} would be in {total} IAM groups ({len(grant_names)} from grants "
+                grants[-1]
+                .where.at("users")
+                .problem(
+                    f"user {user!r} would be in {total} IAM groups ({len(grant_names)} from grants "
                     f"{', '.join(grant_names)}, plus {others} outside this program); AWS allows at most "
                     f"{GROUPS_PER_USER} and the limit cannot be raised",
-                    fix="merge grants that share this user, or take the user out of groups it no longer needs",
+                    "merge grants that share this user, or take the user out of groups it no longer needs",
                 )
             )
+    return problems
 
+
+def _per_grant_problems(plan: Plan) -> list[Problem]:
+    problems: list[Problem] = []
     for grant_plan in plan.grants:
         size = non_whitespace_length(render_policy(grant_plan.identity_policy))
         if size > GROUP_INLINE_POLICY_CHARS:
             problems.append(
-                problem_at(
-                    doc,
-                    loaded.path_of(grant_plan.grant.name),
-                    grant=grant_plan.grant.name,
-                    field=None,
-                    message=f"the group's inline policy would be {size} characters (whitespace not counted); AWS "
+                grant_plan.grant.where.problem(
+                    f"the group's inline policy would be {size} characters (whitespace not counted); AWS "
                     f"allows {GROUP_INLINE_POLICY_CHARS} for all inline policies of one group",
-                    fix="split the grant into several grants over fewer buckets, prefixes or actions",
+                    "split the grant into several grants over fewer buckets, prefixes or actions",
                 )
             )
-        if len(grant_plan.group_name) > naming.MAX_GROUP_NAME:
+        group = grant_plan.group
+        if group is not None and len(group.name) > naming.MAX_GROUP_NAME:
             problems.append(
-                problem_at(
-                    doc,
-                    (*loaded.path_of(grant_plan.grant.name), "name"),
-                    grant=grant_plan.grant.name,
-                    field="name",
-                    message=f"the group name {grant_plan.group_name!r} is {len(grant_plan.group_name)} characters; IAM "
+                grant_plan.grant.where.at("name").problem(
+                    f"the group name {group.name!r} is {len(group.name)} characters; IAM "
                     f"allows {naming.MAX_GROUP_NAME}",
-                    fix="shorten the grant name or the stack's groupPrefix",
+                    "shorten the grant name or the stack's groupPrefix",
                 )
             )
+    return problems
 
+
+def _group_name_clash_problems(plan: Plan) -> list[Problem]:
+    problems: list[Problem] = []
     # Grant names are lowercase and unique and share one prefix, so this cannot fire today; it is here
     # so that loosening the naming rules can never create two groups IAM would take for one.
     seen: dict[str, str] = {}
     for grant_plan in plan.grants:
-        key = grant_plan.group_name.lower()
+        group = grant_plan.group
+        if group is None:
+            continue
+        key = group.name.lower()
         if key in seen:
             problems.append(
-                problem_at(
-                    doc,
-                    (*loaded.path_of(grant_plan.grant.name), "name"),
-                    grant=grant_plan.grant.name,
-                    field="name",
-                    message=f"the group name {grant_plan.group_name!r} clashes with {seen[key]!r}; IAM group names are "
+                grant_plan.grant.where.at("name").problem(
+                    f"the group name {group.name!r} clashes with {seen[key]!r}; IAM group names are "
                     "unique ignoring case",
-                    fix="rename one of the grants",
+                    "rename one of the grants",
                 )
             )
-        seen[key] = grant_plan.group_name
+        seen[key] = group.name
+    return problems
 
+
+def _account_group_problems(plan: Plan, settings: Settings) -> list[Problem]:
+    problems: list[Problem] = []
     groups = len(plan.grants) + settings.other_groups_in_account
     if groups > settings.group_quota:
         problems.append(
@@ -119,20 +132,20 @@ def limit_problems(plan: Plan, loaded: LoadedGrants, settings: Settings) -> list
                 fix="merge grants, or raise the account's IAM group quota and then groupQuota",
             )
         )
+    return problems
 
+
+def _bucket_policy_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
+    problems: list[Problem] = []
     for bucket_plan in plan.buckets:
         size = compact_size(bucket_plan.policy)
         if size > BUCKET_POLICY_BUDGET:
             problems.append(
-                problem_at(
-                    doc,
-                    ("grants",),
-                    grant=", ".join(bucket_plan.grant_names),
-                    field=None,
-                    message=f"the policy of bucket {bucket_plan.bucket!r} would be {size} bytes; S3 allows "
+                Where(loaded.doc, ("grants",), field_from=1, grant=", ".join(bucket_plan.grant_names)).problem(
+                    f"the policy of bucket {bucket_plan.bucket!r} would be {size} bytes; S3 allows "
                     f"{BUCKET_POLICY_BYTES} and this program keeps {BUCKET_POLICY_SAFETY_MARGIN} spare for AWS's "
                     f"normalisation, so the budget is {BUCKET_POLICY_BUDGET}",
-                    fix="give more grants on this bucket the same access level and prefixes (their statements then "
+                    "give more grants on this bucket the same access level and prefixes (their statements then "
                     "merge), or move some users to a role",
                 )
             )

@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
-from .grants import OWN_SID, OWN_SID_PREFIX, Grant, LoadedGrants
+from .documents import principals, statements
+from .grantees import entry_name
+from .grants import OWN_SID, OWN_SID_PREFIX, LoadedGrants
 from .problems import Problem
-from .validation import problem_at
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,6 @@ class LiveFacts:
         return {key: user.arn for key, user in self.users.items() if user is not None}
 
 
-def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    if not policy:
-        return []
-    statements = policy.get("Statement", [])
-    return [dict(s) for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
-
-
 def _body(statement: Mapping[str, Any]) -> str:
     """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
@@ -64,7 +58,7 @@ def _body(statement: Mapping[str, Any]) -> str:
 
 def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
     """(message, fix) when a grants-file user entry does not match a real user of the user account."""
-    name = Grant.user_name(user)
+    name = entry_name(user)
     failure = facts.user_errors.get(name.lower())
     live = facts.users.get(name.lower())
     if failure is not None:
@@ -106,46 +100,23 @@ def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, b
     """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
     problems: list[Problem] = []
     for grant in loaded.grants:
-        base = loaded.path_of(grant.name)
         for index, user in enumerate(grant.users):
             found = _user_problem(user, facts, user_account)
             if found:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        (*base, "users", index),
-                        grant=grant.name,
-                        field=f"users[{index}]",
-                        message=found[0],
-                        fix=found[1],
-                    )
-                )
+                problems.append(grant.where.at("users", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
             found = _bucket_problem(bucket, facts, bucket_account)
             if found:
-                problems.append(
-                    problem_at(
-                        loaded.doc,
-                        (*base, field_name),
-                        grant=grant.name,
-                        field=field_name,
-                        message=found[0],
-                        fix=found[1],
-                    )
-                )
+                problems.append(grant.where.at(field_name).problem(*found))
     granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
     for bucket in loaded.managed_buckets:
         state = facts.buckets.get(bucket)
         if bucket not in granted and (state is None or not state.exists):
             problems.append(
-                problem_at(
-                    loaded.doc,
-                    ("extraStatements", bucket),
-                    grant=None,
-                    field=f"extraStatements.{bucket}",
-                    message=f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
-                    fix="check the name, or remove the entry",
+                loaded.where.at("extraStatements", bucket).problem(
+                    f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
+                    "check the name, or remove the entry",
                 )
             )
     return problems
@@ -159,7 +130,7 @@ def _foreign_statements(loaded: LoadedGrants, facts: LiveFacts, bucket: str) -> 
     state = facts.buckets.get(bucket)
     if state is None or not state.exists:
         return []
-    return [s for s in _statements(state.policy) if not _is_own(s)]
+    return [s for s in statements(state.policy) if not _is_own(s)]
 
 
 def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
@@ -190,14 +161,10 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
         snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
         problems.append(
-            problem_at(
-                loaded.doc,
-                ("extraStatements", bucket),
-                grant=None,
-                field=f"extraStatements.{bucket}",
-                message=f"the bucket's current policy has statements this program did not write ({sids}); writing the "
+            loaded.where.at("extraStatements", bucket).problem(
+                f"the bucket's current policy has statements this program did not write ({sids}); writing the "
                 "policy would delete them",
-                fix="to keep them, add this to the grants file (statements without a Sid, or with this program's "
+                "to keep them, add this to the grants file (statements without a Sid, or with this program's "
                 "Sid prefix, get a new Sid):\n"
                 + "\n".join("      " + line for line in snippet.splitlines())
                 + "\n    or remove them from the bucket policy by hand if they are no longer wanted",
@@ -238,13 +205,9 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         state = facts.buckets.get(bucket)
         if state is None:
             continue
-        named: set[str] = set()
-        for statement in _statements(state.policy):
-            if not _is_own(statement):
-                continue
-            principal = statement.get("Principal", {})
-            values = principal.get("AWS", []) if isinstance(principal, dict) else []
-            named |= set([values] if isinstance(values, str) else values)
+        named = {
+            p for statement in statements(state.policy) if _is_own(statement) for p in principals(statement, "AWS")
+        }
         stale = sorted(value for value in named if value.startswith("AIDA") and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:

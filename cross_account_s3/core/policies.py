@@ -3,7 +3,7 @@
 Cross-account S3 access needs two halves (IAM user guide, "Cross-account policy evaluation
 logic"): the identity policy of the user's group in the user account, and the bucket policy in the
 bucket account. `statements_for` builds both halves from one grant, so they cannot disagree. Every
-other function here only arranges, merges and serialises what it returns.
+other function here only merges and serialises what it returns; `plan.py` arranges it into resources.
 """
 
 from __future__ import annotations
@@ -14,23 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import s3_actions
-from .grants import OWN_SID_PREFIX, AccessLevel, Grant, LoadedGrants
+from .actions import s3_actions_of
+from .grantees import Grantee
+from .grants import OWN_SID_PREFIX, Grant
 from .s3_actions import S3Action, Target
-from .settings import GROUP_PATH, Settings
 
 POLICY_VERSION = "2012-10-17"
-
-# What each access level means, as exact actions. `read` needs ListBucket on the bucket ARN as well
-# as GetObject on object ARNs: a grant on BUCKET/* alone cannot list (the original guide's mistake).
-# `full` stops at DeleteObject: deleting object versions, or anything on the bucket itself, is
-# administration and never granted across accounts.
-ACCESS_LEVEL_ACTIONS: Mapping[AccessLevel, tuple[str, ...]] = {
-    "read": ("s3:GetObject", "s3:ListBucket"),
-    "write": ("s3:AbortMultipartUpload", "s3:PutObject"),
-    "read-write": ("s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket", "s3:PutObject"),
-    "full": ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"),
-}
 
 Statement = dict[str, Any]
 PolicyDocument = dict[str, Any]
@@ -45,25 +34,13 @@ def object_arns(bucket: str, prefixes: Iterable[str] | None) -> list[str]:
     return sorted(f"{bucket_arn(bucket)}/{prefix}*" for prefix in (prefixes or [""]))
 
 
-def user_arn(account_id: str, user: str) -> str:
-    """The principal ARN of a grants-file user entry; an ARN entry keeps its path."""
-    return user if user.startswith("arn:") else f"arn:aws:iam::{account_id}:user/{user}"
-
-
-def granted_actions(grant: Grant) -> tuple[S3Action, ...]:
-    """The exact S3 actions a grant gives, each classified by what it acts on."""
-    catalogue = s3_actions.catalogue()
-    if grant.access is not None:
-        return tuple(catalogue[name.lower()] for name in ACCESS_LEVEL_ACTIONS[grant.access])
-    expanded = {
-        action.name: action for pattern in grant.actions or [] for action in s3_actions.expand(pattern).grantable
-    }
-    return tuple(expanded[name] for name in sorted(expanded))
-
-
 @dataclass(frozen=True)
 class GrantStatements:
-    """Both halves of one grant: the group's identity statements and, per bucket, the bucket's."""
+    """Every side one grant needs: the identity statements and, per bucket, the bucket's statements.
+
+    A bucket encrypted with a customer managed key will add that key's side here too, so every
+    half of a grant keeps coming from the one function below.
+    """
 
     identity: tuple[Statement, ...]
     by_bucket: Mapping[str, tuple[Statement, ...]]
@@ -89,7 +66,7 @@ def _statement(
     return statement
 
 
-def statements_for(grant: Grant, principals: Iterable[str], bucket_account_id: str) -> GrantStatements:
+def statements_for(grant: Grant, grantees: Iterable[Grantee], bucket_account_id: str) -> GrantStatements:
     """The single choke point: one grant becomes its identity statements and its bucket statements.
 
     Bucket statements carry their kind as a provisional Sid until `merge_by_permission` names them.
@@ -98,7 +75,7 @@ def statements_for(grant: Grant, principals: Iterable[str], bucket_account_id: s
     on the bucket ARN. The identity side also pins `s3:ResourceAccount`, so the group's permissions
     cannot follow a bucket name to another account if the bucket is ever deleted and re-created there.
     """
-    actions = granted_actions(grant)
+    actions = s3_actions_of(grant)
     object_actions = [a for a in actions if a.target is Target.OBJECT]
     listing_actions = [a for a in actions if a.target is Target.BUCKET and a.supports_prefix_condition]
     other_bucket_actions = [a for a in actions if a.target is Target.BUCKET and not a.supports_prefix_condition]
@@ -106,7 +83,7 @@ def statements_for(grant: Grant, principals: Iterable[str], bucket_account_id: s
     prefix_condition = {"StringLike": {"s3:prefix": sorted(f"{p}*" for p in prefixes)}} if prefixes else {}
     account_condition = {"StringEquals": {"s3:ResourceAccount": bucket_account_id}}
     buckets = grant.bucket_names
-    principal_list = sorted(set(principals))
+    principal_list = sorted({grantee.arn for grantee in grantees})
 
     identity: list[Statement] = []
     if object_actions:
@@ -187,81 +164,3 @@ def policy_document(statements: Iterable[Statement]) -> PolicyDocument:
 def render_policy(document: PolicyDocument) -> str:
     """The exact JSON text given to AWS: stable key order and indentation, so previews show only real changes."""
     return json.dumps(document, indent=2, ensure_ascii=True)
-
-
-@dataclass(frozen=True)
-class GrantPlan:
-    """What one grant turns into in the user account."""
-
-    grant: Grant
-    group_name: str
-    group_path: str
-    user_names: tuple[str, ...]
-    principals: tuple[str, ...]
-    identity_policy: PolicyDocument
-
-
-@dataclass(frozen=True)
-class BucketPlan:
-    """The one policy of one bucket, holding every grant's statements and any declared foreign ones."""
-
-    bucket: str
-    grant_names: tuple[str, ...]
-    policy: PolicyDocument
-
-
-@dataclass(frozen=True)
-class Plan:
-    grants: tuple[GrantPlan, ...]
-    buckets: tuple[BucketPlan, ...]
-
-
-def group_name(settings: Settings, grant_name: str) -> str:
-    return f"{settings.group_prefix}{grant_name}"
-
-
-def build_plan(loaded: LoadedGrants, settings: Settings, resolved_arns: Mapping[str, str] | None = None) -> Plan:
-    """Everything the stack should contain, from validated grants and settings.
-
-    `resolved_arns` maps lowercase user names to the ARNs that a live lookup returned; without it
-    the ARN is derived from the grants file, which is right for users without a path.
-    """
-    account = settings.bucket_account.accountId
-    grant_plans: list[GrantPlan] = []
-    bucket_statements: dict[str, list[Statement]] = {}
-    bucket_grants: dict[str, list[str]] = {}
-    for grant in loaded.grants:
-        principals = sorted(
-            {
-                (resolved_arns or {}).get(Grant.user_name(user).lower())
-                or user_arn(settings.user_account.accountId, user)
-                for user in grant.users
-            }
-        )
-        # The names as IAM spells them (from the looked-up ARN) when known, so one user is one member.
-        names = sorted({principal.rsplit("/", 1)[-1] for principal in principals})
-        halves = statements_for(grant, principals, account)
-        grant_plans.append(
-            GrantPlan(
-                grant=grant,
-                group_name=group_name(settings, grant.name),
-                group_path=GROUP_PATH,
-                user_names=tuple(names),
-                principals=tuple(principals),
-                identity_policy=policy_document(halves.identity),
-            )
-        )
-        for bucket, statements in halves.by_bucket.items():
-            bucket_statements.setdefault(bucket, []).extend(statements)
-            bucket_grants.setdefault(bucket, []).append(grant.name)
-    bucket_plans = tuple(
-        BucketPlan(
-            bucket=bucket,
-            grant_names=tuple(sorted(bucket_grants.get(bucket, []))),
-            policy=policy_document(
-                [*merge_by_permission(bucket_statements.get(bucket, [])), *loaded.extra_statements.get(bucket, ())]
-            ),
-        )
-        for bucket in loaded.managed_buckets
-    )
-    return Plan(grants=tuple(grant_plans), buckets=bucket_plans)

@@ -42,8 +42,9 @@ class InputProblems(Exception):
     """Raised once with every problem found; nothing has been registered when it is raised."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
+        # Sorted into file order, so the report reads from the top of each file down.
         self.problems: tuple[Problem, ...] = tuple(
-            sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.grant or "", p.field or "", p.message))
+            sorted(problems, key=lambda p: (p.file, p.line or 0, p.grant or "", p.field or "", p.message))
         )
         super().__init__(self.render())
 

@@ -8,17 +8,16 @@ account ID or profile is the one mistake that can touch the wrong account.
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import naming
-from .problems import Problem, raise_if_any
-from .validation import describe_value, reject, to_problems
+from .problems import InputProblems
+from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import YamlDocument
 
 NAMESPACE = "cross-account-s3"
@@ -46,13 +45,14 @@ class AccountSettings(BaseModel):
             reject(
                 f"must be a quoted 12-digit string, but YAML read {describe_value(value)}; numbers lose leading "
                 "zeros (and YAML reads some zero-led numbers as octal)",
-                'write the account ID in quotes, for example accountId: "012345678901"',
+                f"write the account ID in quotes: {_quoted_account_id(value)}",
             )
         if not naming.ACCOUNT_ID.fullmatch(value):
             reject(
                 f"is {value!r}, which is not an AWS account ID: those are exactly 12 digits "
                 f"({len(value)} characters here)",
-                "copy the 12-digit ID from the AWS console's account menu, including any leading zeros",
+                f"replace {value!r} with the 12-digit ID from the AWS console's account menu, including any "
+                "leading zeros",
             )
         return value
 
@@ -80,6 +80,150 @@ class AccountSettings(BaseModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _role_is_in_this_account(self) -> AccountSettings:
+        match = naming.ROLE_ARN.fullmatch(self.roleArn or "")
+        if match and match["account"] != self.accountId:
+            reject_all(
+                [
+                    (
+                        ("roleArn",),
+                        f"roleArn is in account {match['account']}, not in {self.accountId}; assuming it would act "
+                        "in the wrong account",
+                        f"use a role in account {self.accountId}, or correct accountId",
+                    )
+                ],
+                self,
+                type(self).__name__,
+            )
+        return self
+
+
+def _quoted_account_id(value: int) -> str:
+    """The user's own number, as the quoted text it most likely was before YAML read it as a number."""
+    written = [f'accountId: "{value:012d}"'] if 0 <= value < 10**12 else [f'accountId: "{value}"']
+    octal = f"0{value:o}"
+    if len(octal) == 12 and value >= 0 and octal != f"{value:012d}":
+        written.append(f'accountId: "{octal}" if you wrote {octal}, which YAML reads as an octal number')
+    return ", or ".join(written)
+
+
+def _decoded(text: Any) -> Any:
+    """Pulumi hands objects over as JSON text."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, a number too long for Python, or nested too deep
+        return text
+
+
+def _count(text: Any, default: int) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        count = int(text.strip())
+    except ValueError:
+        reject(f"must be a whole number, but is {text!r}", f"write a whole number, for example {default}")
+    if count < 0:
+        reject(f"is {count}, but counts cannot be negative", "use 0 or more")
+    return count
+
+
+_ACCOUNT_FIX = (
+    "add '{namespace}:{field}' to {file} with accountId, region and optionally profile and roleArn (see README)"
+)
+
+
+class StackSettings(BaseModel):
+    """The `cross-account-s3` settings of a stack, as Pulumi hands them over: each value as text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # How the generic wording of an error reads for a stack setting: (field or None, error type) -> text.
+    problem_wording: ClassVar[Mapping[tuple[str | None, str], tuple[str, str]]] = {
+        (None, "missing"): ("is required but not set", _ACCOUNT_FIX.replace("{namespace}", NAMESPACE)),
+        (None, "extra_forbidden"): (
+            "is not a setting this program knows",
+            "{hint}the known settings are: {fields}",
+        ),
+    }
+    hint_prefix: ClassVar[str] = f"{NAMESPACE}:"
+
+    bucketAccount: AccountSettings
+    userAccount: AccountSettings
+    grantsFile: str | None = None
+    groupPrefix: str = DEFAULT_GROUP_PREFIX
+    otherGroupsPerUser: int = 0
+    groupQuota: int = DEFAULT_GROUP_QUOTA
+    otherGroupsInAccount: int = 0
+    otherGroupsByUser: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("bucketAccount", "userAccount", mode="before")
+    @classmethod
+    def _account_is_an_object(cls, text: Any) -> Any:
+        value = _decoded(text)
+        if not isinstance(value, dict):
+            reject(
+                f"must be an object with accountId and region, but is {describe_value(value)}",
+                "indent accountId:, region: and optionally profile: and roleArn: under it",
+            )
+        return value
+
+    @field_validator("otherGroupsPerUser", "otherGroupsInAccount", mode="before")
+    @classmethod
+    def _count_of_other_groups(cls, text: Any) -> Any:
+        return _count(text, 0)
+
+    @field_validator("groupQuota", mode="before")
+    @classmethod
+    def _group_quota(cls, text: Any) -> Any:
+        return _count(text, DEFAULT_GROUP_QUOTA)
+
+    @field_validator("otherGroupsByUser", mode="before")
+    @classmethod
+    def _counts_by_user(cls, text: Any) -> Any:
+        value = _decoded(text)
+        if not isinstance(value, dict) or not all(
+            isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()
+        ):
+            reject(
+                "must map user names to whole numbers of groups (0 or more)",
+                "write it as lines such as 'test.user: 3' indented under it",
+            )
+        return {str(user): count for user, count in value.items()}
+
+    @field_validator("groupPrefix")
+    @classmethod
+    def _prefix_is_part_of_a_group_name(cls, prefix: str) -> str:
+        if not naming.IAM_NAME_CHARS.fullmatch(prefix):
+            reject(
+                f"is {prefix!r}; IAM group names allow only letters, digits and +=,.@_-", "remove the other characters"
+            )
+        return prefix
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _two_different_accounts(cls, value: Any, handler: Callable[[Any], StackSettings]) -> StackSettings:
+        """Checked on the raw values, so it is reported even while another setting is wrong."""
+        raw = value if isinstance(value, dict) else {}
+        bucket, user = (_decoded(raw.get(key)) for key in ("bucketAccount", "userAccount"))
+        ids = [account.get("accountId") if isinstance(account, dict) else None for account in (bucket, user)]
+        same = isinstance(ids[0], str) and naming.ACCOUNT_ID.fullmatch(ids[0]) and ids[0] == ids[1]
+        findings: list[Finding] = []
+        if same:
+            findings.append(
+                (
+                    ("userAccount", "accountId"),
+                    f"names the same account as bucketAccount ({ids[1]}); this program grants access across two "
+                    "different accounts",
+                    "set bucketAccount to the account that owns the buckets and userAccount to the one that owns "
+                    "the users",
+                )
+            )
+        checked: StackSettings = validate_with(handler, value, findings, cls.__name__)
+        return checked
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -96,11 +240,7 @@ class Settings:
     other_groups_in_account: int
 
 
-_ACCOUNT_KEYS = ("bucketAccount", "userAccount")
-_TEXT_KEYS = ("grantsFile", "groupPrefix")
-_COUNT_KEYS = ("otherGroupsPerUser", "groupQuota", "otherGroupsInAccount")
-_OBJECT_KEYS = ("otherGroupsByUser",)
-KNOWN_KEYS = (*_ACCOUNT_KEYS, *_TEXT_KEYS, *_COUNT_KEYS, *_OBJECT_KEYS)
+KNOWN_KEYS = tuple(StackSettings.model_fields)
 
 
 def stack_file_name(stack: str) -> str:
@@ -114,147 +254,28 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
     `stack_file` is the parsed `Pulumi.<stack>.yaml` when it exists; it supplies line numbers and
     lets unknown keys (typos) be reported, since Pulumi only answers for keys we ask about.
     """
-    file_name = stack_file_name(stack)
-    doc = stack_file or YamlDocument(file=file_name, data=None)
-    problems: list[Problem] = []
-
-    def path(key: str) -> tuple[str, ...]:
-        return ("config", f"{NAMESPACE}:{key}")
-
-    def problem(key: str, message: str, fix: str, field: str | None = None) -> None:
-        problems.append(
-            Problem(
-                file=doc.file,
-                line=doc.line_of(path(key)),
-                grant=None,
-                field=field or f"{NAMESPACE}:{key}",
-                message=message,
-                fix=fix,
-            )
-        )
-
+    doc = stack_file or YamlDocument(file=stack_file_name(stack), data=None)
+    values: dict[str, object] = {key: text for key, text in raw.items() if text is not None}
     config_section = doc.data.get("config") if isinstance(doc.data, dict) else None
-    if isinstance(config_section, dict):
-        for full_key in config_section:
-            namespace, _, key = str(full_key).partition(":")
-            if namespace == NAMESPACE and key not in KNOWN_KEYS:
-                close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
-                hint = f"did you mean '{NAMESPACE}:{close[0]}'? " if close else ""
-                problem(
-                    key, "is not a setting this program knows", f"{hint}the known settings are: {', '.join(KNOWN_KEYS)}"
-                )
-
-    accounts: dict[str, AccountSettings] = {}
-    for key in _ACCOUNT_KEYS:
-        text = raw.get(key)
-        if text is None:
-            problem(
-                key,
-                "is required but not set",
-                f"add '{NAMESPACE}:{key}' to {file_name} with accountId, region and optionally profile "
-                "and roleArn (see README)",
-            )
-            continue
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, a number too long for Python, or nested too deep
-            value = text
-        if not isinstance(value, dict):
-            problem(
-                key,
-                f"must be an object with accountId and region, but is {describe_value(value)}",
-                "indent accountId:, region: and optionally profile: and roleArn: under it",
-            )
-            continue
-        try:
-            accounts[key] = AccountSettings.model_validate(value)
-        except ValidationError as error:
-            problems.extend(
-                to_problems(
-                    error,
-                    doc=doc,
-                    base_path=path(key),
-                    grant=None,
-                    model=AccountSettings,
-                    field_prefix=f"{NAMESPACE}:{key}.",
-                )
-            )
-
-    counts: dict[str, int] = {}
-    for key, default in (("otherGroupsPerUser", 0), ("groupQuota", DEFAULT_GROUP_QUOTA), ("otherGroupsInAccount", 0)):
-        text = raw.get(key)
-        if text is None:
-            counts[key] = default
-            continue
-        try:
-            counts[key] = int(text.strip())
-        except ValueError:
-            problem(key, f"must be a whole number, but is {text!r}", f"write a whole number, for example {default}")
-            continue
-        if counts[key] < 0:
-            problem(key, f"is {counts[key]}, but counts cannot be negative", "use 0 or more")
-
-    other_groups_by_user: dict[str, int] = {}
-    text = raw.get("otherGroupsByUser")
-    if text is not None:
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, a number too long for Python, or nested too deep
-            value = text
-        if not isinstance(value, dict) or not all(
-            isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()
-        ):
-            problem(
-                "otherGroupsByUser",
-                "must map user names to whole numbers of groups (0 or more)",
-                "write it as lines such as 'test.user: 3' indented under it",
-            )
-        else:
-            other_groups_by_user = {str(user): int(count) for user, count in value.items()}
-
-    group_prefix = raw.get("groupPrefix")
-    if group_prefix is None:
-        group_prefix = DEFAULT_GROUP_PREFIX
-    elif not naming.IAM_NAME_CHARS.fullmatch(group_prefix):
-        problem(
-            "groupPrefix",
-            f"is {group_prefix!r}; IAM group names allow only letters, digits and +=,.@_-",
-            "remove the other characters",
-        )
-
-    grants_file = raw.get("grantsFile") or f"grants/{stack}.yaml"
-
-    bucket_account, user_account = accounts.get("bucketAccount"), accounts.get("userAccount")
-    if bucket_account and user_account and bucket_account.accountId == user_account.accountId:
-        problem(
-            "userAccount",
-            f"names the same account as bucketAccount ({user_account.accountId}); this "
-            "program grants access across two different accounts",
-            "set bucketAccount to the account that owns the buckets and userAccount to the one that owns the users",
-            field=f"{NAMESPACE}:userAccount.accountId",
-        )
-    for key, account in accounts.items():
-        if account.roleArn:
-            match = naming.ROLE_ARN.fullmatch(account.roleArn)
-            if match and match["account"] != account.accountId:
-                problem(
-                    key,
-                    f"roleArn is in account {match['account']}, not in {account.accountId}; assuming it "
-                    "would act in the wrong account",
-                    f"use a role in account {account.accountId}, or correct accountId",
-                    field=f"{NAMESPACE}:{key}.roleArn",
-                )
-
-    raise_if_any(problems)
-    assert bucket_account is not None and user_account is not None
+    for full_key in config_section if isinstance(config_section, dict) else ():
+        namespace, _, key = str(full_key).partition(":")
+        if namespace == NAMESPACE and key not in KNOWN_KEYS:
+            values[key] = None
+    try:
+        checked = StackSettings.model_validate(values)
+    except ValidationError as error:
+        where = Where(doc, ("config",), field_from=1)
+        raise InputProblems(
+            to_problems(error, model=StackSettings, where=where, key=lambda key: f"{NAMESPACE}:{key}")
+        ) from None
     return Settings(
         stack=stack,
-        bucket_account=bucket_account,
-        user_account=user_account,
-        grants_file=grants_file,
-        group_prefix=group_prefix,
-        other_groups_per_user=counts["otherGroupsPerUser"],
-        other_groups_by_user=other_groups_by_user,
-        group_quota=counts["groupQuota"],
-        other_groups_in_account=counts["otherGroupsInAccount"],
+        bucket_account=checked.bucketAccount,
+        user_account=checked.userAccount,
+        grants_file=checked.grantsFile or f"grants/{stack}.yaml",
+        group_prefix=checked.groupPrefix,
+        other_groups_per_user=checked.otherGroupsPerUser,
+        other_groups_by_user=checked.otherGroupsByUser,
+        group_quota=checked.groupQuota,
+        other_groups_in_account=checked.otherGroupsInAccount,
     )

@@ -1,35 +1,68 @@
 """Turning pydantic's validation errors into problems a platform engineer can act on.
 
-Pydantic finds structural problems (missing fields, unknown keys, wrong types) and our validators
-find semantic ones. Both end up here, where each becomes a `Problem` with its file, line, grant,
-field and a concrete fix.
+The models are the only validator of the inputs. Pydantic finds structural problems (missing fields,
+unknown keys, wrong types) and the models' own validators find semantic ones; `to_problems` turns
+every one of them into a `Problem` with its file, line, grant, field and a concrete fix, through a
+`Where` that knows how a YAML path reads to the person who wrote the file.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import Any, NoReturn
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from .problems import Problem
 from .yaml_source import PathKey, YamlDocument
 
 CUSTOM_ERROR = "cross_account_s3"
 
+# (location inside the validated value, message, fix): a problem a validator found, before it has a line.
+Finding = tuple[PathKey, str, str]
 
-def reject(message: str, fix: str, *, field: str | None = None) -> NoReturn:
-    """Fail a validator with our own message and fix, which `to_problems` passes through.
 
-    A model-level validator has no field of its own; `field` names the key the problem is about, so
-    the report can point at its line.
-    """
-    context = {"message": message, "fix": fix}
-    if field is not None:
-        context["field"] = field
-    raise PydanticCustomError(CUSTOM_ERROR, "{message}", context)
+def reject(message: str, fix: str) -> NoReturn:
+    """Fail a validator with our own message and fix, which `to_problems` passes through."""
+    raise PydanticCustomError(CUSTOM_ERROR, "{message}", {"message": message, "fix": fix})
+
+
+def _custom(loc: PathKey, message: str, fix: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError(CUSTOM_ERROR, "{message}", {"message": message, "fix": fix}), loc=loc, input=value
+    )
+
+
+def reject_all(findings: Sequence[Finding], value: Any, title: str) -> None:
+    """Fail a validator with several problems at once, each at its own location inside the value."""
+    if findings:
+        raise ValidationError.from_exception_data(title, [_custom(loc, msg, fix, value) for loc, msg, fix in findings])
+
+
+def validate_with(handler: Callable[[Any], Any], value: Any, findings: Sequence[Finding], title: str) -> Any:
+    """Run the model's own validation and add `findings`, so rules that span fields are reported even when
+    a field is invalid, and each problem is reported once."""
+    try:
+        validated = handler(value)
+    except ValidationError as error:
+        details = [_reraisable(found) for found in error.errors(include_url=False)]
+        raise ValidationError.from_exception_data(
+            title, [*details, *(_custom(loc, msg, fix, value) for loc, msg, fix in findings)]
+        ) from None
+    reject_all(findings, value, title)
+    return validated
+
+
+def _reraisable(found: ErrorDetails) -> InitErrorDetails:
+    ctx = found.get("ctx") or {}
+    kind: str | PydanticCustomError = found["type"]
+    if kind == CUSTOM_ERROR:
+        kind = PydanticCustomError(CUSTOM_ERROR, "{message}", ctx)
+    return InitErrorDetails(type=kind, loc=found["loc"], input=found["input"], ctx=ctx)
 
 
 def describe_value(value: Any) -> str:
@@ -53,26 +86,137 @@ def known_fields(model: type[BaseModel]) -> list[str]:
     return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
-def _message_and_fix(error: ErrorDetails, model: type[BaseModel] | None, field: str) -> tuple[str, str]:
+def _render_location(location: PathKey) -> str:
+    """('users', 1) -> 'users[1]', the way a YAML author would point at the item."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _item(data: Any, path: PathKey) -> Any:
+    for key in path:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a YAML document, and how a problem there is named: its line, its grant and its field.
+
+    `path[:field_from]` locates the subject (a grant, the stack's config section) and the rest names
+    the field, so `where.at("users", 2)` inside a grant reads as field 'users[2]' of that grant. In a
+    grants file, stepping into an item of the `grants` list makes that item the grant named.
+    """
+
+    doc: YamlDocument
+    path: PathKey = ()
+    field_from: int = 0
+    grant: str | None = None
+    grant_list: PathKey | None = None
+
+    def at(self, *keys: str | int) -> Where:
+        path = (*self.path, *keys)
+        items = self.grant_list
+        if self.grant is None and items is not None and len(path) > len(items) and path[: len(items)] == items:
+            index = path[len(items)]
+            if isinstance(index, int):
+                item = _item(self.doc.data, path[: len(items) + 1])
+                name = item.get("name") if isinstance(item, dict) else None
+                label = name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
+                return replace(self, path=path, field_from=len(items) + 1, grant=label)
+        return replace(self, path=path)
+
+    @property
+    def field(self) -> str | None:
+        return _render_location(self.path[self.field_from :]) or None
+
+    @property
+    def line(self) -> int | None:
+        return self.doc.line_of(self.path)
+
+    def problem(self, message: str, fix: str) -> Problem:
+        return Problem(file=self.doc.file, line=self.line, grant=self.grant, field=self.field, message=message, fix=fix)
+
+
+def _field_model(annotation: Any, depth: int = 0) -> tuple[type[BaseModel], int] | None:
+    """The model a field's values are validated by, and how many list indexes or mapping keys lead to it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, depth
+    origin = get_origin(annotation)
+    nested = depth + 1 if origin in (list, dict) else depth
+    for arg in get_args(annotation)[-1:] if origin is dict else get_args(annotation):
+        found = _field_model(arg, nested)
+        if found:
+            return found
+    return None
+
+
+def _owner(model: type[BaseModel], location: PathKey) -> tuple[type[BaseModel], str | None]:
+    """The model that holds the value at `location`, and the name of its field the value belongs to."""
+    name = location[0] if location else None
+    if not isinstance(name, str) or name not in model.model_fields:
+        return model, None
+    inner = _field_model(model.model_fields[name].annotation)
+    rest = location[1:]
+    if inner is None or len(rest) <= inner[1]:
+        return model, name
+    return _owner(inner[0], rest[inner[1] :])
+
+
+def _close(value: Any, options: Sequence[str], prefix: str = "") -> str:
+    """'did you mean ...? ' for a close misspelling (in any case) of one of the options, else ''."""
+    if not isinstance(value, str):
+        return ""
+    by_lower = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"did you mean '{prefix}{by_lower[close[0]]}'? " if close else ""
+
+
+def _message_and_fix(
+    error: ErrorDetails, model: type[BaseModel], location: PathKey, doc: YamlDocument
+) -> tuple[str, str]:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == CUSTOM_ERROR:
         return str(ctx["message"]), str(ctx["fix"])
+    owner, owner_field = _owner(model, location)
+    named = [str(part) for part in location if isinstance(part, str)]
+    field = named[-1] if named else "value"
+    wording: Mapping[tuple[str | None, str], tuple[str, str]] = getattr(owner, "problem_wording", {})
+    known = known_fields(owner)
+    template = wording.get((owner_field, kind)) or wording.get((None, kind))
+    if template:
+        values = {
+            "value": describe_value(value),
+            "field": field,
+            "file": doc.file,
+            "known": ", ".join(known),
+            "fields": ", ".join(owner.model_fields),
+            "hint": _close(field, known, getattr(owner, "hint_prefix", "")),
+        }
+        return template[0].format(**values), template[1].format(**values)
     if kind == "missing":
         return "is required but missing", f"add '{field}:' with a value"
     if kind == "extra_forbidden":
-        allowed = known_fields(model) if model else []
-        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        return "is not a field this program knows", f"{hint}the known fields are: {', '.join(allowed)}"
+        return "is not a field this program knows", f"{_close(field, known)}the known fields are: {', '.join(known)}"
     if kind == "string_type":
         return (
             f"must be text, but YAML read {describe_value(value)}",
             "put the value in quotes so YAML keeps it as text",
         )
     if kind in {"list_type", "tuple_type"}:
-        return f"must be a list, but YAML read {describe_value(value)}", f"write it as a YAML list: '{field}: [ ... ]'"
+        example = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else " ... "
+        return (
+            f"must be a list, but YAML read {describe_value(value)}",
+            f"write it as a YAML list: '{field}: [{example}]'",
+        )
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
         return (
             f"must be a mapping of keys to values, but YAML read {describe_value(value)}",
@@ -85,56 +229,26 @@ def _message_and_fix(error: ErrorDetails, model: type[BaseModel] | None, field: 
     if kind in {"greater_than_equal", "less_than_equal"}:
         return f"is {value}, outside the allowed range ({error['msg']})", "use a value in that range"
     if kind == "literal_error":
-        return f"is {describe_value(value)}, {error['msg'].lower()}", "use one of the listed values"
+        hint = _close(value, re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
+        return (
+            f"is {describe_value(value)}, {error['msg'][:1].lower()}{error['msg'][1:]}",
+            f"{hint}use one of the listed values",
+        )
     return error["msg"], f"correct '{field}'"
 
 
-def _render_location(location: tuple[str | int, ...]) -> str:
-    """('users', 1) -> 'users[1]', the way a YAML author would point at the item."""
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def to_problems(
-    error: ValidationError,
-    *,
-    doc: YamlDocument,
-    base_path: PathKey,
-    grant: str | None,
-    model: type[BaseModel] | None = None,
-    field_prefix: str = "",
+    error: ValidationError, *, model: type[BaseModel], where: Where, key: Callable[[str | int], str | int] = lambda k: k
 ) -> list[Problem]:
-    """Convert a pydantic `ValidationError` raised for the data at `base_path` in `doc`.
+    """Convert a pydantic `ValidationError` raised by validating `model` with the data at `where`.
 
-    `model` is the model that was validated, so an unknown key can be compared with its fields for
-    "did you mean" hints.
+    `key` renames the first part of each location, for inputs whose keys the file spells differently
+    (the stack file prefixes every setting with its namespace).
     """
     problems: list[Problem] = []
     for details in error.errors(include_url=False):
         location = tuple(part for part in details["loc"] if not (isinstance(part, str) and "[" in part))
-        extra_field = (details.get("ctx") or {}).get("field")
-        if extra_field:
-            location = (*location, str(extra_field))
-        named = [str(part) for part in location if isinstance(part, str)]
-        field = field_prefix + _render_location(location) if location else (field_prefix.rstrip(".") or None)
-        message, fix = _message_and_fix(details, model, named[-1] if named else (field or "value"))
-        problems.append(
-            Problem(
-                file=doc.file,
-                line=doc.line_of((*base_path, *location)),
-                grant=grant,
-                field=field,
-                message=message,
-                fix=fix,
-            )
-        )
+        message, fix = _message_and_fix(details, model, location, where.doc)
+        place = where.at(key(location[0]), *location[1:]) if location else where
+        problems.append(place.problem(message, fix))
     return problems
-
-
-def problem_at(
-    doc: YamlDocument, path: Iterable[str | int], *, grant: str | None, field: str | None, message: str, fix: str
-) -> Problem:
-    """A problem located at a path of a YAML document."""
-    return Problem(file=doc.file, line=doc.line_of(tuple(path)), grant=grant, field=field, message=message, fix=fix)

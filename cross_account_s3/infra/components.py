@@ -10,52 +10,58 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..core.policies import BucketPlan, GrantPlan, render_policy
+from ..core.plan import BucketPlan, GrantPlan, GroupAttachment
+from ..core.policies import render_policy
 
 BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 
 
 class BucketGrant(pulumi.ComponentResource):
-    """One grant's half in the user account: a group, its inline policy, and its members.
+    """One grant's identity side in the user account: today a group, its inline policy, and its members.
 
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
     because the group belongs to this grant alone.
     """
 
-    group_name: pulumi.Output[str]
-    group_arn: pulumi.Output[str]
-
     def __init__(
         self, name: str, plan: GrantPlan, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(BUCKET_GRANT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        group = aws.iam.Group(f"{name}-group", name=plan.group_name, path=plan.group_path, opts=child)
-        aws.iam.GroupPolicy(
-            f"{name}-policy",
-            group=group.name,
-            name=plan.group_name,
-            policy=render_policy(plan.identity_policy),
-            opts=child,
-        )
-        aws.iam.GroupMembership(
-            f"{name}-members",
-            group=group.name,
-            name=f"{plan.group_name}-members",
-            users=list(plan.user_names),
-            opts=child,
-        )
-        self.group_name = group.name
-        self.group_arn = group.arn
-        self.register_outputs({"groupName": group.name, "groupArn": group.arn})
+        outputs: dict[str, pulumi.Output[str]] = {}
+        if plan.group is not None:
+            group = _group_with_policy(name, plan.group, render_policy(plan.identity_policy), child)
+            outputs = {"groupName": group.name, "groupArn": group.arn}
+        self.register_outputs(outputs)
 
 
-def bucket_policy(plan: BucketPlan, provider: aws.Provider) -> aws.s3.BucketPolicy:
-    """The bucket's one policy. AWS keeps a single policy per bucket, so every grant on it shares this one."""
-    return aws.s3.BucketPolicy(
+def _group_with_policy(
+    name: str, attachment: GroupAttachment, policy: str, opts: pulumi.ResourceOptions
+) -> aws.iam.Group:
+    """The group that carries a grant's identity policy to its users."""
+    group = aws.iam.Group(f"{name}-group", name=attachment.name, path=attachment.path, opts=opts)
+    aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=attachment.name, policy=policy, opts=opts)
+    aws.iam.GroupMembership(
+        f"{name}-members",
+        group=group.name,
+        name=f"{attachment.name}-members",
+        users=list(attachment.members),
+        opts=opts,
+    )
+    return group
+
+
+def bucket_resources(plan: BucketPlan, provider: aws.Provider, region: str | None = None) -> None:
+    """Everything one bucket gets in the bucket account, on that bucket's provider and region.
+
+    Today that is the bucket's one policy: AWS keeps a single policy per bucket, so every grant on it
+    shares this one. `region` is for a bucket outside the provider's region; None keeps the provider's.
+    """
+    aws.s3.BucketPolicy(
         f"bucket-policy-{plan.bucket}",
         bucket=plan.bucket,
         policy=render_policy(plan.policy),
+        region=region,
         opts=pulumi.ResourceOptions(provider=provider),
     )

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
-from ..core.grants import Grant, LoadedGrants
+from ..core.grantees import entry_name
+from ..core.grants import LoadedGrants
 from ..core.live import LiveBucket, LiveFacts, LiveUser
 from .providers import AccountProviders
 
@@ -74,7 +75,7 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
     # IAM user names are unique ignoring case: look each user up once, by one spelling chosen the same
     # way every run, and let IAM's answer say how the name is really spelled.
     spellings: dict[str, str] = {}
-    for name in sorted({Grant.user_name(user) for grant in loaded.grants for user in grant.users}):
+    for name in sorted({entry_name(user) for grant in loaded.grants for user in grant.users}):
         spellings.setdefault(name.lower(), name)
     user_names = [spellings[key] for key in sorted(spellings)]
     buckets = loaded.managed_buckets

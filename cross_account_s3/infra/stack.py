@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pulumi
 
-from ..core import inputs, limits, live
+from ..core import inputs, live
+from ..core.decision import decide
 from ..core.grants import LoadedGrants
-from ..core.policies import Plan, build_plan
+from ..core.outputs import grants_output
+from ..core.plan import Plan
 from ..core.problems import InputProblems, raise_if_any
 from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
 from ..core.yaml_source import YamlDocument, read_yaml
-from .components import BucketGrant, bucket_policy
+from .components import BucketGrant, bucket_resources
 from .providers import AccountProviders
 
 
@@ -40,25 +42,20 @@ def load_inputs(project_root: Path) -> tuple[Settings, LoadedGrants]:
 
 
 def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Plan:
-    """The plan, after every check that needs AWS's answers or the whole plan; raises every problem at once."""
-    user_account, bucket_account = settings.user_account.accountId, settings.bucket_account.accountId
-    raise_if_any(live.lookup_problems(loaded, facts, user_account, bucket_account))
-    plan = build_plan(loaded, settings, facts.user_arns)
-    raise_if_any([*live.foreign_statement_problems(loaded, facts), *limits.limit_problems(plan, loaded, settings)])
-    principals = {
-        bucket.bucket: {p for g in plan.grants if g.grant.name in bucket.grant_names for p in g.principals}
-        for bucket in plan.buckets
-    }
-    for note in [*live.stale_principal_notes(facts, principals), *live.replaced_statement_notes(loaded, facts)]:
+    """The core's decision: its notes become preview warnings, its problems end the run with one clean list."""
+    decision = decide(loaded, settings, facts)
+    raise_if_any(list(decision.problems))
+    assert decision.plan is not None
+    for note in decision.notes:
         pulumi.log.warn(note)
-    return plan
+    return decision.plan
 
 
 def register(plan: Plan, providers: AccountProviders) -> None:
     for grant_plan in plan.grants:
         BucketGrant(grant_plan.grant.name, grant_plan, providers.user_account)
     for bucket_plan in plan.buckets:
-        bucket_policy(bucket_plan, providers.bucket_account)
+        bucket_resources(bucket_plan, providers.bucket_account)
 
 
 def export_outputs(plan: Plan, settings: Settings) -> None:
@@ -66,18 +63,5 @@ def export_outputs(plan: Plan, settings: Settings) -> None:
     pulumi.export(
         "accounts", {"bucketAccount": settings.bucket_account.accountId, "userAccount": settings.user_account.accountId}
     )
-    pulumi.export(
-        "grants",
-        {
-            grant_plan.grant.name: {
-                "group": grant_plan.group_name,
-                "users": list(grant_plan.user_names),
-                "principals": list(grant_plan.principals),
-                "buckets": list(grant_plan.grant.bucket_names),
-                "access": grant_plan.grant.access_label(),
-                "prefixes": list(grant_plan.grant.prefixes or []),
-            }
-            for grant_plan in plan.grants
-        },
-    )
+    pulumi.export("grants", grants_output(plan))
     pulumi.export("bucketPolicies", {bucket_plan.bucket: bucket_plan.policy for bucket_plan in plan.buckets})

@@ -1,14 +1,27 @@
-"""The plan as a reviewer reads it: a `pulumi preview`-shaped tree, every policy in full, and a summary.
+"""The plan and the plan diff as a reviewer reads them, as text and as JSON with the same content.
 
-Pure functions from a `PlanSnapshot` to text or JSON-ready data, so the `plan` command, its JSON
-output and the tests all see one rendering.
+The plan: a `pulumi preview`-shaped tree, every policy in full, and a summary. The diff (computed by
+`diff.py`): access changes in a reviewer's sentences first, then each resource with its statement
+changes. Pure functions, so the `plan` command, its JSON output and the tests all see one rendering.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..core.documents import principals
+from .diff import (
+    AccessChange,
+    AccessEntry,
+    ExtraStatementChange,
+    InputChange,
+    PlanDiff,
+    ResourceChange,
+    StatementChange,
+)
 from .snapshot import (
     BUCKET_POLICY_TYPE,
     COMPONENT_TYPE,
@@ -182,11 +195,174 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "grantsFile": snapshot.grants_file,
         "lookups": LOOKUPS_NOTE,
         "accounts": dict(snapshot.accounts),
-        "providers": [pin.as_json() for pin in snapshot.providers().values()],
+        "providers": [pin.as_json() for _, pin in sorted(snapshot.providers().items())],  # registration order varies
         "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],
-        "grants": {name: dict(grant) for name, grant in snapshot.grants.items()},
+        "grants": {name: grant.as_json() for name, grant in snapshot.grants.items()},
         "groupPolicies": group_policies(snapshot),
         "bucketPolicies": bucket_policies(snapshot),
         "warnings": list(snapshot.warnings),
         "summary": summary(snapshot),
+    }
+
+
+# The plan diff.
+
+_MARK = {"add": "+", "remove": "-", "change": "~", "gain": "+", "loss": "-"}
+_LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _items(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else ([] if value is None else [value])
+    return [_compact(item) for item in values]
+
+
+def describe_statement(statement: Mapping[str, Any]) -> str:
+    """A statement on one line: "Sid: Allow s3:GetObject on arn:... to arn:... when {...}"."""
+    sid = statement.get("Sid", "(no Sid)")
+    actions = ", ".join(_items(statement.get("Action", statement.get("NotAction"))))
+    resources = ", ".join(_items(statement.get("Resource", statement.get("NotResource"))))
+    text = f"{sid}: {statement.get('Effect', '?')} {actions} on {resources}"
+    named = principals(statement)
+    if named:
+        text += f" to {', '.join(named)}"
+    if statement.get("Condition"):
+        text += f" when {_compact(statement['Condition'])}"
+    return text
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Per key, what changed: list members added and removed, or the old and new values."""
+    lines: list[str] = []
+    for key in sorted({*before, *after}):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if key == "Principal" and isinstance(old, dict) and isinstance(new, dict):
+            old_items, new_items = principals(before), principals(after)
+        elif key in _LIST_KEYS or isinstance(old, list) or isinstance(new, list):
+            old_items, new_items = _items(old), _items(new)
+        else:
+            lines.append(
+                f"{key}: {_compact(old) if old is not None else '(none)'} -> "
+                f"{_compact(new) if new is not None else '(none)'}"
+            )
+            continue
+        added = [item for item in new_items if item not in old_items]
+        removed = [item for item in old_items if item not in new_items]
+        lines += [f"{key}: + {item}" for item in added] + [f"{key}: - {item}" for item in removed]
+    return lines
+
+
+def _describe_entry(entry: AccessEntry, with_prefixes: bool) -> str:
+    if not with_prefixes:
+        return entry.access
+    where = f"prefixes: {', '.join(entry.prefixes)}" if entry.prefixes else "whole bucket"
+    return f"{entry.access} ({where})"
+
+
+def describe_access_change(change: AccessChange) -> str:
+    """One reviewer's sentence, such as "u05 gains read on reports-bucket"."""
+    entries = {*change.before, *change.after}
+    shared = {entry.prefixes for entry in entries}
+    inline = len(shared) > 1  # prefixes differ somewhere: show them on each side
+    suffix = f" (prefixes: {', '.join(next(iter(shared)))})" if not inline and next(iter(shared)) else ""
+
+    def side(access: tuple[AccessEntry, ...]) -> str:
+        return " + ".join(_describe_entry(entry, inline) for entry in access)
+
+    if change.kind == "add":
+        return f"{change.user} gains {side(change.after)} on {change.bucket}{suffix}"
+    if change.kind == "remove":
+        return f"{change.user} loses {side(change.before)} on {change.bucket}{suffix}"
+    return f"{change.user}: {side(change.before)} -> {side(change.after)} on {change.bucket}{suffix}"
+
+
+def describe_extra_statement_change(change: ExtraStatementChange) -> str:
+    """A statement written elsewhere, in a sentence that says whether it opens or only narrows access."""
+    denial = {"gain": " (it denied some access)", "loss": " (it only denies, it grants nothing)", "change": ""}
+    note = denial[change.effect] if (change.after or change.before or {}).get("Effect") == "Deny" else ""
+    if change.after is not None and change.before is None:
+        return f"{change.bucket} keeps a statement written elsewhere{note}, {describe_statement(change.after)}"
+    if change.before is not None and change.after is None:
+        return f"{change.bucket} drops a statement written elsewhere{note}, {describe_statement(change.before)}"
+    assert change.before is not None and change.after is not None
+    return (
+        f"{change.bucket} changes a statement written elsewhere, {describe_statement(change.before)} -> "
+        f"{describe_statement(change.after)}"
+    )
+
+
+def _statement_lines(change: StatementChange) -> list[str]:
+    if change.kind == "change" and change.before is not None and change.after is not None:
+        return [f"~ statement {change.sid}:", *(f"    {line}" for line in field_changes(change.before, change.after))]
+    statement = change.after if change.kind == "add" else change.before
+    return [f"{_MARK[change.kind]} statement {describe_statement(statement or {})}"]
+
+
+def _input_lines(change: InputChange) -> list[str]:
+    return field_changes({change.key: change.before}, {change.key: change.after})
+
+
+def _resource_lines(changes: Iterable[ResourceChange]) -> list[str]:
+    changes = list(changes)
+    if not changes:
+        return []
+    type_width = max(len(change.type) for change in changes)
+    lines: list[str] = []
+    for change in changes:
+        lines.append(f"  {_MARK[change.kind]} {change.type:<{type_width}}  {change.name}")
+        for input_change in change.inputs:
+            lines += [f"        {line}" for line in _input_lines(input_change)]
+        for statement in change.statements:
+            lines += [f"        {line}" for line in _statement_lines(statement)]
+    return lines
+
+
+def render_diff_text(diff: PlanDiff) -> str:
+    """The diff as a reviewer reads it: access changes first, then each resource with its statement changes."""
+    lines = [f"Plan diff for stack {diff.stack}: {diff.base} -> {diff.head}"]
+    if not diff.has_changes:
+        return "\n".join([*lines, "no changes"]) + "\n"
+    if diff.access or diff.extra_statements:
+        lines += ["", "Access:"]
+        lines += [f"  {_MARK[change.kind]} {describe_access_change(change)}" for change in diff.access]
+        lines += [
+            f"  {_MARK[change.effect]} {describe_extra_statement_change(change)}" for change in diff.extra_statements
+        ]
+    if diff.resources:
+        lines += ["", "Resources:", *_resource_lines(diff.resources)]
+    lines += ["", diff_summary_line(diff)]
+    return "\n".join(lines) + "\n"
+
+
+def diff_summary_line(diff: PlanDiff) -> str:
+    access = len(diff.access) + len(diff.extra_statements)
+    return (
+        f"Changes: {diff.count('add')} to add, {diff.count('change')} to change, {diff.count('remove')} to remove; "
+        f"{access} access {'change' if access == 1 else 'changes'}"
+    )
+
+
+def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
+    """The same content as the text, for CI and tooling: each change's fields, and the access sentences."""
+    return {
+        "stack": diff.stack,
+        "base": diff.base,
+        "head": diff.head,
+        "changes": diff.has_changes,
+        "access": [{**dataclasses.asdict(c), "summary": describe_access_change(c)} for c in diff.access],
+        "extraStatements": [
+            {**dataclasses.asdict(c), "summary": describe_extra_statement_change(c)} for c in diff.extra_statements
+        ],
+        "resources": [dataclasses.asdict(change) for change in diff.resources],
+        "summary": {
+            "add": diff.count("add"),
+            "change": diff.count("change"),
+            "remove": diff.count("remove"),
+            "access": len(diff.access) + len(diff.extra_statements),
+        },
     }

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..core.outputs import read_grants_output
 from ..core.settings import NAMESPACE
 from ..infra.mock_runtime import ProgramRun, run_program, stack_config
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
@@ -75,7 +76,7 @@ def snapshot_of(run: ProgramRun, stack: str, grants_label: str) -> PlanSnapshot:
         stack_urn=_stack_urn(stack, run),
         resources=resources,
         accounts=dict(outputs.get("accounts") or {}),
-        grants=dict(outputs.get("grants") or {}),
+        grants=read_grants_output(outputs.get("grants")),
         warnings=tuple(run.warnings),
     )
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.outputs import GrantsOutput
+
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE = "pulumi:providers:aws"
 COMPONENT_TYPE = "cross-account-s3:index:BucketGrant"
@@ -127,7 +129,7 @@ class PlanSnapshot:
     stack_urn: str
     resources: tuple[PlannedResource, ...]
     accounts: Mapping[str, str] = field(default_factory=dict)  # bucketAccount, userAccount
-    grants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # the stack's "grants" export
+    grants: GrantsOutput = field(default_factory=dict)  # the stack's "grants" output
     warnings: tuple[str, ...] = ()
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
@@ -142,11 +144,11 @@ class PlanSnapshot:
         return {provider.name: ProviderPin.of(provider) for provider in self.of_type(PROVIDER_TYPE)}
 
     def user_names(self) -> list[str]:
-        names = {str(user).lower(): str(user) for grant in self.grants.values() for user in grant.get("users", [])}
+        names = {user.lower(): user for grant in self.grants.values() for user in grant.users}
         return sorted(names.values(), key=str.lower)
 
     def bucket_names(self) -> list[str]:
-        return sorted({str(bucket) for grant in self.grants.values() for bucket in grant.get("buckets", [])})
+        return sorted({bucket for grant in self.grants.values() for bucket in grant.buckets})
 
     def is_top_level(self, resource: PlannedResource) -> bool:
         return resource.parent in (self.stack_urn, "")

@@ -1,0 +1,44 @@
+"""The decision a preview makes once AWS has answered: the plan, or every reason there can be none.
+
+The checks run in a fixed order. Users and buckets that do not exist come first, because a plan
+naming them means nothing. Then the plan is built, and the checks that need it (AWS's hard limits)
+run together with the statements someone else wrote into a live bucket policy. Notes are what a
+reviewer must read but that does not stop the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import grantees, limits, live
+from .grants import LoadedGrants
+from .plan import Plan, build_plan
+from .problems import Problem
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The plan with its notes, or (plan None) the problems that stop it."""
+
+    plan: Plan | None
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Decision:
+    """The plan after every check that needs AWS's answers or the whole plan; every problem of a stage at once."""
+    user_account, bucket_account = settings.user_account.accountId, settings.bucket_account.accountId
+    missing = live.lookup_problems(loaded, facts, user_account, bucket_account)
+    if missing:
+        return Decision(plan=None, problems=tuple(missing))
+    entries = sorted({entry for grant in loaded.grants for entry in grant.users})
+    plan = build_plan(loaded, settings, grantees.resolve(entries, user_account, facts.user_arns))
+    problems = [*live.foreign_statement_problems(loaded, facts), *limits.limit_problems(plan, loaded, settings)]
+    if problems:
+        return Decision(plan=None, problems=tuple(problems))
+    notes = [
+        *live.stale_principal_notes(facts, plan.principals_by_bucket()),
+        *live.replaced_statement_notes(loaded, facts),
+    ]
+    return Decision(plan=plan, notes=tuple(notes))

@@ -1,0 +1,36 @@
+"""Reading IAM policy documents that anyone may have written: their statements and their principals.
+
+Documents come from AWS (a bucket's live policy), from the grants file (`extraStatements`) and from
+this program's own plans. AWS accepts shortcuts in them: one statement object in place of a list, one
+principal string in place of a list, and `"Principal": "*"` for `{"AWS": "*"}`. Every reader here goes
+through these two functions, so each shortcut is understood the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The statements of a document, as a list even when AWS was given one object; non-objects are skipped."""
+    if not document:
+        return []
+    found = document.get("Statement") or []
+    return [dict(s) for s in (found if isinstance(found, list) else [found]) if isinstance(s, Mapping)]
+
+
+def _as_texts(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else ([] if value is None else [value])
+    return [item if isinstance(item, str) else json.dumps(item, sort_keys=True) for item in values]
+
+
+def principals(statement: Mapping[str, Any], kind: str | None = None) -> list[str]:
+    """The principals a statement names, as text, in the order written; only those of `kind` ("AWS", ...) if given.
+
+    `"Principal": "*"` is AWS's shorthand for `{"AWS": "*"}`, so it counts as an AWS principal.
+    """
+    principal = statement.get("Principal")
+    by_kind = principal if isinstance(principal, Mapping) else ({} if principal is None else {"AWS": principal})
+    return [item for key, values in by_kind.items() if kind in (None, key) for item in _as_texts(values)]

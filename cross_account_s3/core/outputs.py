@@ -1,0 +1,56 @@
+"""The stack's `grants` output: what `pulumi up` leaves for a reviewer, and what `plan --diff` compares.
+
+One typed model, written by the Pulumi program and read back by the review commands, so the two
+cannot drift apart and the review code never guesses at key names or types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from .plan import GrantPlan, Plan
+
+
+class GrantOutput(BaseModel):
+    """One grant in words: who (by name and principal), which buckets, which access, where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group: str | None  # the IAM group the users join; None for a grant without users
+    users: tuple[str, ...]
+    principals: tuple[str, ...]
+    buckets: tuple[str, ...]
+    access: str  # a level name, or "actions " and the action list
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, grant_plan: GrantPlan) -> GrantOutput:
+        group = grant_plan.group
+        return cls(
+            group=group.name if group else None,
+            users=group.members if group else (),
+            principals=grant_plan.principals,
+            buckets=grant_plan.grant.bucket_names,
+            access=grant_plan.grant.access_label(),
+            prefixes=tuple(grant_plan.grant.prefixes or ()),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+GrantsOutput = Mapping[str, GrantOutput]
+_GRANTS_OUTPUT: TypeAdapter[dict[str, GrantOutput]] = TypeAdapter(dict[str, GrantOutput])
+
+
+def grants_output(plan: Plan) -> dict[str, dict[str, Any]]:
+    """The `grants` output as plain data, by grant name, ready for `pulumi.export`."""
+    return {grant_plan.grant.name: GrantOutput.of(grant_plan).as_json() for grant_plan in plan.grants}
+
+
+def read_grants_output(value: Any) -> dict[str, GrantOutput]:
+    """The `grants` output read back from a stack (a missing output is no grants)."""
+    return _GRANTS_OUTPUT.validate_python(value or {})

@@ -1,0 +1,114 @@
+"""Everything the stack should contain: per grant, its identity side and how it attaches; per bucket, its policy.
+
+Built from validated grants, the settings and the resolved grantees. The Pulumi layer turns each
+piece into resources without deciding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import grantees as grantee_lookup
+from .grantees import Grantee
+from .grants import Grant, LoadedGrants
+from .policies import PolicyDocument, Statement, merge_by_permission, policy_document, statements_for
+from .settings import GROUP_PATH, Settings
+
+
+@dataclass(frozen=True)
+class GroupAttachment:
+    """How the users of a grant receive its identity policy: a group of their own, with them as its members.
+
+    A role cannot join a group; its share will attach as an inline policy on the role instead.
+    """
+
+    name: str
+    path: str
+    members: tuple[str, ...]  # user names as IAM spells them
+
+
+@dataclass(frozen=True)
+class GrantPlan:
+    """What one grant turns into on the identity side."""
+
+    grant: Grant
+    grantees: tuple[Grantee, ...]  # sorted, one per identity
+    identity_policy: PolicyDocument
+    group: GroupAttachment | None  # None once a grant can name roles only
+
+    @property
+    def principals(self) -> tuple[str, ...]:
+        return tuple(sorted(grantee.arn for grantee in self.grantees))
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """The one policy of one bucket, holding every grant's statements and any declared foreign ones."""
+
+    bucket: str
+    grant_names: tuple[str, ...]
+    policy: PolicyDocument
+
+
+@dataclass(frozen=True)
+class Plan:
+    grants: tuple[GrantPlan, ...]
+    buckets: tuple[BucketPlan, ...]
+
+    def principals_by_bucket(self) -> dict[str, set[str]]:
+        """The principals each bucket's policy should name, from the grants on it."""
+        return {
+            bucket.bucket: {p for g in self.grants if g.grant.name in bucket.grant_names for p in g.principals}
+            for bucket in self.buckets
+        }
+
+
+def group_name(settings: Settings, grant_name: str) -> str:
+    return f"{settings.group_prefix}{grant_name}"
+
+
+def build_plan(loaded: LoadedGrants, settings: Settings, resolved: Mapping[str, Grantee] | None = None) -> Plan:
+    """Everything the stack should contain, from validated grants and settings.
+
+    `resolved` maps grants-file entries to the grantees a live lookup found (`grantees.resolve`);
+    entries missing from it are read from the file itself.
+    """
+    account = settings.bucket_account.accountId
+    found = dict(resolved or {})
+    grant_plans: list[GrantPlan] = []
+    bucket_statements: dict[str, list[Statement]] = {}
+    bucket_grants: dict[str, list[str]] = {}
+    for grant in loaded.grants:
+        missing = [entry for entry in grant.users if entry not in found]
+        found |= grantee_lookup.resolve(missing, settings.user_account.accountId, {})
+        # One grantee per identity: a name and an ARN of the same user are one member and one principal.
+        by_key = {found[entry].key: found[entry] for entry in grant.users}
+        grantees = tuple(sorted(by_key.values(), key=lambda grantee: grantee.arn))
+        halves = statements_for(grant, grantees, account)
+        grant_plans.append(
+            GrantPlan(
+                grant=grant,
+                grantees=grantees,
+                identity_policy=policy_document(halves.identity),
+                group=GroupAttachment(
+                    name=group_name(settings, grant.name),
+                    path=GROUP_PATH,
+                    members=tuple(sorted({grantee.name for grantee in grantees})),
+                ),
+            )
+        )
+        for bucket, statements in halves.by_bucket.items():
+            bucket_statements.setdefault(bucket, []).extend(statements)
+            bucket_grants.setdefault(bucket, []).append(grant.name)
+    bucket_plans = tuple(
+        BucketPlan(
+            bucket=bucket,
+            grant_names=tuple(sorted(bucket_grants.get(bucket, []))),
+            policy=policy_document(
+                [*merge_by_permission(bucket_statements.get(bucket, [])), *loaded.extra_statements.get(bucket, ())]
+            ),
+        )
+        for bucket in loaded.managed_buckets
+    )
+    return Plan(grants=tuple(grant_plans), buckets=bucket_plans)

@@ -1,0 +1,226 @@
+"""Policy statements someone else owns, kept verbatim in a bucket's policy (`extraStatements`).
+
+The program writes each managed bucket's whole policy, so a statement it did not write survives only
+when the grants file declares it. A declared statement is checked here for what AWS would refuse only
+at apply time, and for what this program itself never grants.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
+
+from . import naming, s3_actions
+from .documents import principals
+from .validation import Finding, describe_value, reject, reject_all
+
+# Every statement this program writes into a bucket policy has a Sid starting with this, which is
+# how it tells its own statements from those someone else wrote.
+OWN_SID_PREFIX = "CrossAccountS3"
+# The exact shape of those Sids (see policies._stable_sid). A statement that only starts with the
+# prefix was written by hand, and is treated like any other statement someone else wrote.
+OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
+
+# An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
+_NOT_OPEN_TO_EVERYONE: JsonDict = {
+    "not": {
+        "properties": {
+            "Effect": {"const": "Allow"},
+            "Principal": {
+                "anyOf": [
+                    {"const": "*"},
+                    {
+                        "properties": {"AWS": {"anyOf": [{"const": "*"}, {"contains": {"const": "*"}}]}},
+                        "required": ["AWS"],
+                    },
+                ]
+            },
+        },
+        "required": ["Effect", "Principal"],
+        "not": {"required": ["Condition"]},
+    }
+}
+
+_ROOT = re.compile(r"(?:arn:aws:iam::)?[0-9]{12}(?::root)?", re.ASCII)
+
+
+class PolicyStatement(BaseModel):
+    """A statement someone else owns, kept verbatim in a bucket's policy (see 'extraStatements')."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True, json_schema_extra=_NOT_OPEN_TO_EVERYONE)
+
+    Sid: str = Field(
+        description="Letters and digits; must not start with the program's own prefix.",
+        json_schema_extra={"pattern": f"^(?!{OWN_SID_PREFIX})[A-Za-z0-9]+$"},
+    )
+    Effect: Literal["Allow", "Deny"]
+
+    @field_validator("Sid")
+    @classmethod
+    def _sid_is_not_the_programs_own(cls, sid: str) -> str:
+        if not naming.SID.fullmatch(sid) or sid.startswith(OWN_SID_PREFIX):
+            reject(
+                f"{sid!r} must be letters and digits only and must not start with '{OWN_SID_PREFIX}', which marks "
+                "this program's own statements",
+                "rename the Sid",
+            )
+        return sid
+
+    @model_validator(mode="after")
+    def _aws_would_accept_it_and_it_grants_only_data(self) -> PolicyStatement:
+        statement = self.model_dump()
+        unrepresentable = _not_json(statement)
+        if unrepresentable:
+            reject(
+                f"holds {unrepresentable}, which a JSON policy document cannot hold",
+                "put dates, numbers used as keys and other special values in quotes",
+            )
+        if self.Effect == "Allow" and _allows_everyone(statement):
+            reject(
+                "allows everyone ('Principal: *', or 'NotPrincipal') with no condition, which makes the bucket "
+                "public; S3 Block Public Access then also blocks the cross-account access this program grants",
+                "name the principals, or add the Condition that limits the statement",
+            )
+        reject_all(_shape_findings(statement, allow=self.Effect == "Allow"), statement, type(self).__name__)
+        return self
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Finding]:
+    """What AWS would reject only at apply time, or what an Allow may not grant here.
+
+    AWS rejects a bucket policy whose statement lacks an action, a resource or a principal, but only
+    when `pulumi up` writes it, after the groups exist. And a statement kept through `extraStatements`
+    may not give what this program itself never gives: bucket administration, actions outside S3, or
+    an account root.
+    """
+    found: list[Finding] = []
+    for one_of in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
+        present = [key for key in one_of if key in statement]
+        if len(present) != 1:
+            found.append(
+                (
+                    (one_of[0],),
+                    f"needs exactly one of {' and '.join(one_of)}, and has {' and '.join(present) or 'neither'}",
+                    f"give it '{one_of[0]}:'",
+                )
+            )
+    condition = statement.get("Condition")
+    if "Condition" in statement and (
+        not isinstance(condition, dict)
+        or not condition
+        or not all(isinstance(keys, dict) and keys for keys in condition.values())
+    ):
+        found.append(
+            (
+                ("Condition",),
+                "must map condition operators to non-empty key: value mappings; an empty condition limits nothing",
+                "write it like {Bool: {'aws:SecureTransport': 'false'}}",
+            )
+        )
+    if not allow:
+        return found
+    if "NotAction" in statement:
+        found.append(
+            (
+                ("NotAction",),
+                "an Allow with NotAction allows every action not listed, administration too",
+                "list the actions under 'Action'",
+            )
+        )
+    for action in _as_list(statement.get("Action", [])):
+        text = str(action)
+        service, _, name = text.partition(":")
+        expansion = s3_actions.expand(text) if service.lower() == "s3" and name.strip("*?") else None
+        if expansion is None or expansion.administrative or expansion.elsewhere:
+            found.append(
+                (
+                    ("Action",),
+                    f"allows {text!r}, which reaches beyond S3 object data (bucket or permission administration, "
+                    "other services, or every action); this program never grants that across accounts",
+                    "name the data actions, such as s3:GetObject",
+                )
+            )
+    principal = statement.get("Principal")
+    values = principal.get("AWS") if isinstance(principal, dict) else None
+    for value in _as_list(values) if values is not None else []:
+        if isinstance(value, str) and _ROOT.fullmatch(value):
+            found.append(
+                (
+                    ("Principal",),
+                    f"names the account root {value!r}, which lets that account pass the access to any of its "
+                    "identities",
+                    "name the role or user that needs the access",
+                )
+            )
+    return found
+
+
+def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
+    """The rules between a bucket and its declared statements: each Sid once, each resource in this bucket.
+
+    AWS refuses a bucket policy that names a resource outside its bucket, but only when `pulumi up`
+    writes it. These run on the raw list, so they are reported alongside any other problem.
+    """
+    found: list[Finding] = []
+    seen: set[str] = set()
+    for index, statement in enumerate(statements if isinstance(statements, list) else []):
+        if not isinstance(statement, dict):
+            continue
+        sid = statement.get("Sid")
+        if isinstance(sid, str):
+            if sid.lower() in seen:
+                found.append(
+                    (
+                        (index, "Sid"),
+                        f"the Sid {sid!r} is used twice in this bucket's statements",
+                        "give each statement its own Sid",
+                    )
+                )
+            seen.add(sid.lower())
+        for resource in _as_list(statement.get("Resource", statement.get("NotResource", []))):
+            if not isinstance(resource, str) or not (
+                resource == f"arn:aws:s3:::{bucket}" or resource.startswith(f"arn:aws:s3:::{bucket}/")
+            ):
+                found.append(
+                    (
+                        (index, "Resource"),
+                        f"names {resource!r}, which is not this bucket or its objects; AWS refuses such a bucket "
+                        "policy",
+                        f"use arn:aws:s3:::{bucket} or arn:aws:s3:::{bucket}/...",
+                    )
+                )
+    return found
+
+
+def _allows_everyone(statement: Mapping[str, Any]) -> bool:
+    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), unconditioned."""
+    if "NotPrincipal" in statement:
+        return True
+    return "*" in principals(statement, "AWS") and not statement.get("Condition")
+
+
+def _not_json(value: Any) -> str | None:
+    """What in a YAML value JSON cannot represent faithfully, or None when it is plain JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"the key {describe_value(key)}"
+            found = _not_json(item)
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        return next((found for item in value if (found := _not_json(item))), None)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"the number {value}"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    return f"{describe_value(value)} ({type(value).__name__})"

@@ -1,0 +1,73 @@
+"""The core's decision after the lookups, without Pulumi: which checks stop the plan, and whom the plan names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from cross_account_s3.core.decision import decide
+from cross_account_s3.core.grants import validate_grants
+from cross_account_s3.core.live import LiveBucket, LiveFacts, LiveUser
+from cross_account_s3.core.yaml_source import parse_yaml
+from tests.test_limits import USER_ACCOUNT, settings
+
+BUCKET = "reports-bucket"
+
+
+def loaded(grants: list[dict[str, Any]]) -> Any:
+    return validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+
+
+def facts(users: dict[str, str], policy: dict[str, Any] | None = None) -> LiveFacts:
+    """Users as IAM reports them (name -> ARN) and one existing bucket."""
+    found = {name.lower(): LiveUser(name=name, arn=arn, user_id=f"AIDA{name.upper()}") for name, arn in users.items()}
+    return LiveFacts(users=found, buckets={BUCKET: LiveBucket(name=BUCKET, exists=True, policy=policy)})
+
+
+def test_a_missing_user_stops_the_plan_before_the_limits_are_counted() -> None:
+    # Eleven grants for one user would also break the groups-per-user limit; the missing user comes first.
+    grants = loaded([{"name": f"g{n}", "users": ["ghost"], "bucket": BUCKET, "access": "read"} for n in range(11)])
+    decision = decide(grants, settings(), facts({}))
+    assert decision.plan is None
+    rendered = [problem.render() for problem in decision.problems]
+    assert rendered and all("the user 'ghost' does not exist" in text for text in rendered)
+
+
+def test_the_plan_names_each_user_as_iam_reports_it() -> None:
+    """A name written in another case, and a user with a path, become the ARN and spelling IAM returned."""
+    arn = f"arn:aws:iam::{USER_ACCOUNT}:user/ci/Deployer"
+    decision = decide(
+        loaded([{"name": "deploy", "users": ["deployer"], "bucket": BUCKET, "access": "read"}]),
+        settings(),
+        facts({"Deployer": arn}),
+    )
+    assert decision.plan is not None and decision.problems == ()
+    (grant_plan,) = decision.plan.grants
+    assert grant_plan.group is not None and grant_plan.group.members == ("Deployer",)
+    (bucket_plan,) = decision.plan.buckets
+    assert {p for s in bucket_plan.policy["Statement"] for p in s["Principal"]["AWS"]} == {arn}
+
+
+def test_a_deleted_and_recreated_user_is_a_note_not_a_problem() -> None:
+    arn = f"arn:aws:iam::{USER_ACCOUNT}:user/u01"
+    live_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CrossAccountS3Objects0123456789",
+                "Effect": "Allow",
+                "Principal": {"AWS": "AIDAOLDUSERID1234567"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/*",
+            }
+        ],
+    }
+    decision = decide(
+        loaded([{"name": "readers", "users": ["u01"], "bucket": BUCKET, "access": "read"}]),
+        settings(),
+        facts({"u01": arn}, live_policy),
+    )
+    assert decision.plan is not None and decision.problems == ()
+    (note,) = decision.notes
+    assert "AIDAOLDUSERID1234567" in note and arn in note

@@ -1,0 +1,297 @@
+"""The grants file's rules, checked by calling the loader directly: no Pulumi program runs.
+
+Each bad file must be refused with one message naming the file, line, grant and field of every
+problem, each problem once, with what to do about it. test_bad_input.py proves end to end that the
+program refuses such a file with nothing registered.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from cross_account_s3.core.grants import check_grants_file, merge_grant_files, validate_grants
+from cross_account_s3.core.problems import InputProblems
+from cross_account_s3.core.settings import parse_settings
+from cross_account_s3.core.yaml_source import parse_yaml
+
+USER_ACCOUNT = "012345678901"
+
+GOOD_GRANT = """
+  - name: ok-grant
+    users: [u01]
+    bucket: reports-bucket
+    access: read
+"""
+
+
+CASES = {
+    "yaml syntax": ("grants:\n  - name: a\n    users: [u01\n", ["grants.yaml:", "not valid YAML"]),
+    "unknown key typo": (
+        "grants:\n  - name: typo\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n",
+        ["grants.yaml:4:", "grant 'typo'", "field 'bucekt'", "did you mean 'bucket'"],
+    ),
+    "missing users": (
+        "grants:\n  - name: no-users\n    bucket: reports-bucket\n    access: read\n",
+        ["grant 'no-users'", "field 'users'", "required"],
+    ),
+    "empty users": (
+        "grants:\n  - name: empty-users\n    users: []\n    bucket: reports-bucket\n    access: read\n",
+        ["grants.yaml:3:", "field 'users'", "must not be empty"],
+    ),
+    "empty name": (
+        "grants:\n  - name: ''\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'name'", "not a valid grant name"],
+    ),
+    "duplicate names": ("grants:" + GOOD_GRANT + GOOD_GRANT, ["grants.yaml:7:", "already used on line 2"]),
+    "invalid grant name": (
+        "grants:\n  - name: Build_Read\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",
+        ["grant 'Build_Read'", "field 'name'", "'build-read'"],
+    ),
+    "ip-shaped bucket": (
+        "grants:\n  - name: ip\n    users: [u01]\n    bucket: 192.168.5.4\n    access: read\n",
+        ["grants.yaml:4:", "field 'bucket'", "IP address"],
+    ),
+    "bad bucket chars": (
+        "grants:\n  - name: caps\n    users: [u01]\n    buckets: [ok-bucket, My_Bucket]\n    access: read\n",
+        ["field 'buckets[1]'", "lowercase"],
+    ),
+    "reserved bucket suffix": (
+        "grants:\n  - name: alias\n    users: [u01]\n    bucket: data-s3alias\n    access: read\n",
+        ["-s3alias"],
+    ),
+    "malformed user": (
+        "grants:\n  - name: spaces\n    users: ['test user', 'jörg']\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'users[0]'", "field 'users[1]'", "not a valid IAM user name"],
+    ),
+    "user arn from another account": (
+        "grants:\n  - name: foreign\n    users: ['arn:aws:iam::999988887777:user/u01']\n    bucket: reports-bucket\n"
+        "    access: read\n",
+        ["field 'users[0]'", "999988887777", "012345678901"],
+    ),
+    "access and actions": (
+        "grants:\n  - name: both\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    actions: [s3:GetObject]\n",
+        ["grants.yaml:6:", "both 'access' and 'actions'"],
+    ),
+    "neither access nor actions": (
+        "grants:\n  - name: neither\n    users: [u01]\n    bucket: reports-bucket\n",
+        ["neither 'access' nor 'actions'"],
+    ),
+    "unknown level": (
+        "grants:\n  - name: lvl\n    users: [u01]\n    bucket: reports-bucket\n    access: admin\n",
+        ["field 'access'", "'read', 'write', 'read-write' or 'full'"],
+    ),
+    "non-s3 action": (
+        "grants:\n  - name: ec2\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['ec2:RunInstances']\n",
+        ["field 'actions[0]'", "not an S3 action"],
+    ),
+    "bare star": (
+        "grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['*']\n",
+        ["field 'actions[0]'", "every S3 action"],
+    ),
+    "s3 star": (
+        "grants:\n  - name: star\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:*']\n",
+        ["every S3 action"],
+    ),
+    "admin wildcard": (
+        "grants:\n  - name: puts\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Put*']\n",
+        ["s3:PutBucketAcl", "administration"],
+    ),
+    "bucket-wide actions under prefixes": (
+        "grants:\n  - name: gets\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:Get*']\n"
+        "    prefixes: [team/]\n",
+        ["field 'actions'", "whole bucket", "s3:GetBucketAcl", "s3:GetObject*"],
+    ),
+    "version deletion": (
+        "grants:\n  - name: del\n    users: [u01]\n    bucket: reports-bucket\n    actions: ['s3:DeleteObject*']\n",
+        ["field 'actions[0]'", "s3:DeleteObjectVersion", "never grants"],
+    ),
+    "retention lock": (
+        "grants:\n  - name: lock\n    users: [u01]\n    bucket: reports-bucket\n"
+        "    actions: [s3:PutObjectRetention, s3:ReplicateDelete]\n",
+        ["field 'actions[0]'", "field 'actions[1]'"],
+    ),
+    "public extra statement": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Open\n      Effect: Allow\n"
+        "      Principal: {AWS: ['*']}\n      Action: s3:GetObject\n      Resource: '*'\n      Condition: {}\n",
+        ["field 'extraStatements.reports-bucket[0]'", "makes the bucket public"],
+    ),
+    "extra statement with a date": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Until\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: '*'\n"
+        "      Condition: {DateGreaterThan: {'aws:CurrentTime': 2025-12-31}}\n",
+        ["grants.yaml:8:", "cannot hold", "quotes"],
+    ),
+    "extra statement that AWS would refuse at apply": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Broken\n      Effect: Deny\n      Principal: '*'\n"
+        "      Resource: 'arn:aws:s3:::another-bucket/*'\n      Condition: {}\n",
+        [
+            "field 'extraStatements.reports-bucket[0].Action'",
+            "neither",
+            "field 'extraStatements.reports-bucket[0].Resource'",
+            "not this bucket",
+            "field 'extraStatements.reports-bucket[0].Condition'",
+            "limits nothing",
+        ],
+    ),
+    "extra statement granting administration or a root": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Partner\n      Effect: Allow\n"
+        "      Principal: {AWS: 'arn:aws:iam::999988887777:root'}\n      Action: [s3:GetObject, s3:PutBucketPolicy]\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        ["s3:PutBucketPolicy", "account root 'arn:aws:iam::999988887777:root'"],
+    ),
+    "grants not a list": ("grants:\n  name: x\n", ["field 'grants'", "must be a list"]),
+    "empty file": ("", ["must be a mapping with a 'grants:' list"]),
+    "bad prefix": (
+        "grants:\n  - name: pre\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    prefixes: ['/abs', 'a*']\n",
+        ["field 'prefixes[0]'", "field 'prefixes[1]'"],
+    ),
+    "duplicate key": (
+        "grants:\n  - name: dup\n    users: [u01]\n    users: [u02]\n    bucket: reports-bucket\n    access: read\n",
+        ["grants.yaml:4:", "appears twice"],
+    ),
+    "number as user": (
+        "grants:\n  - name: num\n    users: [12345]\n    bucket: reports-bucket\n    access: read\n",
+        ["field 'users[0]'", "the number 12345", "quotes"],
+    ),
+}
+
+
+def problems_in(text: str, file: str = "grants.yaml") -> InputProblems:
+    """The refusal of a grants file; fails the test when the file is accepted."""
+    with pytest.raises(InputProblems) as refused:
+        validate_grants(parse_yaml(textwrap.dedent(text), file), USER_ACCOUNT)
+    return refused.value
+
+
+def refusal(text: str, *fragments: str) -> str:
+    found = problems_in(text)
+    message = found.render()
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    assert len(set(found.problems)) == len(found.problems), f"a problem is reported twice:\n{message}"
+    return message
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_grants_file_is_refused_with_every_problem_located(name: str) -> None:
+    text, fragments = CASES[name]
+    refusal(text, *fragments)
+
+
+def grant(**fields: object) -> str:
+    entry = {"name": "g", "users": ["u01"], "bucket": "reports-bucket", "access": "read", **fields}
+    return json.dumps({"grants": [{key: value for key, value in entry.items() if value is not None}]})
+
+
+def test_a_missing_access_says_to_add_one() -> None:
+    message = refusal(grant(access=None), "field 'access'", "sets neither 'access' nor 'actions'")
+    assert "fix: add one: an access level" in message
+
+
+@pytest.mark.parametrize(("written", "meant"), [("readwrite", "read-write"), ("Write", "write"), ("reed", "read")])
+def test_a_close_misspelling_of_a_level_gets_a_suggestion(written: str, meant: str) -> None:
+    refusal(grant(access=written), "field 'access'", f"did you mean '{meant}'?")
+
+
+def test_an_unrelated_level_gets_no_suggestion() -> None:
+    assert "did you mean" not in refusal(grant(access="admin"), "'read', 'write', 'read-write' or 'full'")
+
+
+def test_a_single_user_written_as_text_is_refused_with_the_list_to_write() -> None:
+    refusal(grant(users="ci-bot"), "field 'users'", "must be a list, but YAML read 'ci-bot'", "'users: [ci-bot]'")
+
+
+def test_a_rule_across_fields_is_reported_once_even_beside_an_invalid_field() -> None:
+    message = refusal(grant(users=["bad user"], buckets=["other-bucket"]), "field 'users[0]'", "field 'buckets'")
+    assert message.count("sets both 'bucket' and 'buckets'") == 1
+
+
+def test_statement_rules_are_reported_once_each() -> None:
+    text = GOOD_GRANT.join(["grants:", ""]) + (
+        "extraStatements:\n  reports-bucket:\n    - Sid: Same\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "    - Sid: same\n      Effect: Deny\n      Principal: '*'\n      Action: s3:GetObject\n"
+        "      Resource: 'arn:aws:s3:::elsewhere/*'\n"
+    )
+    message = refusal(
+        text, "field 'extraStatements.reports-bucket[1].Sid'", "used twice", "[1].Resource'", "not this bucket"
+    )
+    assert message.count("used twice") == 1 and message.count("not this bucket") == 1
+
+
+def test_each_grant_knows_the_file_and_line_it_came_from() -> None:
+    loaded = validate_grants(
+        parse_yaml("grants:" + GOOD_GRANT.replace("ok-grant", "second") + GOOD_GRANT, "a.yaml"), None
+    )
+    origins = {g.name: (g.where.doc.file, g.where.line, g.where.at("users", 0).field) for g in loaded.grants}
+    assert origins == {"ok-grant": ("a.yaml", 7, "users[0]"), "second": ("a.yaml", 2, "users[0]")}
+
+
+def test_a_grant_name_used_in_two_files_is_refused_naming_both() -> None:
+    files = [check_grants_file(parse_yaml("grants:" + GOOD_GRANT, name), USER_ACCOUNT) for name in ("a.yaml", "b.yaml")]
+    with pytest.raises(InputProblems) as refused:
+        merge_grant_files(files)
+    assert [p.render().splitlines()[0] for p in refused.value.problems] == [
+        "b.yaml:2: grant 'ok-grant', field 'name': the grant name is already used on a.yaml:2; names identify "
+        "grants, so they must be unique"
+    ]
+
+
+def test_a_duplicate_name_is_reported_beside_other_problems() -> None:
+    refusal("grants:" + GOOD_GRANT + GOOD_GRANT.replace("u01", "'bad user'"), "already used on line 2", "users[0]")
+
+
+def settings_refusal(**accounts: object) -> str:
+    raw = {
+        "bucketAccount": json.dumps({"accountId": "123456789012", "region": "us-east-1"}),
+        "userAccount": json.dumps({"accountId": "012345678901", "region": "us-east-1"}),
+    }
+    raw.update({key: json.dumps({"accountId": value, "region": "us-east-1"}) for key, value in accounts.items()})
+    with pytest.raises(InputProblems) as refused:
+        parse_settings(raw, "nonprod", None)
+    return refused.value.render()
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        (12345678901, 'accountId: "012345678901"'),  # YAML's number for an unquoted 012345678901
+        (1402433619, 'accountId: "012345670123"'),  # PyYAML's octal reading of 012345670123
+        (987654321098, 'accountId: "987654321098"'),
+    ],
+)
+def test_an_account_id_read_as_a_number_is_quoted_back_in_the_fix(value: int, quoted: str) -> None:
+    message = settings_refusal(bucketAccount=value)
+    assert "field 'cross-account-s3:bucketAccount.accountId'" in message
+    assert quoted in message.split("fix:", 1)[1]
+    assert ('"012345678901"' in message) == (value == 12345678901)
+
+
+def test_a_malformed_account_id_is_named_in_the_fix() -> None:
+    message = settings_refusal(userAccount="1234567890")
+    assert "fix: replace '1234567890' with the 12-digit ID" in message
+
+
+def test_the_same_account_twice_is_reported_beside_another_bad_setting() -> None:
+    same = json.dumps({"accountId": "123456789012", "region": "us-east-1"})
+    with pytest.raises(InputProblems) as refused:
+        parse_settings({"bucketAccount": same, "userAccount": same, "groupQuota": "many"}, "nonprod", None)
+    fields = [problem.field for problem in refused.value.problems]
+    assert fields == ["cross-account-s3:groupQuota", "cross-account-s3:userAccount.accountId"]
+
+
+def test_the_listed_values_keep_their_case() -> None:
+    text = GOOD_GRANT.join(["grants:", ""]) + (
+        "extraStatements:\n  reports-bucket:\n    - Sid: Kept\n      Effect: allow\n      Principal: '*'\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    refusal(text, "field 'extraStatements.reports-bucket[0].Effect'", "'Allow' or 'Deny'", "did you mean 'Allow'?")
