@@ -1,7 +1,8 @@
 """Every `sh` block of the README runs as written from a fresh clone.
 
 The rule, as the README states it: each ```sh block runs, in order, in a fresh copy of the repository
-(cloned from a bare `origin` whose `main` holds the working tree, so `origin/main` exists), except
+(cloned from a bare `origin` whose `main` holds the working tree with the sample stacks and grants of
+tests/fixtures/project, so `origin/main` exists and a team's own grants cannot break it), except
 blocks whose first line is `# needs AWS credentials and the Pulumi CLI`, and except `./run test`,
 which CI itself runs as its first step. Blocks run with a throwaway HOME, so nothing they install
 lands in the user's own.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import FIXTURE_INPUTS, REPO_ROOT
 
 NEEDS_AWS = "# needs AWS credentials and the Pulumi CLI"
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\S*)\n(?P<body>.*?)^(?P=indent)```$", re.MULTILINE | re.DOTALL)
@@ -64,7 +65,11 @@ def _git(cwd: Path, *arguments: str) -> str:
 
 @pytest.fixture(scope="module")
 def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of the working tree as it is (committed or not), with `origin/main`."""
+    """A clone of the working tree as it is (committed or not), with `origin/main`.
+
+    The clone holds the fixture stacks and grants in place of the repository's own, as a fresh clone of
+    the project as shipped would: the README's examples must not depend on the grants a team has added.
+    """
     root = tmp_path_factory.mktemp("readme")
     snapshot = root / "snapshot"
     files = _git(REPO_ROOT, "ls-files", "-co", "--exclude-standard", "-z").split("\0")
@@ -73,6 +78,11 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if source.is_file():
             (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, snapshot / name)
+    for stack_file in snapshot.glob("Pulumi.*.yaml"):
+        stack_file.unlink()
+    shutil.rmtree(snapshot / "grants")
+    shutil.copytree(FIXTURE_INPUTS, snapshot, dirs_exist_ok=True)
+    shutil.copy2(REPO_ROOT / "grants" / "schema.json", snapshot / "grants" / "schema.json")
     _git(snapshot, "init", "-q", "-b", "main")
     _git(snapshot, "add", "-A")
     _git(snapshot, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "snapshot")
