@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from cross_account_s3.cli import PROJECT_ENV
-from cross_account_s3.infra.mock_runtime import FakeWorld, ProgramRun, run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
+from tests.fake_aws import FakeWorld
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_INPUTS = Path(__file__).resolve().parent / "fixtures" / "project"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cross_account_s3.core import s3_actions
-from cross_account_s3.infra.mock_runtime import ProgramRun, run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
 from tests.access_check import Declared, mismatches
 from tests.conftest import POOLS, PROJECT_ROOT, assert_refused, fixture_world
 from tests.policy_lint import lint_run
