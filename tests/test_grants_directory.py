@@ -416,7 +416,7 @@ def test_the_directory_at_a_git_revision_is_a_base(project: Path) -> None:
 
 def plan_command(project: Path, monkeypatch: pytest.MonkeyPatch, *arguments: str) -> Result:
     """`plan` as a reviewer runs it, for the test project's stack."""
-    monkeypatch.setattr(cli, "PROJECT_ROOT", project)
+    monkeypatch.setenv(cli.PROJECT_ENV, str(project))
     return CliRunner().invoke(cli.main, ["plan", "--stack", STACK, *arguments])
 
 
@@ -482,4 +482,4 @@ def test_each_fixture_file_points_its_editor_at_the_schema_and_passes_it() -> No
 def test_the_policy_pack_passes_a_directory_run(project: Path) -> None:
     from tests.test_policy_pack import violations
 
-    assert violations(run(project)) == []
+    assert violations(run(project), config={"userAccountId": USER_ACCOUNT}) == []
