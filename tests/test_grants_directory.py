@@ -342,6 +342,13 @@ def test_a_file_without_the_grants_key_is_told_to_write_an_empty_list(project: P
     assert "a file of a grants directory that holds no grants writes 'grants: []'" in error
 
 
+def test_grants_in_an_unreadable_file_are_not_called_missing(project: Path) -> None:
+    write(project, {"grants/broken/a.yaml": "", "grants/broken/b.yaml": "grants:\n  - name: [\n"})
+    error = refusal(run(project, "grants/broken"))
+    assert "grants/broken/b.yaml:3: this is not valid YAML" in error
+    assert "would remove every grant" not in error
+
+
 def test_a_single_empty_file_is_still_refused(project: Path) -> None:
     write(project, {"empty.yaml": "# nothing\n"})
     assert "must be a mapping with a 'grants:' list" in refusal(run(project, "empty.yaml"))

@@ -407,11 +407,11 @@ class GrantsFile(BaseModel):
         return self
 
 
+IN_DIRECTORY = "in_directory"  # validation context: the file is one of a grants directory's files
+
+
 def _in_directory(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and bool(info.context.get(IN_DIRECTORY))
-
-
-IN_DIRECTORY = "in_directory"  # validation context: the file is one of a grants directory's files
 
 
 def grants_json_schema() -> dict[str, Any]:

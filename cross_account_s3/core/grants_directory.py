@@ -100,7 +100,7 @@ def load_grants_directory(directory: Path, shown_as: str, user_account: str | No
     if not checked:
         raise InputProblems(problems)
     also = [*problems, *conflicting_bucket_entries(checked), *unused_bucket_settings(checked)]
-    if not _lists_any_grant(checked):
+    if not problems and not _lists_any_grant(checked):  # an unreadable file may hold them: say that alone
         also.append(
             Problem.in_file(
                 shown_as,
