@@ -174,7 +174,12 @@ def _bucket_policy_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
         size = provider_policy_bytes(bucket_plan.policy)
         if size > BUCKET_POLICY_BUDGET:
             problems.append(
-                Where(loaded.doc, ("grants",), field_from=1, grant=", ".join(bucket_plan.grant_names)).problem(
+                Where(
+                    loaded.file_of(bucket_plan.bucket),
+                    ("grants",),
+                    field_from=1,
+                    grant=", ".join(bucket_plan.grant_names),
+                ).problem(
                     f"the policy of bucket {bucket_plan.bucket!r} would be {size} bytes as the AWS provider sends "
                     f"it; S3 allows 20 KB, which this program reads as {BUCKET_POLICY_BYTES} bytes and keeps "
                     f"{BUCKET_POLICY_SAFETY_MARGIN} of spare, so the budget is {BUCKET_POLICY_BUDGET}",
