@@ -75,7 +75,7 @@ def _per_grant_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     for grant_plan in plan.grants:
         size = non_whitespace_length(render_policy(grant_plan.identity_policy))
-        if size > GROUP_INLINE_POLICY_CHARS:
+        if grant_plan.group is not None and size > GROUP_INLINE_POLICY_CHARS:
             problems.append(
                 grant_plan.grant.where.problem(
                     f"the group's inline policy would be {size} characters (whitespace not counted); AWS "

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from .documents import principals, statements
-from .grantees import entry_name
+from .grantees import GranteeKind, entry_name
 from .grants import OWN_SID, OWN_SID_PREFIX, LoadedGrants
 from .problems import Problem
 
@@ -28,6 +28,17 @@ class LiveUser:
     name: str
     arn: str
     user_id: str  # AIDA...; a bucket policy shows this instead of the ARN once the user is deleted
+
+
+@dataclass(frozen=True)
+class LiveRole:
+    """An IAM role as the user account reports it, with the names of its inline policies."""
+
+    name: str
+    arn: str  # with the role's path
+    role_id: str  # AROA...; a bucket policy shows this instead of the ARN once the role is deleted
+    inline_policies: tuple[str, ...] | None = None  # None: the listing failed (see `policies_error`)
+    policies_error: str | None = None  # why the inline policy names could not be listed, word for word
 
 
 @dataclass(frozen=True)
@@ -45,10 +56,20 @@ class LiveFacts:
     users: Mapping[str, LiveUser | None]  # by lowercase user name; None: no such user
     buckets: Mapping[str, LiveBucket]
     user_errors: Mapping[str, str] = field(default_factory=dict)  # by lowercase name: why the lookup failed
+    roles: Mapping[str, LiveRole | None] = field(default_factory=dict)  # by lowercase role name; None: no such role
+    role_errors: Mapping[str, str] = field(default_factory=dict)  # by lowercase role name: why getRole failed
+    # (lowercase role name, inline policy name) pairs this stack wrote in its last deployment: its own.
+    owned_role_policies: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def user_arns(self) -> dict[str, str]:
         return {key: user.arn for key, user in self.users.items() if user is not None}
+
+    @property
+    def found_arns(self) -> dict[GranteeKind, dict[str, str]]:
+        """The ARN of every user and role found, by kind and lowercase name."""
+        roles = {key: role.arn for key, role in self.roles.items() if role is not None}
+        return {"user": self.user_arns, "role": roles}
 
 
 def _body(statement: Mapping[str, Any]) -> str:
@@ -80,6 +101,40 @@ def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, 
     return None
 
 
+def _role_problem(role: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a grants-file role entry does not match a real role of the user account.
+
+    Existence is decided by getRole alone, whose not-found answer the provider maps to "couldn't
+    find resource"; a failed listing of the role's inline policies is shown word for word.
+    """
+    name = entry_name(role, "role")
+    failure = facts.role_errors.get(name.lower())
+    live = facts.roles.get(name.lower())
+    if failure is not None:
+        return (
+            f"the role {name!r} could not be looked up in the user account {user_account}: {failure}",
+            "make sure the user account's profile (or role) may call iam:GetRole, then preview again",
+        )
+    if live is None:
+        return (
+            f"the role {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
+            "policy with 'Invalid principal in policy'",
+            "check the spelling against the IAM console, or create the role before adding the grant",
+        )
+    if role.startswith("arn:") and role != live.arn:
+        return (
+            f"the ARN {role!r} does not match the role's real ARN {live.arn!r} (its path differs)",
+            f"write {live.arn!r}, or just the role name",
+        )
+    if live.policies_error is not None:
+        return (
+            f"the inline policies of role {name!r} could not be listed, so this program cannot tell whether its "
+            f"policy would replace someone else's: {live.policies_error}",
+            "make sure the user account's profile (or role) may call iam:ListRolePolicies, then preview again",
+        )
+    return None
+
+
 def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str) -> tuple[str, str] | None:
     """(message, fix) when a bucket is missing from the bucket account or cannot be read there."""
     state = facts.buckets.get(bucket)
@@ -97,13 +152,17 @@ def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str) -> tuple
 
 
 def lookup_problems(loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str) -> list[Problem]:
-    """Users and buckets that the grants name but AWS does not have, or has elsewhere."""
+    """Users, roles and buckets that the grants name but AWS does not have, or has elsewhere."""
     problems: list[Problem] = []
     for grant in loaded.grants:
         for index, user in enumerate(grant.users):
             found = _user_problem(user, facts, user_account)
             if found:
                 problems.append(grant.where.at("users", index).problem(*found))
+        for index, role in enumerate(grant.roles):
+            found = _role_problem(role, facts, user_account)
+            if found:
+                problems.append(grant.where.at("roles", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
             found = _bucket_problem(bucket, facts, bucket_account)
@@ -194,13 +253,14 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
 
 
 def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, set[str]]) -> list[str]:
-    """Users whose ARN in a live bucket policy has turned into an AIDA... unique ID.
+    """Users and roles whose ARN in a live bucket policy has turned into a unique ID (AIDA... or AROA...).
 
-    AWS does that when a named user is deleted; a re-created user of the same name does not get
-    access back until the policy is written again, which the next `pulumi up` does.
+    AWS does that when a named user or role is deleted; a re-created one of the same name does not
+    get access back until the policy is written again, which the next `pulumi up` does.
     """
     notes: list[str] = []
     current_ids = {user.user_id for user in facts.users.values() if user is not None}
+    current_ids |= {role.role_id for role in facts.roles.values() if role is not None}
     for bucket, expected in sorted(principals_by_bucket.items()):
         state = facts.buckets.get(bucket)
         if state is None:
@@ -208,12 +268,12 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         named = {
             p for statement in statements(state.policy) if _is_own(statement) for p in principals(statement, "AWS")
         }
-        stale = sorted(value for value in named if value.startswith("AIDA") and value not in current_ids)
+        stale = sorted(value for value in named if value.startswith(("AIDA", "AROA")) and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:
             notes.append(
                 f"bucket {bucket}: its live policy names {', '.join(stale)} where "
-                f"{', '.join(missing)} should be. Those users were deleted and re-created, and have had no access "
+                f"{', '.join(missing)} should be. Those users or roles were deleted and re-created, and have had no access "
                 "to this bucket since. `pulumi up` rewrites the policy with their current ARNs and restores it."
             )
     return notes

@@ -15,12 +15,18 @@ from .plan import GrantPlan, Plan
 
 
 class GrantOutput(BaseModel):
-    """One grant in words: who (by name and principal), which buckets, which access, where."""
+    """One grant in words: who (by name and principal), which buckets, which access, where.
+
+    The role fields have defaults so an output written before roles existed still reads.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     group: str | None  # the IAM group the users join; None for a grant without users
     users: tuple[str, ...]
+    rolePolicy: str | None = None  # the inline policy name each role gets; None for a grant without roles
+    roles: tuple[str, ...] = ()  # role names as IAM spells them
+    roleLabels: tuple[str, ...] = ()  # how a reviewer reads each role: "role ci/deployer"
     principals: tuple[str, ...]
     buckets: tuple[str, ...]
     access: str  # a level name, or "actions " and the action list
@@ -28,10 +34,13 @@ class GrantOutput(BaseModel):
 
     @classmethod
     def of(cls, grant_plan: GrantPlan) -> GrantOutput:
-        group = grant_plan.group
+        group, role_policy = grant_plan.group, grant_plan.role_policy
         return cls(
             group=group.name if group else None,
             users=group.members if group else (),
+            rolePolicy=role_policy.policy_name if role_policy else None,
+            roles=role_policy.roles if role_policy else (),
+            roleLabels=tuple(sorted(g.label for g in grant_plan.grantees if g.kind == "role")),
             principals=grant_plan.principals,
             buckets=grant_plan.grant.bucket_names,
             access=grant_plan.grant.access_label(),

@@ -10,18 +10,19 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..core.plan import BucketPlan, GrantPlan, GroupAttachment
+from ..core.plan import BucketPlan, GrantPlan, GroupAttachment, RolePolicyAttachment
 from ..core.policies import render_policy
 
 BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 
 
 class BucketGrant(pulumi.ComponentResource):
-    """One grant's identity side in the user account: today a group, its inline policy, and its members.
+    """One grant's identity side in the user account: a group for its users, an inline policy on each role.
 
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
-    because the group belongs to this grant alone.
+    because the group belongs to this grant alone. A role cannot join a group, so each role gets the
+    same identity policy as an inline `RolePolicy`; the role itself is never created or changed.
     """
 
     def __init__(
@@ -33,6 +34,8 @@ class BucketGrant(pulumi.ComponentResource):
         if plan.group is not None:
             group = _group_with_policy(name, plan.group, render_policy(plan.identity_policy), child)
             outputs = {"groupName": group.name, "groupArn": group.arn}
+        if plan.role_policy is not None:
+            _role_policies(name, plan.role_policy, render_policy(plan.identity_policy), child)
         self.register_outputs(outputs)
 
 
@@ -50,6 +53,18 @@ def _group_with_policy(
         opts=opts,
     )
     return group
+
+
+def _role_policies(name: str, attachment: RolePolicyAttachment, policy: str, opts: pulumi.ResourceOptions) -> None:
+    """The grant's identity policy, inline on each of its roles, under one name derived from the grant.
+
+    Logical names use the role's name ignoring case (IAM's own identity of a role), so a different
+    spelling in the grants file never replaces the policy.
+    """
+    for role in attachment.roles:
+        aws.iam.RolePolicy(
+            f"{name}-role-policy-{role.lower()}", role=role, name=attachment.policy_name, policy=policy, opts=opts
+        )
 
 
 def bucket_resources(plan: BucketPlan, provider: aws.Provider, region: str | None = None) -> None:
