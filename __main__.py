@@ -23,5 +23,5 @@ with input_problems_end_the_run():
     providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
     facts = look_up(grants, providers)  # users, buckets and current bucket policies, read live
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
-    register(plan, providers)  # a BucketGrant per grant, one BucketPolicy per bucket
+    register(plan, providers, grants)  # a BucketGrant per grant, one BucketPolicy per bucket, in its region
     export_outputs(plan, settings)  # what a reviewer reads

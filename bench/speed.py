@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from cross_account_s3.infra.mock_runtime import FakeWorld, run_program
+from cross_account_s3.infra.offline_runner import run_program
+from tests.fake_aws import FakeWorld
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUCKETS = 50

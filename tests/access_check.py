@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cross_account_s3.core.grantees import Grantee
-from cross_account_s3.infra.mock_runtime import ProgramRun
+from cross_account_s3.infra.offline_runner import ProgramRun
 from tests.iam_oracle.oracle import Request, evaluate
 
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject")

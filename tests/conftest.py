@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cross_account_s3.infra.mock_runtime import FakeAccount, FakeWorld, ProgramRun, run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
+from tests.fake_aws import FakeAccount, FakeWorld
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NONPROD = "123456789012"  # the committed stacks' placeholder account IDs

@@ -18,7 +18,7 @@ from typing import Any
 
 from parliament import analyze_policy_string  # type: ignore[import-untyped]
 
-from cross_account_s3.infra.mock_runtime import ProgramRun
+from cross_account_s3.infra.offline_runner import ProgramRun
 
 # S3 actions added after parliament's action list was written. AWS's current service reference has them;
 # parliament reports "Unknown action" for each. The program grants them only when a grant lists them.

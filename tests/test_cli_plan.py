@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cross_account_s3.cli import main
-from cross_account_s3.infra.mock_runtime import run_program
+from cross_account_s3.infra.offline_runner import run_program
 from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
 
 from .conftest import BUILD, NONPROD, PROJECT_ROOT
@@ -225,3 +225,18 @@ def test_a_diff_base_that_looks_like_an_option_is_refused(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "is not a git revision" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_urns_are_the_ones_pulumi_gives(tmp_path: Path) -> None:
+    """Top-level resources have no root-stack type in their type chain; children carry their parent's type."""
+    grants = tmp_path / "grants.yaml"
+    grants.write_text(
+        "grants:\n  - name: reads\n    users: [someone]\n    bucket: some-bucket\n    access: read\n", encoding="utf-8"
+    )
+    data = json.loads(CliRunner().invoke(main, ["plan", "--grants", str(grants), "--format", "json"]).output)
+    urns = {resource["name"]: resource["urn"] for resource in data["resources"]}
+    prefix = "urn:pulumi:nonprod::cross-account-s3::"
+    assert urns["bucket-account"] == prefix + "pulumi:providers:aws::bucket-account"
+    assert urns["bucket-policy-some-bucket"] == prefix + "aws:s3/bucketPolicy:BucketPolicy::bucket-policy-some-bucket"
+    assert urns["reads-group"] == prefix + "cross-account-s3:index:BucketGrant$aws:iam/group:Group::reads-group"
+    assert not any("pulumi:pulumi:Stack$" in urn for urn in urns.values())

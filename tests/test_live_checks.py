@@ -55,7 +55,11 @@ def test_missing_users_and_buckets_fail_preview_before_anything_is_registered(ru
 def test_lookups_go_through_the_provider_of_the_right_account(run: RunProgram) -> None:
     result = run("nonprod")
     accounts = {(i.token, i.account) for i in result.invocations}
-    assert accounts == {("aws:iam/getUser:getUser", BUILD), ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD)}
+    assert accounts == {
+        ("aws:iam/getUser:getUser", BUILD),
+        ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD),
+        ("aws:s3/getBucket:getBucket", NONPROD),  # the buckets have no policy: HeadBucket tells they exist
+    }
 
 
 def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
@@ -159,7 +163,10 @@ def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunPro
     assert result.error is not None and "Traceback" not in result.error
     assert "'test.user' could not be looked up in the user account 012345678901" in result.error
     assert "iam:GetUser" in result.error
-    assert "'my-shared-bucket-20932' could not be read from the bucket account 123456789012" in result.error
+    assert (
+        "'my-shared-bucket-20932' could not be looked up in the bucket account 123456789012: the profile (or role) "
+        "is not allowed s3:GetBucketPolicy" in result.error
+    )
     assert aws_registrations(result) == []
 
 

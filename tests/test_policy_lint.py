@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from cross_account_s3.core import s3_actions
-from cross_account_s3.infra.mock_runtime import FakeWorld, run_program
+from cross_account_s3.infra.offline_runner import run_program
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
+from tests.fake_aws import FakeWorld
 from tests.iam_oracle.oracle import ORACLE_DIR
 from tests.policy_lint import (
     ACTIONS_NEWER_THAN_PARLIAMENT,

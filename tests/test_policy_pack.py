@@ -32,7 +32,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from cross_account_s3.core import s3_actions
-from cross_account_s3.infra.mock_runtime import ProgramRun, Registration, run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, Registration, run_program
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, THIRD, committed_world
 
 POLICY_DIR = PROJECT_ROOT / "policy"

@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cross_account_s3.core import s3_actions
-from cross_account_s3.infra.mock_runtime import FakeWorld, ProgramRun, run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
 from tests.access_check import Declared, mismatches
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
+from tests.fake_aws import FakeWorld
 from tests.policy_lint import lint_run
 
 LEVELS = ("read", "write", "read-write", "full")

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from cross_account_s3.infra.mock_runtime import ProgramRun
+from cross_account_s3.infra.offline_runner import ProgramRun
 from tests.conftest import BUILD, NONPROD, RunProgram
 
 GRANTS = [

@@ -30,7 +30,8 @@ class Decision:
 def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Decision:
     """The plan after every check that needs AWS's answers or the whole plan; every problem of a stage at once."""
     user_account, bucket_account = settings.user_account.accountId, settings.bucket_account.accountId
-    missing = live.lookup_problems(loaded, facts, user_account, bucket_account)
+    bucket_region = settings.bucket_account.region
+    missing = live.lookup_problems(loaded, facts, user_account, bucket_account, bucket_region)
     if missing:
         return Decision(plan=None, problems=tuple(missing))
     plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns))

@@ -7,6 +7,7 @@ two cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +28,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
+from .bucket_settings import BucketSettings, unused_entry_findings
 from .grantees import GranteeKind, entry_key
 from .problems import Problem, raise_if_any
 from .statements import OWN_SID as OWN_SID
@@ -411,12 +414,20 @@ class GrantsFile(BaseModel):
         ),
         ("extraStatements", "list_type"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
         ("extraStatements", "too_short"): ("must be a non-empty list of policy statements", _STATEMENTS_FIX),
+        (BUCKET_SETTINGS_KEY, "dict_type"): (
+            "must map bucket names to their settings, but is {value}",
+            "write each bucket name as a key with 'region: ...' indented under it",
+        ),
     }
 
     grants: list[Grant] = Field(description="Who gets which access to which buckets.")
     extraStatements: dict[BucketName, Annotated[list[PolicyStatement], Field(min_length=1)]] = Field(
         default_factory=dict,
         description="Per bucket, statements written by someone else that must stay in its policy, verbatim.",
+    )
+    bucketSettings: dict[BucketName, BucketSettings] = Field(
+        default_factory=dict,
+        description="Per bucket, settings such as its region (default: the bucket account's region).",
     )
 
     @model_validator(mode="wrap")
@@ -441,6 +452,7 @@ class GrantsFile(BaseModel):
             if isinstance(bucket, str)
             for loc, message, fix in bucket_statement_findings(bucket, statements)
         ]
+        findings += unused_entry_findings(value)
         validated: GrantsFile = validate_with(handler, value, findings, cls.__name__)
         return validated
 
@@ -527,6 +539,7 @@ class LoadedGrants:
     grants: tuple[Grant, ...]  # sorted by name, so the file's order never matters
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
     doc: YamlDocument
+    bucket_settings: Mapping[str, BucketSettings] = dataclasses.field(default_factory=dict)
 
     @property
     def where(self) -> Where:
@@ -553,8 +566,17 @@ def merge_grant_files(files: Sequence[CheckedFile]) -> LoadedGrants:
     for checked in files:
         raw = checked.doc.data.get("extraStatements", {}) if isinstance(checked.doc.data, dict) else {}
         extra.update({str(bucket): tuple(statements) for bucket, statements in raw.items()})
+    bucket_settings = {
+        bucket: settings
+        for checked in files
+        if checked.model
+        for bucket, settings in checked.model.bucketSettings.items()
+    }
     return LoadedGrants(
-        grants=tuple(sorted(grants, key=lambda grant: grant.name)), extra_statements=extra, doc=files[0].doc
+        grants=tuple(sorted(grants, key=lambda grant: grant.name)),
+        extra_statements=extra,
+        doc=files[0].doc,
+        bucket_settings=bucket_settings,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .grants import LoadedGrants, load_grants
 from .problems import InputProblems, Problem, raise_if_any
-from .settings import Settings, parse_settings
+from .settings import GRANTS_FILE_KEY, Settings, grants_file_of, parse_settings
 from .yaml_source import YamlDocument
 
 
@@ -26,7 +26,7 @@ def load_inputs(
         settings = parse_settings(raw, stack, stack_file)
     except InputProblems as found:
         problems.extend(found.problems)
-    grants_file = settings.grants_file if settings else (raw.get("grantsFile") or f"grants/{stack}.yaml")
+    grants_file = settings.grants_file if settings else grants_file_of(stack, raw.get(GRANTS_FILE_KEY))
     user_account = settings.user_account.accountId if settings else None
     loaded: LoadedGrants | None = None
     try:

@@ -261,6 +261,17 @@ def stack_file_name(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
+GRANTS_FILE_KEY = "grantsFile"
+
+
+def grants_file_of(stack: str, configured: str | None) -> str:
+    """The grants file a stack reads: `grantsFile` from its config, or else `grants/<stack>.yaml`.
+
+    The one place that default is written; the program, `plan` and the assumed world all ask here.
+    """
+    return configured or f"grants/{stack}.yaml"
+
+
 def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None) -> Settings:
     """Check the stack's config values and return them typed, or raise every problem at once.
 
@@ -286,7 +297,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
         stack=stack,
         bucket_account=checked.bucketAccount,
         user_account=checked.userAccount,
-        grants_file=checked.grantsFile or f"grants/{stack}.yaml",
+        grants_file=grants_file_of(stack, checked.grantsFile),
         group_prefix=checked.groupPrefix,
         other_groups_per_user=checked.otherGroupsPerUser,
         other_groups_by_user=checked.otherGroupsByUser,

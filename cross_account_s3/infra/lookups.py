@@ -6,68 +6,99 @@ lookup has answered, and only then registers its first group or policy.
 
 The lookups themselves run concurrently: each is an AWS API call, so a grants file naming hundreds
 of users would otherwise make every preview wait for hundreds of round trips one after another.
+
+Each lookup is a row of `LOOKUPS`: the invoke's token and how to build its request. What an answer
+means is decided in the pure core (`core.live`), from the text the provider really sends. A later
+phase (the policy simulator, after the plan is built) adds rows and calls `ask_all` the same way,
+still before the first registration.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from ..core.bucket_settings import BucketSettings
 from ..core.grantees import entry_name
 from ..core.grants import LoadedGrants
-from ..core.live import LiveBucket, LiveFacts, LiveUser
+from ..core.live import (
+    Answer,
+    LiveBucket,
+    LiveFacts,
+    LiveUser,
+    LookupFailure,
+    bucket_from_answers,
+    needs_bucket_check,
+    user_from_answer,
+)
 from .providers import AccountProviders
 
-GET_USER = "aws:iam/getUser:getUser"  # what aws.iam.get_user invokes
-GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"  # what aws.s3.get_bucket_policy invokes
-# AWS's error codes for a missing user or bucket, and the HTTP status the provider prints with them;
-# never a bare "404", which also turns up inside request IDs.
-_NOT_FOUND_MARKERS = ("NoSuchEntity", "NoSuchBucket", "StatusCode: 404")
 T = TypeVar("T")
+U = TypeVar("U")
 
 
-def _is_not_found(error: Exception) -> bool:
-    text = str(error)
-    return any(marker in text for marker in _NOT_FOUND_MARKERS) and "NoSuchBucketPolicy" not in text
+@dataclass(frozen=True)
+class Lookup:
+    """One invoke: its token, and the request for a name (and, for S3, the bucket's region when set)."""
+
+    token: str
+    request: Callable[[str, str | None], dict[str, Any]]
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
+def _with_region(arguments: dict[str, Any], region: str | None) -> dict[str, Any]:
+    return {**arguments, "region": region} if region else arguments
 
 
-async def _look_up_user(name: str, provider: pulumi.ProviderResource) -> LiveUser | str | None:
-    """The user, None when it does not exist, or the error text when the lookup itself failed."""
+GET_USER = Lookup("aws:iam/getUser:getUser", lambda name, _region: {"userName": name})  # aws.iam.get_user
+GET_BUCKET_POLICY = Lookup(  # aws.s3.get_bucket_policy: the policy, or "couldn't find resource"
+    "aws:s3/getBucketPolicy:getBucketPolicy", lambda bucket, region: _with_region({"bucket": bucket}, region)
+)
+GET_BUCKET = Lookup(  # aws.s3.get_bucket (HeadBucket): tells "no bucket" from "no policy"
+    "aws:s3/getBucket:getBucket", lambda bucket, region: _with_region({"bucket": bucket}, region)
+)
+LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET)
+
+
+async def ask(lookup: Lookup, name: str, region: str | None, provider: pulumi.ProviderResource) -> Answer:
+    """Invoke one lookup; a failure becomes the answer's error text, for the core to classify."""
     try:
-        found = await pulumi.runtime.invoke_async(GET_USER, {"userName": name}, pulumi.InvokeOptions(provider=provider))
-    except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
-        return None if _is_not_found(error) else _first_line(error)
-    return LiveUser(name=str(found.get("userName") or name), arn=str(found["arn"]), user_id=str(found["userId"]))
-
-
-async def _look_up_bucket(name: str, provider: pulumi.ProviderResource) -> LiveBucket:
-    """One invoke tells all three cases apart: no such bucket, no policy (the normal case), or the policy."""
-    try:
-        found = await pulumi.runtime.invoke_async(
-            GET_BUCKET_POLICY, {"bucket": name}, pulumi.InvokeOptions(provider=provider)
+        payload = await pulumi.runtime.invoke_async(
+            lookup.token, lookup.request(name, region), pulumi.InvokeOptions(provider=provider)
         )
     except Exception as error:  # noqa: BLE001 - the engine reports every invoke failure as a plain Exception
-        if "NoSuchBucketPolicy" in str(error):
-            return LiveBucket(name=name, exists=True, policy=None)
-        if "NoSuchBucket" in str(error) or _is_not_found(error):
-            return LiveBucket(name=name, exists=False)
-        return LiveBucket(name=name, exists=True, error=_first_line(error))
-    policy: Any = json.loads(found["policy"]) if found.get("policy") else None
-    return LiveBucket(name=name, exists=True, policy=policy)
+        return Answer(error=str(error) or type(error).__name__)
+    return Answer(payload=dict(payload))
 
 
-async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
+async def _look_up_bucket(name: str, region: str | None, provider: pulumi.ProviderResource) -> LiveBucket:
+    policy = await ask(GET_BUCKET_POLICY, name, region, provider)
+    bucket = await ask(GET_BUCKET, name, region, provider) if needs_bucket_check(policy) else None
+    return bucket_from_answers(name, policy, bucket, region)
+
+
+async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*awaitables))
+
+
+async def _pair(first: Sequence[Awaitable[T]], second: Sequence[Awaitable[U]]) -> tuple[list[T], list[U]]:
+    found_first, found_second = await asyncio.gather(_all(first), _all(second))
+    return found_first, found_second
+
+
+def ask_all(first: Sequence[Awaitable[T]], second: Sequence[Awaitable[U]]) -> tuple[list[T], list[U]]:
+    """Wait, here and now, for every lookup of a phase (two kinds of them); they all run concurrently."""
+    # The SDK's own synchronous invokes wait the same way; gathering first lets the lookups overlap.
+    return _sync_await(_pair(first, second))
+
+
+def _region(bucket: str, settings: Mapping[str, BucketSettings]) -> str | None:
+    entry = settings.get(bucket)
+    return entry.region if entry else None
 
 
 def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
@@ -79,12 +110,18 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
         spellings.setdefault(name.lower(), name)
     user_names = [spellings[key] for key in sorted(spellings)]
     buckets = loaded.managed_buckets
-    # The SDK's own synchronous invokes wait the same way; gathering first lets the lookups overlap.
-    users = _sync_await(_all([_look_up_user(name, providers.user_account) for name in user_names]))
-    states = _sync_await(_all([_look_up_bucket(bucket, providers.bucket_account) for bucket in buckets]))
+    user_lookups = [ask(GET_USER, name, None, providers.user_account) for name in user_names]
+    bucket_lookups = [
+        _look_up_bucket(bucket, _region(bucket, loaded.bucket_settings), providers.bucket_account) for bucket in buckets
+    ]
+    answers, states = ask_all(user_lookups, bucket_lookups)
+    users = [user_from_answer(name, answer) for name, answer in zip(user_names, answers, strict=True)]
     by_name = {name.lower(): user for name, user in zip(user_names, users, strict=True)}
     return LiveFacts(
-        users={key: user for key, user in by_name.items() if not isinstance(user, str)},
+        users={key: user for key, user in by_name.items() if not isinstance(user, LookupFailure)},
         buckets=dict(zip(buckets, states, strict=True)),
-        user_errors={key: user for key, user in by_name.items() if isinstance(user, str)},
+        user_failures={key: user for key, user in by_name.items() if isinstance(user, LookupFailure)},
     )
+
+
+__all__ = ["LOOKUPS", "LiveUser", "ask", "ask_all", "look_up"]

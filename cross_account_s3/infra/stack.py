@@ -51,11 +51,12 @@ def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.
     return decision.plan
 
 
-def register(plan: Plan, providers: AccountProviders) -> None:
+def register(plan: Plan, providers: AccountProviders, loaded: LoadedGrants) -> None:
     for grant_plan in plan.grants:
         BucketGrant(grant_plan.grant.name, grant_plan, providers.user_account)
     for bucket_plan in plan.buckets:
-        bucket_resources(bucket_plan, providers.bucket_account)
+        settings = loaded.bucket_settings.get(bucket_plan.bucket)
+        bucket_resources(bucket_plan, providers.bucket_account, settings.region if settings else None)
 
 
 def export_outputs(plan: Plan, settings: Settings) -> None:

@@ -68,6 +68,8 @@ def _info(resource: PlannedResource, providers: dict[str, ProviderPin]) -> str:
         detail = "members: " + ", ".join(str(user) for user in resource.inputs.get("users") or [])
     elif resource.policy is not None:
         detail = plural(len(resource.policy.get("Statement") or []), "statement")
+        if resource.inputs.get("region"):
+            detail += f", region {resource.inputs['region']}"
     elif resource.type == "aws:iam/group:Group":
         detail = f"group {resource.inputs.get('name', '')}"
     elif resource.type == COMPONENT_TYPE:
@@ -106,6 +108,7 @@ def group_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
             "resource": resource.name,
             "group": resource.inputs.get("name"),
             "account": _account_of(snapshot, resource),
+            "region": _region_of(snapshot, resource),
             "policy": resource.policy,
         }
     return dict(sorted(found.items()))
@@ -117,11 +120,18 @@ def bucket_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
         str(resource.inputs.get("bucket")): {
             "resource": resource.name,
             "account": _account_of(snapshot, resource),
+            "region": _region_of(snapshot, resource),
             "policy": resource.policy,
         }
         for resource in snapshot.of_type(BUCKET_POLICY_TYPE)
     }
     return dict(sorted(found.items()))
+
+
+def _region_of(snapshot: PlanSnapshot, resource: PlannedResource) -> str | None:
+    """The bucket's region: its own (bucketSettings), or the region of the bucket account's provider."""
+    pin = snapshot.providers().get(resource.provider)
+    return str(resource.inputs.get("region") or (pin.region if pin else "")) or None
 
 
 def _account_of(snapshot: PlanSnapshot, resource: PlannedResource) -> str | None:
@@ -175,7 +185,8 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
         lines += ["", "Bucket policies (bucket account):"]
         for bucket, entry in buckets.items():
             account = f" in account {entry['account']}" if entry["account"] else ""
-            lines += ["", f"  {bucket}{account}:", *_indented(pretty_json(entry["policy"]), "    ")]
+            region = f", region {entry['region']}" if entry["region"] else ""
+            lines += ["", f"  {bucket}{account}{region}:", *_indented(pretty_json(entry["policy"]), "    ")]
     if snapshot.warnings:
         lines += ["", "Warnings:", *(f"  - {warning}" for warning in snapshot.warnings)]
     lines += ["", summary_line(snapshot)]

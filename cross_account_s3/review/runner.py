@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core.outputs import read_grants_output
-from ..core.settings import NAMESPACE
-from ..infra.mock_runtime import ProgramRun, run_program, stack_config
+from ..core.settings import GRANTS_FILE_KEY as GRANTS_FILE_SETTING
+from ..core.settings import NAMESPACE, grants_file_of
+from ..core.stack_file import stack_config
+from ..infra.offline_runner import ProgramRun, run_program
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
 
-GRANTS_FILE_KEY = f"{NAMESPACE}:grantsFile"
+GRANTS_FILE_KEY = f"{NAMESPACE}:{GRANTS_FILE_SETTING}"
 
 
 class PlanRefused(Exception):
@@ -37,7 +39,7 @@ def known_stacks(project_root: Path) -> list[str]:
 
 def default_grants_file(project_root: Path, stack: str) -> str:
     """The grants file the stack reads when `--grants` is not given, as the program itself decides it."""
-    return stack_config(project_root, stack).get(GRANTS_FILE_KEY) or f"grants/{stack}.yaml"
+    return grants_file_of(stack, stack_config(project_root, stack).get(GRANTS_FILE_KEY))
 
 
 def shown_path(project_root: Path, path: Path) -> str:

@@ -1,0 +1,80 @@
+"""Per-bucket settings (`bucketSettings:` in the grants file), today just the bucket's region.
+
+A bucket of the bucket account may live in any region, not only in the region its provider uses.
+S3 answers a request sent to the wrong region with a redirect, so the lookups and the bucket policy
+must name the bucket's own region. pulumi-aws 7 takes a `region` argument on each resource and
+invoke, so one provider per account serves every region.
+
+The grants file's model embeds `BucketSettings` per bucket and adds `unused_entry_findings` to its
+rules across fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from . import naming
+from .validation import Finding, reject
+
+KEY = "bucketSettings"
+
+
+class BucketSettings(BaseModel):
+    """What the program needs to know about one bucket beyond its name."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    region: str | None = Field(
+        default=None,
+        description="The bucket's region, such as eu-west-1. Default: the bucket account's region.",
+        json_schema_extra={"pattern": f"^{naming.REGION.pattern}$"},
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_well_formed(cls, value: str | None) -> str | None:
+        if value is not None and not naming.REGION.fullmatch(value):
+            reject(
+                f"is {value!r}, which is not an AWS region name",
+                "use the region code the S3 console shows for the bucket, such as eu-west-1",
+            )
+        return value
+
+
+def snippet(bucket: str, region: str) -> str:
+    """The YAML a user adds to the grants file to give `bucket` its region."""
+    text = yaml.safe_dump({KEY: {bucket: {"region": region}}}, sort_keys=False, default_flow_style=False)
+    return "\n".join("      " + line for line in text.splitlines())
+
+
+def unused_entry_findings(grants_file: Mapping[str, Any]) -> list[Finding]:
+    """An entry for a bucket that nothing in the file uses does nothing, and is most likely a misspelling."""
+    entries = grants_file.get(KEY)
+    if not isinstance(entries, dict):
+        return []
+    used: set[str] = set()
+    for grant in grants_file.get("grants") or []:
+        if isinstance(grant, dict):
+            buckets = grant.get("buckets")
+            used |= {str(bucket) for bucket in (buckets if isinstance(buckets, list) else [])}
+            used.add(str(grant.get("bucket")))
+    extra = grants_file.get("extraStatements")
+    used |= {str(bucket) for bucket in (extra if isinstance(extra, dict) else {})}
+    return [
+        (
+            (KEY, bucket),
+            "names a bucket that no grant and no extraStatements entry uses, so it would do nothing",
+            "check the bucket name's spelling, or remove the entry",
+        )
+        for bucket in entries
+        if isinstance(bucket, str) and bucket not in used
+    ]
+
+
+def regions_of(buckets: tuple[str, ...], settings: Mapping[str, BucketSettings], default: str) -> dict[str, str]:
+    """Each bucket's region: its own setting, or the bucket account's region."""
+    return {bucket: (settings.get(bucket) or BucketSettings()).region or default for bucket in buckets}

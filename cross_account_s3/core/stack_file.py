@@ -1,0 +1,64 @@
+"""Reading a stack file (`Pulumi.<stack>.yaml`) the way the Pulumi CLI hands its config to a program.
+
+`plan` and the tests run the program without the Pulumi CLI, so they read the stack file here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from .problems import InputProblems, Problem
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Reads plain digit strings as YAML 1.2 does, as the Pulumi CLI (go-yaml) does: `012345678901` is the
+    decimal number 12345678901, not a string (PyYAML's YAML 1.1 reading, when it is no valid octal) and not
+    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    return int(str(loader.construct_scalar(node)).replace("_", ""), 10)
+
+
+_DECIMAL_TAG = "tag:cross-account-s3:decimal"
+_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+# Checked before PyYAML's own int and float patterns for the same first characters.
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(_DECIMAL_TAG, _DECIMAL), *resolvers] if first in "+-0123456789" else list(resolvers)
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_constructor(_DECIMAL_TAG, _decimal)
+
+
+def stack_config(project_root: Path, stack: str) -> dict[str, str]:
+    """The stack file's config as Pulumi hands it to a program: every value as text, objects as JSON."""
+    path = project_root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader) or {}
+    except (yaml.YAMLError, ValueError) as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    path.name,
+                    f"the stack file is not valid YAML: {error}".splitlines()[0],
+                    "correct its YAML syntax; `pulumi preview` cannot read it either",
+                    line=mark.line + 1 if mark else None,
+                )
+            ]
+        ) from None
+    config: dict[str, str] = {}
+    for key, value in ((data.get("config") if isinstance(data, dict) else None) or {}).items():
+        if isinstance(value, (dict, list)):
+            config[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            config[key] = str(value).lower()
+        else:
+            config[key] = str(value)
+    return config

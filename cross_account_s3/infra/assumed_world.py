@@ -1,0 +1,65 @@
+"""What `plan` assumes AWS would answer, since it runs without credentials and cannot look.
+
+Every user exists (at the path its ARN in the grants file gives, else `/`), and every bucket exists
+in the region asked, with no policy yet. The answers are the real provider's, taken from the
+contract table, so `plan` runs the program's lookup code on the very texts `pulumi preview` gets:
+"no policy" is getBucketPolicy's "couldn't find resource" followed by getBucket's success.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import provider_contract as contract
+from ..core import naming
+from ..core.grants import load_grants
+from ..core.problems import InputProblems
+from ..core.settings import GRANTS_FILE_KEY, NAMESPACE, grants_file_of
+from .answers import InvokeFailed, stable_digits
+
+_DEFAULT_REGION = "us-east-1"  # only if the stack file names no bucket account region: the run refuses it anyway
+
+
+@dataclass(frozen=True)
+class AssumedWorld:
+    """Answers as if every user and bucket exists, unpolicied; user paths as the grants file's ARNs give them."""
+
+    user_paths: Mapping[str, str] = field(default_factory=dict)  # user name -> path, such as "/ci/"
+    bucket_region: str = _DEFAULT_REGION  # the bucket account's region, for buckets without bucketSettings
+
+    def answer(self, token: str, args: Mapping[str, Any], account: str) -> dict[str, Any]:
+        if token == contract.GET_USER:
+            name = str(args["userName"])
+            path = self.user_paths.get(name, "/")
+            arn = f"arn:aws:iam::{account}:user{path}{name}"
+            return contract.user_payload(account, name, path, "AIDA" + stable_digits(arn, 17))
+        if token == contract.GET_BUCKET_POLICY:
+            bucket = str(args["bucket"])
+            raise InvokeFailed(contract.error_row(token, contract.NOT_FOUND).text(bucket))
+        if token == contract.GET_BUCKET:
+            region = str(args.get("region") or self.bucket_region)
+            return contract.bucket_payload(str(args["bucket"]), region, region)
+        raise InvokeFailed(f"plan's assumed world does not answer {token}")
+
+
+def assumed_world(project_root: Path, stack: str, config: Mapping[str, str]) -> AssumedWorld:
+    """The world `plan` assumes for this stack's merged config (the stack file's plus overrides)."""
+    grants_file = grants_file_of(stack, config.get(f"{NAMESPACE}:{GRANTS_FILE_KEY}"))
+    paths: dict[str, str] = {}
+    try:
+        loaded = load_grants(project_root / grants_file, grants_file, None)
+    except InputProblems:
+        loaded = None  # the program reports the file's problems itself
+    if loaded is not None:
+        arns = (naming.USER_ARN.fullmatch(user) for grant in loaded.grants for user in grant.users)
+        paths = {match["name"]: match["path"] for match in arns if match}
+    try:
+        bucket_account = json.loads(config.get(f"{NAMESPACE}:bucketAccount") or "{}")
+    except ValueError:
+        bucket_account = {}
+    region = bucket_account.get("region") if isinstance(bucket_account, dict) else None
+    return AssumedWorld(user_paths=paths, bucket_region=str(region or _DEFAULT_REGION))

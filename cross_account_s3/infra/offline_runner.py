@@ -1,0 +1,224 @@
+"""Run the real Pulumi program in-process under Pulumi's mock runtime, and record what it registers.
+
+This is how `plan` (and the tests) see exactly what `pulumi preview` would register, without the
+Pulumi CLI, a provider plugin, credentials or a network. The program's lookups are answered by an
+`Answers` object, per the account of the provider each went through: `plan` passes the assumed
+world (`infra.assumed_world`), and the tests pass their fake AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+
+from ..core.stack_file import stack_config
+from .answers import Answers, InvokeFailed, stable_digits
+from .assumed_world import assumed_world
+
+PROVIDER_TYPE = "pulumi:providers:aws"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+PROJECT = "cross-account-s3"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource registration, as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str  # the provider reference "urn::id", or "" for components and providers
+    inputs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    token: str
+    args: Mapping[str, Any]
+    account: str | None  # the account of the provider the invoke went through
+
+
+@dataclass
+class ProgramRun:
+    """Everything one run of the program did."""
+
+    registrations: list[Registration]
+    invocations: list[Invocation]
+    outputs: dict[str, Any]
+    error: str | None  # the clean RunError message, when the program refused its input
+    warnings: list[str]
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+    def by_name(self, name: str) -> Registration:
+        (found,) = [r for r in self.registrations if r.name == name]
+        return found
+
+
+class _InvokeError(grpc.RpcError):  # type: ignore[misc]  # grpc ships no type stubs
+    """How the engine reports a failed invoke: a gRPC error, which the SDK raises from the invoke only.
+
+    A plain exception from a mock would instead be recorded as an unhandled RPC failure and end the
+    run, even when the program handles it, which the real engine never does.
+    """
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's parent and provider for the tree."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN Pulumi itself gives: the root stack's type is not part of its children's type chain.
+
+        The SDK's mock prefixes every child's type with its parent's, the root stack included, which the
+        engine does not do; URNs here must join with `pulumi stack export`.
+        """
+        if parent.split("::")[2:3] == [ROOT_STACK_TYPE]:
+            parent = ""
+        return str(super().make_urn(parent, type_, name))
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != ROOT_STACK_TYPE:
+            inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    provider=request.provider,
+                    inputs=dict(inputs),
+                )
+            )
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        try:
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+        except InvokeFailed as failure:
+            raise _InvokeError(str(failure)) from None
+
+
+class _AnsweringMocks(pulumi_mocks.Mocks):
+    """Answers resource registrations with realistic state, and invokes from `Answers`, per account."""
+
+    def __init__(self, answers: Answers) -> None:
+        self.answers = answers
+        self.provider_accounts: dict[str, str] = {}  # provider resource name -> account ID
+        self.invocations: list[Invocation] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == PROVIDER_TYPE:
+            allowed = state.get("allowedAccountIds") or []
+            allowed = json.loads(allowed) if isinstance(allowed, str) else allowed
+            self.provider_accounts[args.name] = allowed[0] if allowed else ""
+            return f"{args.name}-id", state
+        if args.typ == "aws:iam/group:Group":
+            account = self._account_of(args.provider)
+            state["arn"] = f"arn:aws:iam::{account}:group{state.get('path', '/')}{state['name']}"
+            state["uniqueId"] = "AGPA" + stable_digits(state["name"], 16)
+            return state["name"], state
+        return f"{args.name}-id", state
+
+    def _account_of(self, provider_ref: str | None) -> str | None:
+        if not provider_ref:
+            return None
+        urn = provider_ref.split("::")
+        name = urn[-2] if len(urn) >= 2 else ""
+        return self.provider_accounts.get(name)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        account_id = self._account_of(args.provider)
+        self.invocations.append(Invocation(token=args.token, args=dict(args.args), account=account_id))
+        return self.answers.answer(args.token, dict(args.args), account_id or ""), []
+
+
+class _WarningCollector(logging.Handler):
+    """Collects the program's warnings (pulumi.log.warn) so callers can show or assert them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.warnings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings.append(record.getMessage())
+
+
+def _collecting_logger() -> tuple[logging.Logger, _WarningCollector]:
+    """A private logger per run, so runs in one process never share or print each other's warnings."""
+    logger = logging.Logger("cross-account-s3.mock-run", level=logging.WARNING)
+    collector = _WarningCollector()
+    logger.addHandler(collector)
+    return logger, collector
+
+
+def run_program(
+    project_root: Path,
+    stack: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    world: Answers | None = None,
+    program: Path | None = None,
+) -> ProgramRun:
+    """Run `__main__.py` (or `program`) for `stack` under mocks, with the stack file's config plus `config`.
+
+    `config` keys are full keys such as "cross-account-s3:grantsFile"; a value of "" removes the key.
+    """
+    merged = {**stack_config(project_root, stack), **(config or {})}
+    mocks = _AnsweringMocks(world if world is not None else assumed_world(project_root, stack, merged))
+    monitor = _RecordingMonitor(mocks)
+    logger, collector = _collecting_logger()
+    # `set_mocks` keeps an existing root Stack resource; a run must start from none, or its resources
+    # would hang under the previous run's stack (another stack's URN) and its exports would pile up there.
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor, logger=logger)
+    pulumi.runtime.set_all_config({key: value for key, value in merged.items() if value != ""})
+
+    error: str | None = None
+    main = str(program or project_root / "__main__.py")
+
+    def run() -> None:
+        runpy.run_path(main, run_name="__main__")
+
+    try:
+        pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.run_pulumi_func(run))
+    except pulumi.RunError as failure:
+        error = str(failure)
+    root = pulumi_settings.get_root_resource()
+    outputs = dict(getattr(root, "outputs", {}) or {})
+    return ProgramRun(
+        registrations=monitor.registrations,
+        invocations=mocks.invocations,
+        outputs=outputs,
+        error=error,
+        warnings=collector.warnings,
+    )

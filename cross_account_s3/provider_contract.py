@@ -1,0 +1,292 @@
+"""What pulumi-aws 7.x invokes really answer: every error text and success payload, each with its source.
+
+This is data, not logic. Two kinds of code read it:
+- the worlds that stand in for AWS (the tests' fake AWS, and the assumed world `plan` runs in), so
+  they answer exactly as the real provider does;
+- the tests, which feed each row's exact text to the lookup code and check the outcome.
+
+The lookup code itself never imports this module, and this module imports nothing of the program:
+if the lookups decided from a text the provider does not send, the tests built on these rows fail.
+
+Each row cites the upstream repository, file and version it was copied from. A new invoke (getRole,
+getRolePolicies, kms getKey, the policy simulator) is added the same way: an `ErrorRow` per case and
+a payload function, each with its `Source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a row was copied from: an upstream repository, a file in it, and the version read."""
+
+    repository: str
+    path: str
+    version: str
+    note: str = ""
+
+    def cite(self) -> str:
+        return f"{self.repository} {self.path} @ {self.version}" + (f" ({self.note})" if self.note else "")
+
+
+# The upstream files, at the versions read.
+TF_AWS = "hashicorp/terraform-provider-aws"
+USER_DATA_SOURCE = Source(
+    TF_AWS, "internal/service/iam/user_data_source.go", "0b931023f3158271f1817cb82fd21e47a932ef2c"
+)
+FIND_USER = Source(TF_AWS, "internal/service/iam/user.go", "6c6ae512efa86dccdb1a5401d5c71a672b839792", "findUser")
+BUCKET_POLICY_DATA_SOURCE = Source(
+    TF_AWS, "internal/service/s3/bucket_policy_data_source.go", "14c697d096ea04a8693ff045d6bb521cdcd1e934"
+)
+BUCKET_DATA_SOURCE = Source(
+    TF_AWS, "internal/service/s3/bucket_data_source.go", "bbb4af8736c1da565708c36f6eceda54a1062731"
+)
+FIND_BUCKET = Source(
+    TF_AWS,
+    "internal/service/s3/bucket.go",
+    "4c72bcc7dc2f5ace40ce61f2a90e12a62cf4ec9a",
+    "findBucket drops every error but 404; report: terraform-provider-aws#49960",
+)
+NOT_FOUND_ERROR = Source(
+    TF_AWS,
+    "internal/retry/error.go",
+    "303f32de1d128f99e65d274dc8df16b28e339171",
+    "NotFoundError.Error() is 'couldn't find resource'; the AWS code stays in LastError",
+)
+SDK_V2_ERRORS = Source(
+    "aws/aws-sdk-go-v2",
+    "aws/transport/http/response_error.go, smithy-go OperationError",
+    "v1 (AWS SDK for Go v2)",
+    "'operation error SERVICE: OP, https response error StatusCode: N, RequestID: ..., api error CODE: MSG'",
+)
+S3_ERROR_CODES = Source(
+    "AWS S3 API Reference",
+    "ErrorResponses.html (PermanentRedirect, AuthorizationHeaderMalformed)",
+    "2006-03-01",
+    "inferred from S3's documented redirect, not seen in a report",
+)
+PYTHON_SDK_INVOKE = Source(
+    "pulumi/pulumi", "sdk/python/lib/pulumi/runtime/invoke.py", "243aa5df8e371982705fedd4e679d738b1b110ca"
+)
+ENGINE_INVOKE = Source(
+    "pulumi/pulumi", "pkg/resource/deploy/source_eval.go", "ae0d4ab50defb070663bba44d5669992bee82fb9"
+)
+BRIDGE_INVOKE = Source(
+    "pulumi/pulumi-terraform-bridge",
+    "pkg/tfbridge/provider.go",
+    "c92e7c82460e8b8aa34c55629130253ddd83b768",
+    "Invoke: errors.Wrapf(err, 'invoking %s'); go-multierror list via pkg/tfshim/sdk-v2/diagnostics.go",
+)
+PULUMI_AWS_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/{iam/get_user.py,s3/get_bucket_policy.py,s3/get_bucket.py}",
+    "v7.51.1 (09c280658117930e42b821203f0039200273deeb)",
+    "@pulumi.getter names; the SDK drops keys whose value is null",
+)
+
+GET_USER = "aws:iam/getUser:getUser"
+GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"
+GET_BUCKET = "aws:s3/getBucket:getBucket"
+
+# Placeholders in the rows' templates, filled by `ErrorRow.text`.
+EXAMPLE_REQUEST_ID = "7f5c2a1e-4b0d-4e8a-9c3f-0a1b2c3d4e5f"
+EXAMPLE_HOST_ID = "dGhpcyBpcyBhbiBleGFtcGxlIGhvc3QgaWQ="
+
+
+def invoke_failure(token: str, message: str) -> str:
+    """The exact text the Python program receives when an SDKv2 data source fails with `message`.
+
+    Four layers each add a part: the Python SDK ("invoke of T failed: "), the engine ("invocation of T
+    returned an error: "), the bridge ("invoking T: ") and go-multierror's one-item list.
+    """
+    return (
+        f"invoke of {token} failed: invocation of {token} returned an error: "
+        f"invoking {token}: 1 error occurred:\n\t* {message}\n\n"
+    )
+
+
+INVOKE_FAILURE_SOURCES = (PYTHON_SDK_INVOKE, ENGINE_INVOKE, BRIDGE_INVOKE)
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    """One way an invoke fails: the data source's message (MSG), to be wrapped by `invoke_failure`.
+
+    `message` is a template with {name} (the user or bucket asked for), {caller} (the ARN of the
+    profile's identity), {asked_region} and {bucket_region}.
+    """
+
+    token: str
+    case: str
+    message: str
+    sources: tuple[Source, ...]
+
+    def text(self, name: str, **details: str) -> str:
+        """The full text the program receives for `name`; `details` fill or override the other placeholders.
+
+        A later row may use placeholders of its own (a key ARN, a role name), given here by keyword.
+        """
+        values = {
+            "caller": "arn:aws:iam::111122223333:user/deployer",
+            "asked_region": "us-east-1",
+            "bucket_region": "eu-west-1",
+            "request_id": EXAMPLE_REQUEST_ID,
+            "host_id": EXAMPLE_HOST_ID,
+            **details,
+        }
+        message = self.message.format(name=name, **values)
+        return invoke_failure(self.token, message)
+
+
+# The cases, named the same for every token that has them.
+NOT_FOUND = "not found"  # no such user; no such bucket; and, for getBucketPolicy, also "no policy"
+ACCESS_DENIED = "access denied"
+REDIRECT = "bucket in another region (redirect)"
+WRONG_REGION_SIGNATURE = "bucket in another region (signed for the wrong region)"
+EMPTY_RESULT = "access denied, or bucket in another region"
+
+ERRORS: tuple[ErrorRow, ...] = (
+    ErrorRow(
+        GET_USER,
+        NOT_FOUND,
+        "reading IAM User ({name}): couldn't find resource",
+        (USER_DATA_SOURCE, FIND_USER, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_USER,
+        ACCESS_DENIED,
+        "reading IAM User ({name}): operation error IAM: GetUser, https response error StatusCode: 403, "
+        "RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to perform: "
+        "iam:GetUser on resource: user {name} because no identity-based policy allows the iam:GetUser action",
+        (USER_DATA_SOURCE, SDK_V2_ERRORS),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        NOT_FOUND,  # byte for byte the same for "no such bucket" and "the bucket has no policy" (#35818)
+        "reading S3 Bucket ({name}) Policy: couldn't find resource",
+        (BUCKET_POLICY_DATA_SOURCE, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        ACCESS_DENIED,
+        "reading S3 Bucket ({name}) Policy: operation error S3: GetBucketPolicy, https response error StatusCode: "
+        "403, RequestID: {request_id}, HostID: {host_id}, api error AccessDenied: Access Denied",
+        (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        REDIRECT,
+        "reading S3 Bucket ({name}) Policy: operation error S3: GetBucketPolicy, https response error StatusCode: "
+        "301, RequestID: {request_id}, HostID: {host_id}, api error PermanentRedirect: The bucket you are "
+        "attempting to access must be addressed using the specified endpoint. Please send all future requests "
+        "to this endpoint.",
+        (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, S3_ERROR_CODES),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        WRONG_REGION_SIGNATURE,
+        "reading S3 Bucket ({name}) Policy: operation error S3: GetBucketPolicy, https response error StatusCode: "
+        "400, RequestID: {request_id}, HostID: {host_id}, api error AuthorizationHeaderMalformed: The "
+        "authorization header is malformed; the region '{asked_region}' is wrong; expecting '{bucket_region}'",
+        (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, S3_ERROR_CODES),
+    ),
+    ErrorRow(
+        GET_BUCKET,
+        NOT_FOUND,
+        "reading S3 Bucket ({name}): couldn't find resource",
+        (BUCKET_DATA_SOURCE, FIND_BUCKET, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_BUCKET,
+        EMPTY_RESULT,
+        "reading S3 Bucket ({name}): empty result",
+        (BUCKET_DATA_SOURCE, FIND_BUCKET),
+    ),
+)
+
+
+def error_row(token: str, case: str) -> ErrorRow:
+    (row,) = [row for row in ERRORS if row.token == token and row.case == case]
+    return row
+
+
+# Success payloads: the keys of the dict `invoke_async` returns (camelCase; null values dropped).
+@dataclass(frozen=True)
+class PayloadRow:
+    token: str
+    keys: tuple[str, ...]  # every key the real answer can hold
+    arguments: tuple[str, ...]
+    sources: tuple[Source, ...]
+
+
+PAYLOADS: tuple[PayloadRow, ...] = (
+    PayloadRow(
+        GET_USER,
+        ("arn", "id", "path", "permissionsBoundary", "tags", "userId", "userName"),
+        ("userName", "tags"),
+        (PULUMI_AWS_SDK, USER_DATA_SOURCE),
+    ),
+    PayloadRow(GET_BUCKET_POLICY, ("bucket", "id", "policy", "region"), ("bucket", "region"), (PULUMI_AWS_SDK,)),
+    PayloadRow(
+        GET_BUCKET,
+        (
+            "arn",
+            "bucket",
+            "bucketDomainName",
+            "bucketRegion",
+            "bucketRegionalDomainName",
+            "hostedZoneId",
+            "id",
+            "region",
+            "websiteDomain",
+            "websiteEndpoint",
+        ),
+        ("bucket", "region"),
+        (PULUMI_AWS_SDK, BUCKET_DATA_SOURCE),
+    ),
+)
+
+
+def payload_row(token: str) -> PayloadRow:
+    (row,) = [row for row in PAYLOADS if row.token == token]
+    return row
+
+
+def user_payload(account_id: str, name: str, path: str, user_id: str) -> dict[str, Any]:
+    """getUser's answer for an existing user (IAM answers with its own spelling of the name)."""
+    return {
+        "arn": f"arn:aws:iam::{account_id}:user{path}{name}",
+        "id": user_id,
+        "path": path,
+        "permissionsBoundary": "",
+        "tags": {},
+        "userId": user_id,
+        "userName": name,
+    }
+
+
+def bucket_policy_payload(bucket: str, policy_json: str, region: str) -> dict[str, Any]:
+    """getBucketPolicy's answer for a bucket that has a policy (normalized, compact JSON)."""
+    return {"bucket": bucket, "id": bucket, "policy": policy_json, "region": region}
+
+
+# S3's hosted zone per region is fixed; the one for eu-west-1 and us-east-1 from AWS's endpoint list.
+_HOSTED_ZONES: Mapping[str, str] = {"us-east-1": "Z3AQBSTGFYJSTF", "eu-west-1": "Z1BKCTXD74EZPE"}
+
+
+def bucket_payload(bucket: str, bucket_region: str, asked_region: str) -> dict[str, Any]:
+    """getBucket's answer for a bucket HeadBucket found (no website configured: those keys are null, so dropped)."""
+    return {
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucket": bucket,
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegion": bucket_region,
+        "bucketRegionalDomainName": f"{bucket}.s3.{bucket_region}.amazonaws.com",
+        "hostedZoneId": _HOSTED_ZONES.get(bucket_region, "Z3AQBSTGFYJSTF"),
+        "id": bucket,
+        "region": asked_region,
+    }
