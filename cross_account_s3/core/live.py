@@ -141,7 +141,9 @@ def needs_role_policies(role_answer: Answer) -> bool:
     return role_answer.payload is not None
 
 
-def role_from_answers(name: str, role_answer: Answer, policies_answer: Answer | None) -> LiveRole | LookupFailure | None:
+def role_from_answers(
+    name: str, role_answer: Answer, policies_answer: Answer | None
+) -> LiveRole | LookupFailure | None:
     """getRole's answer (and getRolePolicies' for a role that exists): the role, None, or why it failed.
 
     getRolePolicies is a Plugin Framework data source whose error text is not confirmed for the
@@ -447,6 +449,7 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
             notes.append(
                 f"bucket {bucket}: its live policy names {', '.join(stale)} where "
                 f"{', '.join(missing)} should be. Those users or roles were deleted and re-created, and have had "
-                "no access to this bucket since. `pulumi up` rewrites the policy with their current ARNs and restores it."
+                "no access to this bucket since. `pulumi up` rewrites the policy with their current ARNs and "
+                "restores it."
             )
     return notes

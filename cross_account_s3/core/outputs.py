@@ -60,6 +60,13 @@ def grants_output(plan: Plan) -> dict[str, dict[str, Any]]:
     return {grant_plan.grant.name: GrantOutput.of(grant_plan).as_json() for grant_plan in plan.grants}
 
 
+def owned_role_policies(grants: GrantsOutput) -> frozenset[tuple[str, str]]:
+    """The inline role policies a deployment with these grants wrote: (lowercase role name, policy name)."""
+    return frozenset(
+        (role.lower(), grant.rolePolicy) for grant in grants.values() if grant.rolePolicy for role in grant.roles
+    )
+
+
 def read_grants_output(value: Any) -> dict[str, GrantOutput]:
     """The `grants` output read back from a stack (a missing output is no grants)."""
     return _GRANTS_OUTPUT.validate_python(value or {})
