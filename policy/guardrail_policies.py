@@ -89,8 +89,8 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
     return StackValidationPolicy(
         name="bucket-policy-principals",
         description=(
-            "Bucket policies allow only IAM users of the configured user account: never '*', an account "
-            "root, or anyone in another account."
+            "Bucket policies allow only IAM users and roles of the configured user account: never '*', an "
+            "account root, or anyone in another account."
         ),
         enforcement_level=MANDATORY,
         validate=validate,
@@ -99,7 +99,8 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
                 "userAccountId": {
                     "type": "string",
                     "pattern": "^[0-9]{12}$",
-                    "description": "The account that owns the IAM users; must match the stack's user-account provider.",
+                    "description": "The account that owns the IAM users and roles; must match the stack's user-account "
+                    "provider.",
                 },
                 "exemptStatementSids": {
                     "type": "array",

@@ -22,7 +22,7 @@ class GrantOutput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    group: str | None  # the IAM group the users join; None for a grant without users
+    group: str | None = None  # the IAM group the users join; None (or absent: nulls may be dropped) without users
     users: tuple[str, ...]
     rolePolicy: str | None = None  # the inline policy name each role gets; None for a grant without roles
     roles: tuple[str, ...] = ()  # role names as IAM spells them

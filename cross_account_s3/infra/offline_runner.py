@@ -125,7 +125,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         try:
             return super().Invoke(request)  # type: ignore[no-untyped-call]
         except InvokeFailed as failure:
-            raise _InvokeError(str(failure)) from None
+            # The contract's texts are what the program receives; the SDK adds "invoke of T failed: "
+            # itself when it raises, so the engine's part is handed over without it.
+            raise _InvokeError(str(failure).removeprefix(f"invoke of {request.tok} failed: ")) from None
 
 
 class _AnsweringMocks(pulumi_mocks.Mocks):
