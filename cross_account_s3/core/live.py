@@ -259,7 +259,7 @@ def _role_problem(role: str, facts: LiveFacts, user_account: str) -> tuple[str, 
             f"the inline policies of role {name!r} could not be listed, so this program cannot tell whether its "
             f"policy would replace one someone else wrote; the provider said: {live.policies_error}",
             "make sure the user account's profile (or role) may call iam:ListRolePolicies, then preview again "
-            "(see docs/aws-permissions.md)",
+            "(see docs/roles.md)",
         )
     return None
 
