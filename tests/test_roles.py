@@ -481,3 +481,49 @@ def test_plan_diff_says_which_role_gains_what(tmp_path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "cross-account-s3-readers on roles deployer in account 012345678901 (grant readers):" in shown.stdout
     assert shown.stdout.rstrip().splitlines()[-1] == "Plan: 1 grant, 1 user, 1 role, 1 bucket, 8 resources"
+
+
+# --- The pure core: a role's limits are a role's, not a group's -------------------------------------------
+
+
+def test_a_role_policy_has_the_role_budget_not_the_group_one_and_makes_no_group() -> None:
+    from cross_account_s3.core import limits
+    from cross_account_s3.core import roles as role_checks
+    from cross_account_s3.core.grants import validate_grants
+    from cross_account_s3.core.live import LiveFacts
+    from cross_account_s3.core.plan import build_plan
+    from cross_account_s3.core.yaml_source import parse_yaml
+    from tests.test_limits import settings, with_identity_policy_of_size
+
+    grants = [{"name": "big", "roles": ["deployer"], "bucket": "reports-bucket", "access": "read"}]
+    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    stack = settings(groupQuota="0")  # a role-only grant creates no group, so even a quota of 0 holds
+    plan = build_plan(loaded, stack)
+    assert plan.grants[0].group is None and plan.grants[0].role_policy is not None
+    facts = LiveFacts(users={}, buckets={})
+    at_limit = with_identity_policy_of_size(plan, 10_240)
+    assert limits.limit_problems(at_limit, loaded, stack) == []  # 10,240 is far over a group's 5,120
+    assert role_checks.role_policy_problems(at_limit, stack, facts) == []
+    (problem,) = role_checks.role_policy_problems(with_identity_policy_of_size(plan, 10_241), stack, facts)
+    assert "10241 characters" in problem.render() and "roles[0]" in problem.render()
+
+
+@pytest.mark.parametrize(
+    ("grant", "accepted"),
+    [
+        ("roles: [deployer]", True),
+        ("roles: ['arn:aws:iam::012345678901:role/ci/deployer']", True),
+        ("users: [u01]\n    roles: [deployer]", True),
+        ("users: []\n    roles: [deployer]", True),
+        ("users: []\n    roles: []", False),
+        ("roles: []", False),
+        ("roles: ['has space']", False),
+        ("roles: ['arn:aws:iam::012345678901:user/deployer']", False),
+    ],
+)
+def test_the_editor_schema_and_the_program_agree_on_roles(grant: str, accepted: bool) -> None:
+    from tests.test_schema import program_accepts, schema_errors
+
+    text = f"grants:\n  - name: g\n    {grant}\n    bucket: reports-bucket\n    access: read\n"
+    assert program_accepts(text) is accepted
+    assert (schema_errors(text) == []) is accepted
