@@ -534,3 +534,44 @@ def test_the_editor_schema_and_the_program_agree_on_roles(grant: str, accepted: 
     text = f"grants:\n  - name: g\n    {grant}\n    bucket: reports-bucket\n    access: read\n"
     assert program_accepts(text) is accepted
     assert (schema_errors(text) == []) is accepted
+
+
+def test_the_core_decides_roles_in_order_and_reports_a_stage_all_at_once() -> None:
+    """Missing roles stop before the plan; then a taken inline policy name and a full role come together."""
+    from cross_account_s3.core.decision import decide
+    from cross_account_s3.core.grants import validate_grants
+    from cross_account_s3.core.live import LiveBucket, LiveFacts
+    from cross_account_s3.core.yaml_source import parse_yaml
+    from tests.test_limits import settings
+
+    grants = [
+        {"name": "one", "roles": ["Deployer"], "bucket": "reports-bucket", "access": "read"},
+        {"name": "two", "roles": ["writer"], "bucket": "reports-bucket", "access": "full"},
+    ]
+    loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
+    bucket = {"reports-bucket": LiveBucket(name="reports-bucket", exists=True)}
+    missing = decide(loaded, settings(), LiveFacts(users={}, buckets=bucket, roles={"deployer": None}))
+    assert missing.plan is None
+    first, second = (p.render() for p in missing.problems)
+    assert "grant 'one', field 'roles[0]'" in first and "the role 'Deployer' does not exist" in first
+    assert "grant 'two', field 'roles[0]'" in second and "the role 'writer' does not exist" in second
+    roles = {
+        "deployer": LiveRole("deployer", DEPLOYER_ARN, "AROADEPLOYER", ("cross-account-s3-one",)),
+        "writer": LiveRole("writer", f"arn:aws:iam::{USER_ACCOUNT}:role/writer", "AROAWRITER", ()),
+    }
+    full = settings(otherRoleInlinePolicyCharsByRole=json.dumps({"writer": 10_000}))
+    decision = decide(loaded, full, LiveFacts(users={}, buckets=bucket, roles=roles))
+    assert decision.plan is None
+    rendered = [p.render() for p in decision.problems]
+    assert len(rendered) == 2
+    assert any("grant 'one'" in t and "'cross-account-s3-one' that this stack did not write" in t for t in rendered)
+    assert any("grant 'two'" in t and "plus 10000 declared" in t for t in rendered)
+    # The same facts, with the policy recorded as this stack's own and room on the role, give the plan,
+    # naming each role as IAM spells it, with its path.
+    owned = LiveFacts(
+        users={}, buckets=bucket, roles=roles, owned_role_policies=frozenset({("deployer", "cross-account-s3-one")})
+    )
+    planned = decide(loaded, settings(), owned)
+    assert planned.plan is not None, [p.render() for p in planned.problems]
+    assert [g.role_policy.roles for g in planned.plan.grants if g.role_policy] == [("deployer",), ("writer",)]
+    assert DEPLOYER_ARN in planned.plan.principals_by_bucket()["reports-bucket"]
