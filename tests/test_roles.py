@@ -575,3 +575,14 @@ def test_the_core_decides_roles_in_order_and_reports_a_stage_all_at_once() -> No
     assert planned.plan is not None, [p.render() for p in planned.problems]
     assert [g.role_policy.roles for g in planned.plan.grants if g.role_policy] == [("deployer",), ("writer",)]
     assert DEPLOYER_ARN in planned.plan.principals_by_bucket()["reports-bucket"]
+
+
+def test_a_role_with_inline_policies_of_its_own_and_no_declared_room_is_a_note(run: RunProgram, grants_file) -> None:
+    grants = [{"name": "notes", "roles": ["reporter"], "bucket": "other-bucket", "access": "read"}]
+    world = role_world(reporter=["ops-inline", "team-inline"])
+    result = run_grants(run, grants_file, grants, world=world)
+    assert result.error is None, result.error
+    assert any("role reporter already has inline policies ops-inline, team-inline" in w for w in result.warnings)
+    declared = {"cross-account-s3:otherRoleInlinePolicyCharsByRole": json.dumps({"reporter": 3000})}
+    quiet = run_grants(run, grants_file, grants, world=world, config=declared)
+    assert quiet.error is None and not any("already has inline policies" in w for w in quiet.warnings)

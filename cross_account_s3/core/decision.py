@@ -45,5 +45,6 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
         *live.replaced_statement_notes(loaded, facts),
+        *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))

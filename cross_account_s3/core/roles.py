@@ -111,3 +111,32 @@ def _collision_problems(plan: Plan, facts: LiveFacts) -> list[Problem]:
                 )
             )
     return problems
+
+
+def other_inline_policy_notes(plan: Plan, settings: Settings, facts: LiveFacts) -> list[str]:
+    """Roles that hold inline policies of their own while the stack declares no room for them.
+
+    IAM lists inline policy names but this program cannot read their sizes during preview, so it
+    counts what the stack declares. When a role has others and nothing is declared, the reviewer is
+    told: if they are large, `pulumi up` would fail on the role's 10,240-character limit.
+    """
+    declared = {name.lower() for name in settings.other_role_inline_policy_chars_by_role}
+    ours = {
+        (role.lower(), grant_plan.role_policy.policy_name)
+        for grant_plan in plan.grants
+        if grant_plan.role_policy is not None
+        for role in grant_plan.role_policy.roles
+    }
+    notes: list[str] = []
+    for key in sorted({role for role, _ in ours}):
+        live = facts.roles.get(key)
+        if live is None or settings.other_role_inline_policy_chars or key in declared:
+            continue
+        others = sorted(name for name in live.inline_policies or () if (key, name) not in ours)
+        if others:
+            notes.append(
+                f"role {live.name} already has inline policies {', '.join(others)}; all inline policies of a role "
+                f"share {ROLE_INLINE_POLICY_CHARS} characters, and the stack declares none used by them. If they "
+                "are large, set otherRoleInlinePolicyCharsByRole for this role so preview can check the room"
+            )
+    return notes
