@@ -586,3 +586,22 @@ def test_a_role_with_inline_policies_of_its_own_and_no_declared_room_is_a_note(r
     declared = {"cross-account-s3:otherRoleInlinePolicyCharsByRole": json.dumps({"reporter": 3000})}
     quiet = run_grants(run, grants_file, grants, world=world, config=declared)
     assert quiet.error is None and not any("already has inline policies" in w for w in quiet.warnings)
+
+
+def test_the_served_policies_pass_a_role_run_and_block_its_edits(run: RunProgram, grants_file) -> None:
+    """Through the pack's own pulumi-policy wrappers, with the nonprod stack's pack config."""
+    from tests.test_policy_pack import _edited, violations
+
+    result = run_grants(run, grants_file, ROLE_LEVELS)
+    assert result.error is None, result.error
+    assert violations(result) == []
+    name = "role-read-role-policy-deployer"
+    widened = json.loads(result.by_name(name).inputs["policy"])
+    widened["Statement"][0]["Action"] = ["s3:PutBucketPolicy"]
+    found = violations(_edited(result, name, policy=json.dumps(widened)))
+    assert [(policy, resource) for policy, resource, _ in found] == [("s3-data-actions-only", name)]
+    bucket = "bucket-policy-reports-bucket"
+    foreign = json.loads(result.by_name(bucket).inputs["policy"])
+    foreign["Statement"][0]["Principal"]["AWS"] = [f"arn:aws:iam::{THIRD}:role/ci/deployer"]
+    found = violations(_edited(result, bucket, policy=json.dumps(foreign)))
+    assert [(policy, resource) for policy, resource, _ in found] == [("bucket-policy-principals", bucket)]
