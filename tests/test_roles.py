@@ -237,6 +237,19 @@ def test_a_role_gets_an_inline_policy_in_its_grant_and_no_group(run: RunProgram,
     # The role itself is never created or changed.
     assert not [r for r in result.registrations if r.type in ("aws:iam/role:Role", "aws:iam/roleTag:RoleTag")]
     assert result.outputs["grants"]["role-read"]["roleLabels"] == ["role ci/deployer"]
+    # Both lookups go through the user account's provider, the role by its name (getRole takes no ARN).
+    asked = [(i.token, dict(i.args), i.account) for i in result.invocations if "Role" in i.token]
+    assert asked == [
+        (contract.GET_ROLE, {"name": "deployer"}, USER_ACCOUNT),
+        (contract.GET_ROLE_POLICIES, {"roleName": "deployer"}, USER_ACCOUNT),
+    ]
+
+
+def test_a_missing_role_is_never_asked_for_its_inline_policies(run: RunProgram, grants_file) -> None:
+    grants = [{"name": "ghost", "roles": ["ghost-role"], "bucket": "reports-bucket", "access": "read"}]
+    result = run_grants(run, grants_file, grants)
+    assert result.error is not None and "does not exist" in result.error
+    assert [i.token for i in result.invocations if "Role" in i.token] == [contract.GET_ROLE]
 
 
 def test_users_and_roles_share_one_merged_bucket_statement(run: RunProgram, grants_file) -> None:

@@ -58,15 +58,15 @@ def _with_region(arguments: dict[str, Any], region: str | None) -> dict[str, Any
 
 
 GET_USER = Lookup("aws:iam/getUser:getUser", lambda name, _region: {"userName": name})  # aws.iam.get_user
-GET_ROLE = Lookup("aws:iam/getRole:getRole", lambda name, _region: {"name": name})  # aws.iam.get_role: by name
-GET_ROLE_POLICIES = Lookup(  # aws.iam.get_role_policies: the role's inline policy names
-    "aws:iam/getRolePolicies:getRolePolicies", lambda name, _region: {"roleName": name}
-)
 GET_BUCKET_POLICY = Lookup(  # aws.s3.get_bucket_policy: the policy, or "couldn't find resource"
     "aws:s3/getBucketPolicy:getBucketPolicy", lambda bucket, region: _with_region({"bucket": bucket}, region)
 )
 GET_BUCKET = Lookup(  # aws.s3.get_bucket (HeadBucket): tells "no bucket" from "no policy"
     "aws:s3/getBucket:getBucket", lambda bucket, region: _with_region({"bucket": bucket}, region)
+)
+GET_ROLE = Lookup("aws:iam/getRole:getRole", lambda name, _region: {"name": name})  # aws.iam.get_role: by name
+GET_ROLE_POLICIES = Lookup(  # aws.iam.get_role_policies: the role's inline policy names
+    "aws:iam/getRolePolicies:getRolePolicies", lambda name, _region: {"roleName": name}
 )
 LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_ROLE, GET_ROLE_POLICIES)
 
