@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.core.live import Answer, Failure, LiveRole, LookupFailure, role_from_answers
@@ -37,6 +41,7 @@ USER_ACCOUNT, BUCKET_ACCOUNT = BUILD, NONPROD  # the nonprod stack's accounts
 ROLE_PATHS = {"deployer": "/ci/", "reporter": "/", "writer": "/", "cleaner": "/", "bystander": "/"}
 DEPLOYER_ARN = f"arn:aws:iam::{USER_ACCOUNT}:role/ci/deployer"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+GRANTS_FILE = "cross-account-s3:grantsFile"
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 ROLE_LEVELS: list[dict[str, Any]] = [
@@ -88,75 +93,73 @@ def role_name(entry: str) -> str:
 
 
 def role_cases(result: ProgramRun, grants: list[dict[str, Any]]) -> list[tuple[str, Request, bool]]:
-    """Per granted role and bucket: the table's row; and nobody else, nowhere else."""
-    cases: list[tuple[str, Request, bool]] = []
+    """Per granted role and bucket: the table's rows of every grant naming both; and nobody else, nowhere else."""
+    levels: dict[tuple[str, str], set[str]] = {}  # (role entry, bucket) -> the levels granted there
     for grant in grants:
         for entry in grant.get("roles", []):
-            role = role_name(entry)
-            identity = role_policies_of(result, role)
             for bucket in grant.get("buckets") or [grant["bucket"]]:
-                policy = bucket_policy_of(result, bucket)
-                row = TABLE[grant["access"]]
+                levels.setdefault((entry, bucket), set()).add(grant["access"])
+    buckets = sorted({bucket for _, bucket in levels})
+    cases: list[tuple[str, Request, bool]] = []
+    for entry in sorted({entry for entry, _ in levels}):
+        role = role_name(entry)
+        identity = role_policies_of(result, role)
+        me = session(USER_ACCOUNT, role)
+        for bucket in buckets:  # a granted role gets nothing on the other granted buckets either
+            granted = levels.get((entry, bucket), set())
+            ask = functools.partial(_ask, bucket_policy=bucket_policy_of(result, bucket))
 
-                ask = functools.partial(_ask, bucket_policy=policy)
+            def allowed(action: str, granted: set[str] = granted) -> bool:
+                return any(TABLE[level][action] for level in granted)
 
-                me = session(USER_ACCOUNT, role)
-                for action in OBJECT_ACTIONS:
-                    resource = f"arn:aws:s3:::{bucket}/file.txt"
-                    cases.append((f"{role} {action} {bucket}", ask(me, action, resource, identity), row[action]))
-                for action in (*BUCKET_ACTIONS, *ADMIN):
-                    resource = f"arn:aws:s3:::{bucket}"
-                    cases.append((f"{role} {action} {bucket}", ask(me, action, resource, identity), row[action]))
-                for action in ("s3:GetObject", "s3:PutObject"):
-                    obj = f"arn:aws:s3:::{bucket}/file.txt"
-                    cases += [
-                        (
-                            f"another role of the user account (admin there) {action} {bucket}",
-                            ask(session(USER_ACCOUNT, "bystander"), action, obj, [ADMIN_POLICY]),
-                            False,
-                        ),
-                        (
-                            f"a role named {role} in a third account (admin there) {action} {bucket}",
-                            ask(session(THIRD, role), action, obj, [ADMIN_POLICY]),
-                            False,
-                        ),
-                        (
-                            f"a role at {role}'s path and name in a third account {action} {bucket}",
-                            ask(
-                                entry.replace(USER_ACCOUNT, THIRD)
-                                if entry.startswith("arn:")
-                                else f"arn:aws:iam::{THIRD}:role/{role}",
-                                action,
-                                obj,
-                                [ADMIN_POLICY],
-                            ),
-                            False,
-                        ),
-                    ]
-                    welcoming = {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Principal": {"AWS": me}, "Action": "s3:*", "Resource": "*"}],
-                    }
-                    cases.append(
-                        (
-                            f"{role} {action} on a bucket nobody granted, whose policy welcomes it",
-                            ask(
-                                me,
-                                action,
-                                f"arn:aws:s3:::not-granted-{bucket}/file.txt",
-                                identity,
-                                bucket_policy=welcoming,
-                            ),
-                            False,
-                        )
-                    )
-                    cases.append(
-                        (
-                            f"{role} {action} on a bucket of the same name in a third account",
-                            ask(me, action, obj, identity, bucket_policy=welcoming, account=THIRD),
-                            False,
-                        )
-                    )
+            for action in OBJECT_ACTIONS:
+                obj = f"arn:aws:s3:::{bucket}/file.txt"
+                cases.append((f"{role} {action} {bucket}", ask(me, action, obj, identity), allowed(action)))
+            for action in (*BUCKET_ACTIONS, *ADMIN):
+                cases.append(
+                    (f"{role} {action} {bucket}", ask(me, action, f"arn:aws:s3:::{bucket}", identity), allowed(action))
+                )
+            if not granted:
+                continue
+            for action in ("s3:GetObject", "s3:PutObject"):
+                obj = f"arn:aws:s3:::{bucket}/file.txt"
+                third_arn = (
+                    entry.replace(USER_ACCOUNT, THIRD)
+                    if entry.startswith("arn:")
+                    else f"arn:aws:iam::{THIRD}:role/{role}"
+                )
+                welcoming = {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"AWS": me}, "Action": "s3:*", "Resource": "*"}],
+                }
+                elsewhere = f"arn:aws:s3:::not-granted-{bucket}/file.txt"
+                cases += [
+                    (
+                        f"another role of the user account (admin there) {action} {bucket}",
+                        ask(session(USER_ACCOUNT, "bystander"), action, obj, [ADMIN_POLICY]),
+                        False,
+                    ),
+                    (
+                        f"a role named {role} in a third account (admin there) {action} {bucket}",
+                        ask(session(THIRD, role), action, obj, [ADMIN_POLICY]),
+                        False,
+                    ),
+                    (
+                        f"{third_arn} (admin there) {action} {bucket}",
+                        ask(third_arn, action, obj, [ADMIN_POLICY]),
+                        False,
+                    ),
+                    (
+                        f"{role} {action} on a bucket nobody granted, whose policy welcomes it",
+                        ask(me, action, elsewhere, identity, bucket_policy=welcoming),
+                        False,
+                    ),
+                    (
+                        f"{role} {action} on a bucket of the same name in a third account",
+                        ask(me, action, obj, identity, bucket_policy=welcoming, account=THIRD),
+                        False,
+                    ),
+                ]
     return cases
 
 
@@ -618,3 +621,50 @@ def test_the_served_policies_pass_a_role_run_and_block_its_edits(run: RunProgram
     foreign["Statement"][0]["Principal"]["AWS"] = [f"arn:aws:iam::{THIRD}:role/ci/deployer"]
     found = violations(_edited(result, bucket, policy=json.dumps(foreign)))
     assert [(policy, resource) for policy, resource, _ in found] == [("bucket-policy-principals", bucket)]
+
+
+# --- Random mixed grants ------------------------------------------------------------------------------------
+
+GRANTABLE_ROLES = sorted(set(ROLE_PATHS) - {"bystander"})
+
+
+@st.composite
+def mixed_grants(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """One to three grants naming users, roles (by name or by ARN with path) or both, at any level."""
+    pool = POOLS["nonprod"]
+    grants: list[dict[str, Any]] = []
+    for index in range(draw(st.integers(min_value=1, max_value=3))):
+        users = draw(st.lists(st.sampled_from(sorted(pool.users)), max_size=2, unique=True))
+        roles = draw(st.lists(st.sampled_from(GRANTABLE_ROLES), min_size=0 if users else 1, max_size=2, unique=True))
+        entries = [
+            f"arn:aws:iam::{USER_ACCOUNT}:role{ROLE_PATHS[role]}{role}" if draw(st.booleans()) else role
+            for role in roles
+        ]
+        grant: dict[str, Any] = {"name": f"g{index}"}
+        if users:
+            grant["users"] = users
+        if entries:
+            grant["roles"] = entries
+        grant["buckets"] = draw(st.lists(st.sampled_from(pool.buckets), min_size=1, max_size=2, unique=True))
+        grant["access"] = draw(st.sampled_from(sorted(TABLE)))
+        grants.append(grant)
+    return grants
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grants=mixed_grants())
+def test_random_mixed_grants_give_every_user_and_role_exactly_its_access(grants: list[dict[str, Any]]) -> None:
+    from cross_account_s3.infra.offline_runner import run_program
+    from tests.conftest import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "grants.yaml"
+        path.write_text(grants_yaml(*grants), encoding="utf-8")
+        result = run_program(PROJECT_ROOT, "nonprod", config={GRANTS_FILE: str(path)}, world=role_world())
+    assert result.error is None, result.error
+    assert verdict_mismatches(role_cases(result, grants)) == []
+    if any("users" in grant for grant in grants):
+        users_part = [{**grant, "users": grant.get("users", [])} for grant in grants]
+        declared = Declared(users_part, USER_ACCOUNT, BUCKET_ACCOUNT, POOLS["nonprod"].users)
+        assert mismatches(result, declared) == []
+    assert lint_run(result) == []
