@@ -94,19 +94,21 @@ def role_name(entry: str) -> str:
 
 def role_cases(result: ProgramRun, grants: list[dict[str, Any]]) -> list[tuple[str, Request, bool]]:
     """Per granted role and bucket: the table's rows of every grant naming both; and nobody else, nowhere else."""
-    levels: dict[tuple[str, str], set[str]] = {}  # (role entry, bucket) -> the levels granted there
+    levels: dict[tuple[str, str], set[str]] = {}  # (role name, bucket) -> the levels granted there
+    arns: dict[str, str] = {}  # role name -> its ARN, as this file's world has it
     for grant in grants:
         for entry in grant.get("roles", []):
+            role = role_name(entry)  # a name and an ARN of one role are one role
+            arns[role] = f"arn:aws:iam::{USER_ACCOUNT}:role{ROLE_PATHS[role]}{role}"
             for bucket in grant.get("buckets") or [grant["bucket"]]:
-                levels.setdefault((entry, bucket), set()).add(grant["access"])
+                levels.setdefault((role, bucket), set()).add(grant["access"])
     buckets = sorted({bucket for _, bucket in levels})
     cases: list[tuple[str, Request, bool]] = []
-    for entry in sorted({entry for entry, _ in levels}):
-        role = role_name(entry)
+    for role, arn in sorted(arns.items()):
         identity = role_policies_of(result, role)
         me = session(USER_ACCOUNT, role)
         for bucket in buckets:  # a granted role gets nothing on the other granted buckets either
-            granted = levels.get((entry, bucket), set())
+            granted = levels.get((role, bucket), set())
             ask = functools.partial(_ask, bucket_policy=bucket_policy_of(result, bucket))
 
             def allowed(action: str, granted: set[str] = granted) -> bool:
@@ -123,11 +125,7 @@ def role_cases(result: ProgramRun, grants: list[dict[str, Any]]) -> list[tuple[s
                 continue
             for action in ("s3:GetObject", "s3:PutObject"):
                 obj = f"arn:aws:s3:::{bucket}/file.txt"
-                third_arn = (
-                    entry.replace(USER_ACCOUNT, THIRD)
-                    if entry.startswith("arn:")
-                    else f"arn:aws:iam::{THIRD}:role/{role}"
-                )
+                third_arn = arn.replace(USER_ACCOUNT, THIRD)  # same path and name, another account
                 welcoming = {
                     "Version": "2012-10-17",
                     "Statement": [{"Effect": "Allow", "Principal": {"AWS": me}, "Action": "s3:*", "Resource": "*"}],
