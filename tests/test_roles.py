@@ -358,6 +358,8 @@ def test_a_policy_this_stack_wrote_before_is_its_own(run: RunProgram, grants_fil
     world = role_world(reporter=["cross-account-s3-taken"])
     first = run_grants(run, grants_file, grants, world=world)
     assert first.error is not None and "did not write" in first.error
+    world.previous_outputs = {"grants": {"taken": {"access": ["not", "text"]}}}  # unreadable: owns nothing
+    assert "did not write" in (run_grants(run, grants_file, grants, world=world).error or "")
     world.previous_outputs = {"grants": {"taken": {**_output(grants[0]), "rolePolicy": "cross-account-s3-taken"}}}
     again = run_grants(run, grants_file, grants, world=world)
     assert again.error is None, again.error

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
+from pydantic import ValidationError
 
 from ..core.grants import LoadedGrants
 from ..core.outputs import owned_role_policies, read_grants_output
@@ -32,4 +33,7 @@ def previously_written_role_policies(loaded: LoadedGrants) -> frozenset[tuple[st
     reference = pulumi.StackReference(SELF_REFERENCE, stack_name=this_stack)
     # Waited for here, like the lookups, so every check is done before the first registration.
     grants = _sync_await(reference.get_output("grants").future())
-    return owned_role_policies(read_grants_output(grants))
+    try:
+        return owned_role_policies(read_grants_output(grants))
+    except ValidationError:  # an output this version cannot read: own nothing, so nothing is overwritten
+        return frozenset()
