@@ -355,7 +355,7 @@ class GrantsFile(BaseModel):
     )
     bucketSettings: dict[BucketName, BucketSettings] = Field(
         default_factory=dict,
-        description="Per bucket, settings such as its region (default: the bucket account's region).",
+        description="Per bucket, settings such as its region (default: the bucket account's region) and its KMS key.",
     )
 
     @model_validator(mode="wrap")
@@ -422,8 +422,14 @@ class CheckedFile:
     names: tuple[tuple[str, Where], ...]
 
 
-def check_grants_file(doc: YamlDocument, user_account: str | None) -> CheckedFile:
-    """Validate one parsed grants file with the models, in one pass, and give each grant its origin."""
+def check_grants_file(
+    doc: YamlDocument, user_account: str | None, *, bucket_account: str | None = None, bucket_region: str | None = None
+) -> CheckedFile:
+    """Validate one parsed grants file with the models, in one pass, and give each grant its origin.
+
+    The accounts (and the bucket account's region) come from the stack settings, when those are valid:
+    users must be of the user account, and KMS keys of the bucket account, in their bucket's region.
+    """
     root = Where(doc, grant_list=("grants",))
     raw = doc.data.get("grants") if isinstance(doc.data, dict) else None
     names = tuple(
@@ -432,7 +438,8 @@ def check_grants_file(doc: YamlDocument, user_account: str | None) -> CheckedFil
         if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
     )
     try:
-        model = GrantsFile.model_validate(doc.data, context={"user_account": user_account})
+        context = {"user_account": user_account, "bucket_account": bucket_account, "bucket_region": bucket_region}
+        model = GrantsFile.model_validate(doc.data, context=context)
     except ValidationError as error:
         return CheckedFile(doc, None, tuple(to_problems(error, model=GrantsFile, where=root)), names)
     for index, grant in enumerate(model.grants):
@@ -508,11 +515,23 @@ def merge_grant_files(files: Sequence[CheckedFile]) -> LoadedGrants:
     )
 
 
-def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants:
+def validate_grants(
+    doc: YamlDocument, user_account: str | None, *, bucket_account: str | None = None, bucket_region: str | None = None
+) -> LoadedGrants:
     """Validate a parsed grants file, raising every problem at once."""
-    return merge_grant_files([check_grants_file(doc, user_account)])
+    checked = check_grants_file(doc, user_account, bucket_account=bucket_account, bucket_region=bucket_region)
+    return merge_grant_files([checked])
 
 
-def load_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
+def load_grants(
+    path: Path,
+    shown_as: str,
+    user_account: str | None,
+    *,
+    bucket_account: str | None = None,
+    bucket_region: str | None = None,
+) -> LoadedGrants:
     """Read and validate a grants file; every problem is raised at once as `InputProblems`."""
-    return validate_grants(read_yaml(path, shown_as), user_account)
+    return validate_grants(
+        read_yaml(path, shown_as), user_account, bucket_account=bucket_account, bucket_region=bucket_region
+    )

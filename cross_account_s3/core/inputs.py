@@ -30,7 +30,13 @@ def load_inputs(
     user_account = settings.user_account.accountId if settings else None
     loaded: LoadedGrants | None = None
     try:
-        loaded = load_grants(project_root / grants_file, grants_file, user_account)
+        loaded = load_grants(
+            project_root / grants_file,
+            grants_file,
+            user_account,
+            bucket_account=settings.bucket_account.accountId if settings else None,
+            bucket_region=settings.bucket_account.region if settings else None,
+        )
     except InputProblems as found:
         problems.extend(found.problems)
     raise_if_any(problems)
