@@ -138,7 +138,9 @@ HIDDEN_CODES = ("NoSuchBucket", "NoSuchBucketPolicy", "NoSuchEntity", "StatusCod
 
 
 @pytest.mark.parametrize("code", HIDDEN_CODES)
-@pytest.mark.parametrize("token", [contract.GET_USER, contract.GET_BUCKET_POLICY, contract.GET_BUCKET, contract.GET_KEY])
+@pytest.mark.parametrize(
+    "token", [contract.GET_USER, contract.GET_BUCKET_POLICY, contract.GET_BUCKET, contract.GET_KEY]
+)
 def test_an_aws_code_the_provider_does_not_pass_on_decides_nothing(token: str, code: str) -> None:
     text = contract.invoke_failure(token, f"reading thing (b): operation error: {code}: something unexpected")
     assert failure_kind(text) is Failure.UNCLASSIFIED

@@ -75,7 +75,8 @@ def _info(resource: PlannedResource, providers: dict[str, ProviderPin]) -> str:
     elif resource.type == "aws:iam/group:Group":
         detail = f"group {resource.inputs.get('name', '')}"
     elif resource.type == KMS_GRANT_TYPE:
-        detail = describe_kms_grant(resource.inputs)
+        operations = ", ".join(str(operation) for operation in resource.inputs.get("operations") or [])
+        detail = f"{operations} for {resource.inputs.get('granteePrincipal')}"
     elif resource.type == COMPONENT_TYPE:
         detail = "grant"
     return ", ".join(part for part in (account, detail) if part)
@@ -130,13 +131,6 @@ def bucket_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
         for resource in snapshot.of_type(BUCKET_POLICY_TYPE)
     }
     return dict(sorted(found.items()))
-
-
-def describe_kms_grant(inputs: Mapping[str, Any]) -> str:
-    """A KMS grant in words: who may do what with which key, and where."""
-    operations = ", ".join(str(operation) for operation in inputs.get("operations") or [])
-    region = f", region {inputs['region']}" if inputs.get("region") else ""
-    return f"{inputs.get('granteePrincipal')} may {operations} with {inputs.get('keyId')}{region}"
 
 
 def kms_grants(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
