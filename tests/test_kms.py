@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.cli import main
 from cross_account_s3.infra.offline_runner import ProgramRun, run_program
+from cross_account_s3.review.snapshot import KMS_LOOKUPS_NOTE
 from tests.access_check import identity_policies_of, mismatches
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, THIRD, RunProgram, fixture_world
 from tests.fake_aws import FakeKey, FakeWorld
@@ -385,6 +386,7 @@ def test_plan_shows_each_buckets_key_and_the_kms_grants(tmp_path) -> None:
     result = CliRunner().invoke(main, ["plan", "--grants", str(path)])
     assert result.exit_code == 0, result.output
     out = result.stdout
+    assert KMS_LOOKUPS_NOTE in out
     assert f"reports-bucket in account {NONPROD}, region {REGION}, encrypted with KMS key {KEY}:" in out
     assert "KMS grants (bucket account; the key policies are not changed):" in out
     assert f"{user('u01')} may Decrypt with {KEY} in account {NONPROD}, region {REGION} (grant readers;" in out
@@ -392,7 +394,14 @@ def test_plan_shows_each_buckets_key_and_the_kms_grants(tmp_path) -> None:
     assert "aws:kms/grant:Grant" in out
     data = json.loads(CliRunner().invoke(main, ["plan", "--grants", str(path), "--format", "json"]).stdout)
     assert data["bucketKeys"] == {"reports-bucket": {"kmsKey": KEY, "keyArn": KEY}}
+    assert data["kmsLookups"] == KMS_LOOKUPS_NOTE
     assert sorted(entry["granteePrincipal"] for entry in data["kmsGrants"].values()) == [user("u01"), user("u02")]
+
+
+def test_plan_without_keys_says_nothing_about_kms() -> None:
+    result = CliRunner().invoke(main, ["plan"])
+    assert result.exit_code == 0, result.output
+    assert KMS_LOOKUPS_NOTE not in result.stdout and "KMS" not in result.stdout
 
 
 def test_plan_diff_shows_a_bucket_gaining_a_key_and_its_kms_grants(tmp_path) -> None:

@@ -29,6 +29,7 @@ from .snapshot import (
     GROUP_MEMBERSHIP_TYPE,
     GROUP_POLICY_TYPE,
     KMS_GRANT_TYPE,
+    KMS_LOOKUPS_NOTE,
     LOOKUPS_NOTE,
     PROVIDER_TYPE,
     STACK_TYPE,
@@ -187,6 +188,7 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
     lines = [
         f"Plan for stack {snapshot.stack}, from {snapshot.grants_file}",
         LOOKUPS_NOTE,
+        *([KMS_LOOKUPS_NOTE] if snapshot.bucket_keys else []),
         NO_STATE_NOTE,
         "",
         *tree_lines(snapshot),
@@ -244,6 +246,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "stack": snapshot.stack,
         "grantsFile": snapshot.grants_file,
         "lookups": LOOKUPS_NOTE,
+        "kmsLookups": KMS_LOOKUPS_NOTE if snapshot.bucket_keys else None,
         "accounts": dict(snapshot.accounts),
         "providers": [pin.as_json() for _, pin in sorted(snapshot.providers().items())],  # registration order varies
         "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],

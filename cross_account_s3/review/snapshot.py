@@ -36,7 +36,10 @@ _CHILD_ORDER = {
 
 LOOKUPS_NOTE = (
     "lookups assumed: plan does not contact AWS; every user and bucket is taken to exist, with no bucket policy yet"
-    + "; every KMS key is taken to be customer managed and enabled (an alias's key ID is made up)"
+)
+KMS_LOOKUPS_NOTE = (
+    "KMS keys assumed: every kmsKey is taken to be a customer managed key that is enabled; an alias stands for a "
+    "key whose ID plan makes up"
 )
 
 
