@@ -4,8 +4,8 @@ Cross-account S3 access needs two halves (IAM user guide, "Cross-account policy 
 logic"): the identity policy of the user's group in the user account, and the bucket policy in the
 bucket account. A bucket encrypted with a customer managed KMS key adds the key's halves: a KMS grant
 in the bucket account and a KMS statement in the identity policy. `statements_for` builds every half
-from one grant, so they cannot disagree. Every
-other function here only merges and serialises what it returns; `plan.py` arranges it into resources.
+from one grant, so they cannot disagree. Every other function here only merges and serialises what it
+returns; `plan.py` arranges it into resources.
 """
 
 from __future__ import annotations
