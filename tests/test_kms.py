@@ -430,3 +430,24 @@ def test_the_same_grants_give_byte_identical_kms_resources(run: RunProgram, gran
     ]
     assert shapes[0] == shapes[1]
     assert len(first.of_type(KMS_GRANT)) == 3
+
+
+def test_in_a_grants_directory_a_buckets_region_and_key_may_be_set_in_two_files(run: RunProgram, tmp_path) -> None:
+    """The key's region is compared with the bucket's region as the merged directory sets it."""
+    key = f"arn:aws:kms:eu-west-1:{NONPROD}:key/{KEY_ID}"
+    directory = tmp_path / "grants"
+    directory.mkdir()
+    (directory / "team.yaml").write_text(
+        yaml.safe_dump({"grants": GRANTS[:1], "bucketSettings": {"reports-bucket": {"kmsKey": key}}}), encoding="utf-8"
+    )
+    (directory / "platform.yaml").write_text(
+        yaml.safe_dump({"grants": [], "bucketSettings": {"reports-bucket": {"region": "eu-west-1"}}}), encoding="utf-8"
+    )
+    world = kms_world(**{key: FakeKey()})
+    world.account(NONPROD).bucket_regions["reports-bucket"] = "eu-west-1"
+    config = {"cross-account-s3:grantsFile": str(directory)}
+    result = run("nonprod", config=config, world=world)
+    assert result.error is None, result.error
+    assert [g.inputs["region"] for g in result.of_type(KMS_GRANT)] == ["eu-west-1"]
+    (directory / "platform.yaml").unlink()
+    _refused(run("nonprod", config=config, world=world), "names a key in eu-west-1, but the bucket is in us-east-1")

@@ -9,8 +9,8 @@ A bucket encrypted with a customer managed KMS key names that key (`kmsKey`), so
 bucket also gets the use of the key (see `kms.py`). The key must belong to the bucket account: the
 program grants use of a key only through the account that owns it.
 
-The grants file's model embeds `BucketSettings` per bucket and adds `unused_entry_findings` to its
-rules across fields.
+The grants file's model embeds `BucketSettings` per bucket. `unused_entry_findings` runs on each grants
+file, or across all the files of a grants directory, where one file's entry may serve another's grant.
 """
 
 from __future__ import annotations
@@ -57,12 +57,15 @@ class BucketSettings(BaseModel):
 
     @model_validator(mode="after")
     def _key_is_the_bucket_accounts(self, info: ValidationInfo) -> BucketSettings:
-        """The key's format, account and region, against the stack's bucket account (when it is valid)."""
+        """The key's format and account, against the stack's bucket account (when it is valid).
+
+        Its region is compared with the bucket's once every file is read (`key_region_problems`): in a grants
+        directory, one file may set a bucket's region and another its key.
+        """
         if self.kmsKey is None:
             return self
         context = info.context if isinstance(info.context, dict) else {}
-        account, region = context.get("bucket_account"), context.get("bucket_region")
-        problems = kms.key_setting_problems(self.kmsKey, account, self.region or region)
+        problems = kms.key_setting_problems(self.kmsKey, context.get("bucket_account"))
         reject_all([((kms.SETTING,), message, fix) for message, fix in problems], self, type(self).__name__)
         return self
 

@@ -71,11 +71,10 @@ class KeyReference:
         return None
 
 
-def key_setting_problems(text: str, bucket_account: str | None, bucket_region: str | None) -> list[tuple[str, str]]:
-    """(message, fix) for each reason `text` cannot name this bucket's key; empty when it can.
+def key_setting_problems(text: str, bucket_account: str | None) -> list[tuple[str, str]]:
+    """(message, fix) for each reason `text` cannot name a key of the bucket account; empty when it can.
 
-    `bucket_account` and `bucket_region` are None while the stack settings are themselves broken; the
-    format is still checked then.
+    `bucket_account` is None while the stack settings are themselves broken; the format is still checked.
     """
     reference = KeyReference.parse(text)
     if reference is None:
@@ -100,16 +99,20 @@ def key_setting_problems(text: str, bucket_account: str | None, bucket_region: s
                 "that account's own administrators",
             )
         )
-    if bucket_region is not None and reference.region != bucket_region:
-        problems.append(
-            (
-                f"names a key in {reference.region}, but the bucket is in {bucket_region}; S3 encrypts with a key "
-                "of the bucket's own region, so this key cannot be the bucket's",
-                "copy the key ARN shown in the bucket's default encryption settings, or set the bucket's region "
-                "with 'region:' if the bucket is not in the bucket account's region",
-            )
-        )
     return problems
+
+
+def region_problem(text: str, bucket_region: str) -> tuple[str, str] | None:
+    """(message, fix) when the key named by `text` is not in the bucket's region; None when it is."""
+    reference = KeyReference.parse(text)
+    if reference is None or reference.region == bucket_region:
+        return None
+    return (
+        f"names a key in {reference.region}, but the bucket is in {bucket_region}; S3 encrypts with a key of the "
+        "bucket's own region, so this key cannot be the bucket's",
+        "copy the key ARN shown in the bucket's default encryption settings, or set the bucket's region with "
+        "'region:' if the bucket is not in the bucket account's region",
+    )
 
 
 def aws_managed_problem(key: str) -> tuple[str, str]:
