@@ -1,10 +1,10 @@
 """The decision a preview makes once AWS has answered: the plan, or every reason there can be none.
 
-The checks run in a fixed order. Users, roles and buckets that do not exist come first, because a
-plan naming them means nothing. Then the plan is built, and the checks that need it (AWS's hard
-limits, room for the roles' inline policies, and inline policies of our name that someone else
-wrote) run together with the statements someone else wrote into a live bucket policy. Notes are what a
-reviewer must read but that does not stop the change.
+The checks run in a fixed order. Users, roles, buckets and KMS keys that do not exist (or cannot be
+used) come first, because a plan naming them means nothing. Then the plan is built, and the checks that
+need it (AWS's hard limits, room for the roles' inline policies, and inline policies of our name that
+someone else wrote) run together with the statements someone else wrote into a live bucket policy.
+Notes are what a reviewer must read but that does not stop the change.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     missing = live.lookup_problems(loaded, facts, user_account, bucket_account, bucket_region)
     if missing:
         return Decision(plan=None, problems=tuple(missing))
-    plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns))
+    plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
     problems = [
         *live.foreign_statement_problems(loaded, facts),
         *limits.limit_problems(plan, loaded, settings),

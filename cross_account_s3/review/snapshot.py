@@ -22,6 +22,7 @@ GROUP_POLICY_TYPE = "aws:iam/groupPolicy:GroupPolicy"
 GROUP_MEMBERSHIP_TYPE = "aws:iam/groupMembership:GroupMembership"
 ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_GRANT_TYPE = "aws:kms/grant:Grant"
 POLICY_TYPES = (GROUP_POLICY_TYPE, BUCKET_POLICY_TYPE, ROLE_POLICY_TYPE)
 
 # The tree's reading order: providers, then each grant's component with its children, then bucket policies.
@@ -33,10 +34,15 @@ _CHILD_ORDER = {
     "aws:iam/groupPolicy:GroupPolicy": 1,
     "aws:iam/groupMembership:GroupMembership": 2,
     ROLE_POLICY_TYPE: 3,
+    KMS_GRANT_TYPE: 4,
 }
 
 LOOKUPS_NOTE = (
     "lookups assumed: plan does not contact AWS; every user and bucket is taken to exist, with no bucket policy yet"
+)
+KMS_LOOKUPS_NOTE = (
+    "KMS keys assumed: every kmsKey is taken to be a customer managed key that is enabled; an alias stands for a "
+    "key whose ID plan makes up"
 )
 
 
@@ -133,6 +139,7 @@ class PlanSnapshot:
     resources: tuple[PlannedResource, ...]
     accounts: Mapping[str, str] = field(default_factory=dict)  # bucketAccount, userAccount
     grants: GrantsOutput = field(default_factory=dict)  # the stack's "grants" output
+    bucket_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the "bucketKeys" output
     warnings: tuple[str, ...] = ()
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
