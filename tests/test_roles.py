@@ -668,3 +668,42 @@ def test_random_mixed_grants_give_every_user_and_role_exactly_its_access(grants:
         declared = Declared(users_part, USER_ACCOUNT, BUCKET_ACCOUNT, POOLS["nonprod"].users)
         assert mismatches(result, declared) == []
     assert lint_run(result) == []
+
+
+# --- A role on a bucket encrypted with a customer managed KMS key ------------------------------------------
+
+
+def test_a_role_on_a_kms_bucket_gets_a_kms_grant_and_decrypts_only_through_s3(run: RunProgram, grants_file) -> None:
+    from tests.test_kms import KEY, grants_text, key_policy_of, kms_world, via_s3
+
+    grants = [{"name": "role-read", "roles": [DEPLOYER_ARN], "bucket": "reports-bucket", "access": "read"}]
+    world = kms_world()
+    world.account(USER_ACCOUNT).roles.update(ROLE_PATHS)
+    result = run("nonprod", config=grants_file(grants_text(grants)), world=world)
+    assert result.error is None, result.error
+    (kms_grant,) = result.of_type("aws:kms/grant:Grant")
+    assert kms_grant.inputs["granteePrincipal"] == DEPLOYER_ARN  # the role's ARN, with its path
+    identity = role_policies_of(result, "deployer")
+    key_policy = key_policy_of(result, KEY)
+    obj = "arn:aws:s3:::reports-bucket/file.txt"
+
+    def kms(who: str, action: str, context: dict[str, str], policies: list[dict[str, Any]]) -> Request:
+        return Request(who, action, KEY, BUCKET_ACCOUNT, policies, key_policy, context)
+
+    me = session(USER_ACCOUNT, "deployer")
+    cases = [
+        ("the role decrypts through S3", kms(me, "kms:Decrypt", via_s3(obj), identity), True),
+        ("the role does not upload with the key", kms(me, "kms:GenerateDataKey", via_s3(obj), identity), False),
+        ("the role does not decrypt outside S3", kms(me, "kms:Decrypt", {}, identity), False),
+        (
+            "another role of the user account, admin there, does not decrypt",
+            kms(session(USER_ACCOUNT, "bystander"), "kms:Decrypt", via_s3(obj), [ADMIN_POLICY]),
+            False,
+        ),
+        (
+            "a role of the same name in a third account does not decrypt",
+            kms(session(THIRD, "deployer"), "kms:Decrypt", via_s3(obj), [ADMIN_POLICY]),
+            False,
+        ),
+    ]
+    assert verdict_mismatches(cases) == []
