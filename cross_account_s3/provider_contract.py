@@ -9,12 +9,13 @@ The lookup code itself never imports this module, and this module imports nothin
 if the lookups decided from a text the provider does not send, the tests built on these rows fail.
 
 Each row cites the upstream repository, file and version it was copied from. A new invoke (getRole,
-getRolePolicies, kms getKey, the policy simulator) is added the same way: an `ErrorRow` per case and
+getRolePolicies, the policy simulator) is added the same way: an `ErrorRow` per case and
 a payload function, each with its `Source`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -92,9 +93,39 @@ GET_USER = "aws:iam/getUser:getUser"
 GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"
 GET_BUCKET = "aws:s3/getBucket:getBucket"
 
+# aws:kms/getKey:getKey, for buckets encrypted with a customer managed key.
+KEY_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/kms/key_data_source.go",
+    "AWS SDK for Go v2 revision (@SDKDataSource aws_kms_key)",
+    "dataSourceKeyRead: sdkdiag.AppendErrorf(diags, 'reading KMS Key (%s): %s', keyID, err), keyID as given",
+)
+FIND_KEY = Source(
+    TF_AWS,
+    "internal/service/kms/key.go",
+    "AWS SDK for Go v2 revision (findKey)",
+    "findKey wraps NotFoundException in retry.NotFoundError; unlike findKeyByID it does not turn PendingDeletion "
+    "into not found, so a key pending deletion is a success with keyState PendingDeletion",
+)
+KMS_ACCESS_DENIED = Source(
+    TF_AWS,
+    "pull request #32463 (sweeper: Skip KMS Keys if access is denied)",
+    "merged 2023-07",
+    "AWS's text: 'User: ARN is not authorized to perform: kms:DescribeKey on resource: KEY ARN because no "
+    "resource-based policy allows the kms:DescribeKey action'; KMS answers AccessDeniedException with HTTP 400",
+)
+PULUMI_AWS_KMS_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/kms/get_key.py",
+    "v7.51.1 (09c280658117930e42b821203f0039200273deeb)",
+    "get_key(grant_tokens, key_id, region); @pulumi.getter names of GetKeyResult",
+)
+GET_KEY = "aws:kms/getKey:getKey"
+
 # Placeholders in the rows' templates, filled by `ErrorRow.text`.
 EXAMPLE_REQUEST_ID = "7f5c2a1e-4b0d-4e8a-9c3f-0a1b2c3d4e5f"
 EXAMPLE_HOST_ID = "dGhpcyBpcyBhbiBleGFtcGxlIGhvc3QgaWQ="
+EXAMPLE_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def invoke_failure(token: str, message: str) -> str:
@@ -124,6 +155,7 @@ class ErrorRow:
     case: str
     message: str
     sources: tuple[Source, ...]
+    plugin_framework: bool = False  # a Plugin Framework data source: "SUMMARY: DETAIL", no bridge wrapping
 
     def text(self, name: str, **details: str) -> str:
         """The full text the program receives for `name`; `details` fill or override the other placeholders.
@@ -136,9 +168,12 @@ class ErrorRow:
             "bucket_region": "eu-west-1",
             "request_id": EXAMPLE_REQUEST_ID,
             "host_id": EXAMPLE_HOST_ID,
+            "key_arn": EXAMPLE_KEY_ARN,
             **details,
         }
         message = self.message.format(name=name, **values)
+        if self.plugin_framework:
+            return framework_invoke_failure(self.token, message)
         return invoke_failure(self.token, message)
 
 
@@ -206,6 +241,21 @@ ERRORS: tuple[ErrorRow, ...] = (
         "reading S3 Bucket ({name}): empty result",
         (BUCKET_DATA_SOURCE, FIND_BUCKET),
     ),
+    # getKey: {name} is the key ID, key ARN or alias ARN exactly as asked; {key_arn} the key's own ARN.
+    ErrorRow(
+        GET_KEY,
+        NOT_FOUND,  # no such key, and no such alias, alike
+        "reading KMS Key ({name}): couldn't find resource",
+        (KEY_DATA_SOURCE, FIND_KEY, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_KEY,
+        ACCESS_DENIED,
+        "reading KMS Key ({name}): operation error KMS: DescribeKey, https response error StatusCode: 400, "
+        "RequestID: {request_id}, api error AccessDeniedException: User: {caller} is not authorized to perform: "
+        "kms:DescribeKey on resource: {key_arn} because no resource-based policy allows the kms:DescribeKey action",
+        (KEY_DATA_SOURCE, SDK_V2_ERRORS, KMS_ACCESS_DENIED),
+    ),
 )
 
 
@@ -251,6 +301,41 @@ PAYLOADS: tuple[PayloadRow, ...] = (
 )
 
 
+PAYLOADS += (
+    PayloadRow(
+        GET_KEY,
+        (
+            "arn",
+            "awsAccountId",
+            "cloudHsmClusterId",
+            "creationDate",
+            "customKeyStoreId",
+            "customerMasterKeySpec",
+            "deletionDate",
+            "description",
+            "enabled",
+            "expirationModel",
+            "grantTokens",
+            "id",
+            "keyId",
+            "keyManager",
+            "keySpec",
+            "keyState",
+            "keyUsage",
+            "multiRegion",
+            "multiRegionConfigurations",
+            "origin",
+            "pendingDeletionWindowInDays",
+            "region",
+            "validTo",
+            "xksKeyConfigurations",
+        ),
+        ("grantTokens", "keyId", "region"),
+        (PULUMI_AWS_KMS_SDK, KEY_DATA_SOURCE),
+    ),
+)
+
+
 def payload_row(token: str) -> PayloadRow:
     (row,) = [row for row in PAYLOADS if row.token == token]
     return row
@@ -290,3 +375,169 @@ def bucket_payload(bucket: str, bucket_region: str, asked_region: str) -> dict[s
         "id": bucket,
         "region": asked_region,
     }
+
+
+def key_payload(
+    key_id: str, key_arn: str, region: str, *, key_manager: str = "CUSTOMER", key_state: str = "Enabled"
+) -> dict[str, Any]:
+    """getKey's answer for a key DescribeKey found; `key_id` is what was asked (a key ARN or an alias ARN).
+
+    The data source sets its ID to the key's own ID, and `arn` to the key's ARN even when asked by alias.
+    Keys that are null for a plain symmetric key in KMS's own store (custom key store, deletion date,
+    valid-to, multi-Region and XKS configurations) are dropped, as the SDK drops nulls.
+    """
+    account = key_arn.split(":")[4]
+    own_id = key_arn.rsplit("/", 1)[-1]
+    return {
+        "arn": key_arn,
+        "awsAccountId": account,
+        "creationDate": "2024-01-15T09:30:00Z",
+        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "description": "",
+        "enabled": key_state == "Enabled",
+        "expirationModel": "",
+        "id": own_id,
+        "keyId": key_id,
+        "keyManager": key_manager,
+        "keySpec": "SYMMETRIC_DEFAULT",
+        "keyState": key_state,
+        "keyUsage": "ENCRYPT_DECRYPT",
+        "multiRegion": False,
+        "origin": "AWS_KMS",
+        "pendingDeletionWindowInDays": 0,
+        "region": region,
+    }
+
+
+# Roles as grantees: getRole (SDKv2) proves a role exists; getRolePolicies (Plugin Framework) lists
+# its inline policy names, so the program never writes over one it does not own.
+GET_ROLE = "aws:iam/getRole:getRole"
+GET_ROLE_POLICIES = "aws:iam/getRolePolicies:getRolePolicies"
+
+ROLE_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/iam/role_data_source.go",
+    "0b931023f3158271f1817cb82fd21e47a932ef2c",
+    "@SDKDataSource; 'reading IAM Role (%s): %s' with the name as given; sets unique_id from RoleId",
+)
+FIND_ROLE = Source(
+    TF_AWS,
+    "internal/service/iam/role.go",
+    "3277329285f5730eeff9c56fbe69836c9448ab78",
+    "findRole maps NoSuchEntityException to retry.NotFoundError",
+)
+ROLE_POLICIES_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/iam/role_policies_data_source.go",
+    "Framework revision of PR #46936 (stored index id 51966354784)",
+    "UNCONFIRMED which revision pulumi-aws 7.51.1 bridges: another revision reports through smarterr, with "
+    "different text; the program therefore decides nothing from this text and shows it word for word",
+)
+FIND_ROLE_POLICIES = Source(
+    TF_AWS,
+    "internal/service/iam/role_policies_exclusive.go",
+    "stored index id 3700485770",
+    "findRolePoliciesByName maps NoSuchEntityException to retry.NotFoundError",
+)
+PLUGIN_FRAMEWORK_INVOKE = Source(
+    "pulumi/pulumi-terraform-bridge",
+    "pkg/pf/tfbridge/provider_invoke.go",
+    "26f402338050ac027e0574ee1e2335f4775284c7",
+    "readDataSource hands the diagnostics to processDiagnosticsWithContext: no 'invoking T: ' and no "
+    "go-multierror list, so the text is 'SUMMARY: DETAIL'",
+)
+PULUMI_AWS_ROLE_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/iam/{get_role.py,get_role_policies.py}",
+    "v7.51.1",
+    "@pulumi.getter names; GetRolePoliciesResult has no id",
+)
+
+
+def framework_invoke_failure(token: str, message: str) -> str:
+    """The exact text the Python program receives when a Plugin Framework data source fails: SUMMARY: DETAIL."""
+    return f"invoke of {token} failed: invocation of {token} returned an error: {message}"
+
+
+ERRORS += (
+    ErrorRow(
+        GET_ROLE,
+        NOT_FOUND,
+        "reading IAM Role ({name}): couldn't find resource",
+        (ROLE_DATA_SOURCE, FIND_ROLE, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_ROLE,
+        ACCESS_DENIED,
+        "reading IAM Role ({name}): operation error IAM: GetRole, https response error StatusCode: 403, "
+        "RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to perform: "
+        "iam:GetRole on resource: role {name} because no identity-based policy allows the iam:GetRole action",
+        (ROLE_DATA_SOURCE, SDK_V2_ERRORS),
+    ),
+    ErrorRow(
+        GET_ROLE_POLICIES,
+        NOT_FOUND,
+        "reading IAM Role Policies: role not found: {name}",
+        (ROLE_POLICIES_DATA_SOURCE, FIND_ROLE_POLICIES, PLUGIN_FRAMEWORK_INVOKE),
+        plugin_framework=True,
+    ),
+    ErrorRow(
+        GET_ROLE_POLICIES,
+        ACCESS_DENIED,
+        "reading IAM Role Policies: operation error IAM: ListRolePolicies, https response error StatusCode: 403, "
+        "RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to perform: "
+        "iam:ListRolePolicies on resource: role {name} because no identity-based policy allows the "
+        "iam:ListRolePolicies action",
+        (ROLE_POLICIES_DATA_SOURCE, SDK_V2_ERRORS, PLUGIN_FRAMEWORK_INVOKE),
+        plugin_framework=True,
+    ),
+)
+
+PAYLOADS += (
+    PayloadRow(
+        GET_ROLE,
+        (
+            "arn",
+            "assumeRolePolicy",
+            "createDate",
+            "description",
+            "id",
+            "maxSessionDuration",
+            "name",
+            "path",
+            "permissionsBoundary",
+            "roleLastUseds",
+            "tags",
+            "uniqueId",
+        ),
+        ("name", "tags"),
+        (PULUMI_AWS_ROLE_SDK, ROLE_DATA_SOURCE),
+    ),
+    PayloadRow(GET_ROLE_POLICIES, ("policyNames", "roleName"), ("roleName",), (PULUMI_AWS_ROLE_SDK,)),
+)
+
+
+def role_payload(account_id: str, name: str, path: str, role_id: str) -> dict[str, Any]:
+    """getRole's answer for an existing role: IAM's spelling of the name, the ARN with its path, the AROA id."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    return {
+        "arn": f"arn:aws:iam::{account_id}:role{path}{name}",
+        "assumeRolePolicy": json.dumps(trust, separators=(",", ":")),
+        "createDate": "2026-01-05T09:30:00Z",
+        "description": "",
+        "id": name,
+        "maxSessionDuration": 3600,
+        "name": name,
+        "path": path,
+        "roleLastUseds": [],
+        "tags": {},
+        "uniqueId": role_id,
+    }
+
+
+def role_policies_payload(role_name: str, policy_names: list[str]) -> dict[str, Any]:
+    """getRolePolicies' answer: the role's inline policy names (a set: order is not kept) and the role name asked."""
+    return {"policyNames": sorted(policy_names), "roleName": role_name}
