@@ -13,6 +13,7 @@ from cross_account_s3.infra.stack import (
     input_problems_end_the_run,
     load_inputs,
     plan_with_live_checks,
+    prove_access,
     register,
 )
 
@@ -23,5 +24,6 @@ with input_problems_end_the_run():
     providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
     facts = look_up(grants, providers)  # users, buckets and current bucket policies, read live
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
+    prove_access(plan, settings, facts, providers)  # AWS's policy simulator: boundaries, SCPs and denies
     register(plan, providers, grants)  # a BucketGrant per grant, one BucketPolicy per bucket, in its region
     export_outputs(plan, settings)  # what a reviewer reads

@@ -158,6 +158,20 @@ class StackSettings(BaseModel):
     groupQuota: int = DEFAULT_GROUP_QUOTA
     otherGroupsInAccount: int = 0
     otherGroupsByUser: dict[str, int] = Field(default_factory=dict)
+    simulateAccess: bool = True
+
+    @field_validator("simulateAccess", mode="before")
+    @classmethod
+    def _switch(cls, text: Any) -> Any:
+        """Pulumi hands a YAML boolean over as the text 'true' or 'false'."""
+        if isinstance(text, bool):
+            return text
+        if isinstance(text, str) and text.strip().lower() in ("true", "false"):
+            return text.strip().lower() == "true"
+        reject(
+            f"must be true or false, but is {describe_value(_decoded(text))}",
+            "write 'true' to prove each grant with AWS's policy simulator during preview, or 'false' to skip it",
+        )
 
     @field_validator("bucketAccount", "userAccount", mode="before")
     @classmethod
@@ -238,6 +252,7 @@ class Settings:
     other_groups_by_user: Mapping[str, int]
     group_quota: int
     other_groups_in_account: int
+    simulate_access: bool = True  # prove the planned access with AWS's policy simulator during preview
 
 
 KNOWN_KEYS = tuple(StackSettings.model_fields)
@@ -289,4 +304,5 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
         other_groups_by_user=checked.otherGroupsByUser,
         group_quota=checked.groupQuota,
         other_groups_in_account=checked.otherGroupsInAccount,
+        simulate_access=checked.simulateAccess,
     )

@@ -29,6 +29,7 @@ from .snapshot import (
     GROUP_POLICY_TYPE,
     LOOKUPS_NOTE,
     PROVIDER_TYPE,
+    SIMULATION_NOTE,
     STACK_TYPE,
     PlannedResource,
     PlanSnapshot,
@@ -166,6 +167,7 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
     lines = [
         f"Plan for stack {snapshot.stack}, from {snapshot.grants_file}",
         LOOKUPS_NOTE,
+        SIMULATION_NOTE,
         NO_STATE_NOTE,
         "",
         *tree_lines(snapshot),
@@ -205,6 +207,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "stack": snapshot.stack,
         "grantsFile": snapshot.grants_file,
         "lookups": LOOKUPS_NOTE,
+        "simulation": SIMULATION_NOTE,
         "accounts": dict(snapshot.accounts),
         "providers": [pin.as_json() for _, pin in sorted(snapshot.providers().items())],  # registration order varies
         "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],

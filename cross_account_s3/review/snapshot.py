@@ -35,6 +35,10 @@ _CHILD_ORDER = {
 LOOKUPS_NOTE = (
     "lookups assumed: plan does not contact AWS; every user and bucket is taken to exist, with no bucket policy yet"
 )
+SIMULATION_NOTE = (
+    "access not simulated: AWS's policy simulator (permissions boundaries, SCPs, other denies) runs in "
+    "`pulumi preview`, which contacts AWS; plan cannot"
+)
 
 
 def decode_input(value: Any) -> Any:
