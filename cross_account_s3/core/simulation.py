@@ -297,6 +297,9 @@ def judge(
 ) -> Proof:
     """What the simulator's answers mean: each denied action a problem, each unproven role a note.
 
+    A denial for which the simulator names missing context keys is a note: it depends on request
+    values only the real request carries, so it is neither proof nor a certain failure.
+
     `users` are the live users by lowercase name, for the permissions boundary `getUser` reported.
     """
     problems: list[Problem] = []
@@ -314,14 +317,16 @@ def judge(
                 problems.append(_failure_problem(simulation, answer))
             continue
         results = action_results(simulation.actions, answer.payload)
-        undecided = [r for r in results if r.decision == IMPLICIT_DENY and r.missing_context_keys]
+        # A denial that hangs on request values the simulator was not given (a boundary's aws:SourceVpce, a
+        # bucket policy's aws:PrincipalOrgID guard) may not happen at run time: a warning, never proof.
+        undecided = [r for r in results if not r.allowed and r.missing_context_keys]
         denied = [r for r in results if not r.allowed and r not in undecided]
         denials.setdefault((simulation.grantee.key, simulation.bucket), []).extend((simulation, r) for r in denied)
         if undecided:
             notes.append(
                 f"{pair}: AWS's policy simulator could not decide "
                 + ", ".join(_verdict_words(r, simulation.resource_arns) for r in undecided)
-                + "; a policy of the user's reads request details it was not given, so this access is not proven"
+                + "; a policy reads request details it was not given, so this access is not proven"
             )
         if not simulation.with_bucket_policy:
             notes.append(
