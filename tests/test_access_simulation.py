@@ -281,3 +281,32 @@ def test_a_setting_that_is_not_true_or_false_is_a_clean_problem(run: RunProgram)
     assert result.error is not None
     assert "cross-account-s3:simulateAccess" in result.error and "must be true or false" in result.error
     assert "Traceback" not in result.error
+
+
+def test_what_the_program_sends_and_the_fake_answers_are_the_contract_s_keys(run: RunProgram, grants_file) -> None:
+    world = committed_world()
+    result = run("nonprod", config=grants_file(READ_REPORTS), world=world)
+    row = contract.payload_row(SIMULATE)
+    for call in _simulations(result):
+        assert set(call) <= set(row.arguments)
+        assert all(set(entry) == set(contract.CONTEXT_ENTRY_KEYS) for entry in call["contexts"])
+        payload = world.answer(SIMULATE, call, BUILD)
+        assert set(payload) <= set(row.keys)
+        for entry in payload["results"]:
+            assert set(entry) <= set(contract.SIMULATION_RESULT_KEYS)
+            assert entry["decision"] in contract.DECISIONS
+            for statement in entry["matchedStatements"]:
+                assert set(statement) == set(contract.MATCHED_STATEMENT_KEYS)
+                assert statement["sourcePolicyType"] in contract.SOURCE_POLICY_TYPES
+
+
+def test_an_answer_the_program_does_not_know_is_a_problem_quoting_the_provider(loaded_reports) -> None:
+    """NoSuchEntity is not wrapped as "couldn't find resource": it is reported as it is, never read as allowed."""
+    settings = _settings()
+    calls = simulation.plan_simulations(build_plan(loaded_reports, settings), settings)
+    text = contract.error_row(SIMULATE, contract.NO_SUCH_USER).text("u01")
+    proof = simulation.judge(settings, calls, [Answer(error=text)] * len(calls), {})
+    assert proof.proven == ()
+    assert len(proof.problems) == 1  # both calls for u01 failed alike: one problem
+    assert all("assumes nothing" in p.message for p in proof.problems)
+    assert all("api error NoSuchEntity: The user with name u01 cannot be found." in p.message for p in proof.problems)

@@ -224,9 +224,9 @@ def _source_words(sources: Sequence[tuple[str, str]]) -> str:
 
 
 def _verdict_words(result: ActionResult, resources: Sequence[str]) -> str:
-    missing = f"; the simulator lacked the context keys {', '.join(result.missing_context_keys)}" * bool(
-        result.missing_context_keys
-    )
+    missing = ""
+    if result.missing_context_keys:
+        missing = f"; the simulator lacked the context keys {', '.join(result.missing_context_keys)}"
     return f"{result.action} on {', '.join(resources)} ({result.decision}{_source_words(result.sources)}{missing})"
 
 
@@ -340,7 +340,7 @@ def judge(
     if denied_text is not None:
         problems.append(denied_simulator_problem(settings, denied_text))
     return Proof(
-        problems=tuple(problems),
+        problems=tuple(dict.fromkeys(problems)),  # both calls of a pair may fail alike: say it once
         notes=tuple(dict.fromkeys(notes)),
         proven=tuple(pair for pair, ok in sorted(proven.items()) if ok),
     )
