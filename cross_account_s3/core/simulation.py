@@ -300,7 +300,8 @@ def judge(
     A denial for which the simulator names missing context keys is a note: it depends on request
     values only the real request carries, so it is neither proof nor a certain failure.
 
-    `users` are the live users by lowercase name, for the permissions boundary `getUser` reported.
+    `users` are the live users by lowercase name (as `LiveFacts` keeps them), for the permissions
+    boundary `getUser` reported.
     """
     problems: list[Problem] = []
     notes: list[str] = []
@@ -334,9 +335,11 @@ def judge(
                 "side only (AWS's simulator cannot evaluate a bucket policy for a role), so its access is not proven"
             )
         proven[pair] = proven.get(pair, True) and not denied and not undecided and simulation.with_bucket_policy
-    for (key, _bucket), found in sorted(denials.items()):
+    for _, found in sorted(denials.items()):
         if found:
-            problems += _denial_problems(found, users.get(key))
+            grantee = found[0][0].grantee
+            live = users.get(grantee.name.lower()) if grantee.kind == "user" else None
+            problems += _denial_problems(found, live)
     if denied_text is not None:
         problems.append(denied_simulator_problem(settings, denied_text))
     return Proof(
