@@ -106,6 +106,53 @@ def _object_arns(bucket: str, prefixes: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{bucket_arn(bucket)}/{prefix}{SIMULATED_KEY}" for prefix in (prefixes or [""]))
 
 
+def _grant_plans_by_grantee(plan: Plan) -> dict[str, tuple[Grantee, list[GrantPlan]]]:
+    """Each grantee (by key, in key order) with every grant plan naming it."""
+    found: dict[str, tuple[Grantee, list[GrantPlan]]] = {}
+    for grant_plan in plan.grants:
+        for grantee in grant_plan.grantees:
+            found.setdefault(grantee.key, (grantee, []))[1].append(grant_plan)
+    return dict(sorted(found.items()))
+
+
+def _calls_on_one_place(
+    grantee: Grantee,
+    bucket: str,
+    prefixes: tuple[str, ...],
+    grants: Sequence[Grant],
+    identity: tuple[PolicyDocument, ...],
+    bucket_policy: PolicyDocument,
+    bucket_account: str,
+) -> list[Simulation]:
+    """The bucket-level call and the object-level call for grants sharing one bucket and one set of prefixes."""
+    with_policy = _grantee_simulated_with_bucket_policy(grantee)
+    actions = {action.name: action for grant in grants for action in s3_actions_of(grant)}
+    calls: list[Simulation] = []
+    for target in (Target.BUCKET, Target.OBJECT):
+        names = tuple(sorted(name for name, action in actions.items() if action.target is target))
+        if not names:
+            continue
+        context = [ContextEntry("s3:ResourceAccount", "string", (bucket_account,))]
+        if target is Target.BUCKET and prefixes:
+            # Listing is granted under `s3:prefix`; one prefix stands for the grant's listing.
+            context.append(ContextEntry("s3:prefix", "string", (prefixes[0],)))
+        calls.append(
+            Simulation(
+                grantee=grantee,
+                bucket=bucket,
+                grants=tuple(grants),
+                target=target,
+                actions=names,
+                resource_arns=(bucket_arn(bucket),) if target is Target.BUCKET else _object_arns(bucket, prefixes),
+                identity_policies=identity,
+                resource_policy=bucket_policy if with_policy else None,
+                resource_owner=bucket_account if with_policy else None,
+                context=tuple(context),
+            )
+        )
+    return calls
+
+
 def plan_simulations(plan: Plan, settings: Settings) -> list[Simulation]:
     """The calls that prove a plan: per grantee and bucket, one for bucket-level and one for object-level actions.
 
@@ -113,49 +160,18 @@ def plan_simulations(plan: Plan, settings: Settings) -> list[Simulation]:
     of calls stays at two per grantee and bucket unless a grantee has grants with different prefixes
     on the same bucket.
     """
-    bucket_account = settings.bucket_account.accountId
     policies = {bucket_plan.bucket: bucket_plan.policy for bucket_plan in plan.buckets}
-    grantees: dict[str, Grantee] = {}
-    plans_of: dict[str, list[GrantPlan]] = {}
-    for grant_plan in plan.grants:
-        for grantee in grant_plan.grantees:
-            grantees.setdefault(grantee.key, grantee)
-            plans_of.setdefault(grantee.key, []).append(grant_plan)
     simulations: list[Simulation] = []
-    for key in sorted(grantees):
-        grantee = grantees[key]
-        identity = tuple(grant_plan.identity_policy for grant_plan in plans_of[key])
-        with_policy = _grantee_simulated_with_bucket_policy(grantee)
-        by_place: dict[tuple[str, tuple[str, ...]], list[Grant]] = {}
-        for grant_plan in plans_of[key]:
+    for grantee, grant_plans in _grant_plans_by_grantee(plan).values():
+        identity = tuple(grant_plan.identity_policy for grant_plan in grant_plans)
+        places: dict[tuple[str, tuple[str, ...]], list[Grant]] = {}
+        for grant_plan in grant_plans:
             for bucket in grant_plan.grant.bucket_names:
-                by_place.setdefault((bucket, tuple(grant_plan.grant.prefixes or ())), []).append(grant_plan.grant)
-        for (bucket, prefixes), grants in sorted(by_place.items()):
-            actions = {action.name: action for grant in grants for action in s3_actions_of(grant)}
-            for target in (Target.BUCKET, Target.OBJECT):
-                names = tuple(sorted(name for name, action in actions.items() if action.target is target))
-                if not names:
-                    continue
-                context = [ContextEntry("s3:ResourceAccount", "string", (bucket_account,))]
-                if target is Target.BUCKET and prefixes:
-                    # Listing is granted under `s3:prefix`; one prefix stands for the grant's listing.
-                    context.append(ContextEntry("s3:prefix", "string", (prefixes[0],)))
-                simulations.append(
-                    Simulation(
-                        grantee=grantee,
-                        bucket=bucket,
-                        grants=tuple(grants),
-                        target=target,
-                        actions=names,
-                        resource_arns=(bucket_arn(bucket),)
-                        if target is Target.BUCKET
-                        else _object_arns(bucket, prefixes),
-                        identity_policies=identity,
-                        resource_policy=policies[bucket] if with_policy else None,
-                        resource_owner=bucket_account if with_policy else None,
-                        context=tuple(context),
-                    )
-                )
+                places.setdefault((bucket, tuple(grant_plan.grant.prefixes or ())), []).append(grant_plan.grant)
+        for (bucket, prefixes), grants in sorted(places.items()):
+            simulations += _calls_on_one_place(
+                grantee, bucket, prefixes, grants, identity, policies[bucket], settings.bucket_account.accountId
+            )
     return simulations
 
 
