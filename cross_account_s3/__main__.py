@@ -3,4 +3,4 @@
 from cross_account_s3.cli import main
 
 if __name__ == "__main__":
-    main(prog_name="python -m cross_account_s3")
+    main(prog_name="./run")

@@ -9,6 +9,7 @@ input (the program's own clean problem list), 2 usage errors. No Python tracebac
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,15 @@ from .review.runner import (
 )
 from .review.snapshot import PlanSnapshot
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ENV = "CROSS_ACCOUNT_S3_PROJECT"  # another project directory (Pulumi.<stack>.yaml, grants/); tests use it
+CWD_ENV = "CROSS_ACCOUNT_S3_CWD"  # where the user ran ./run (which itself works from the project directory)
+
+
+def project_root() -> Path:
+    """The project whose stacks and grants plan reads: this checkout, unless CROSS_ACCOUNT_S3_PROJECT names another."""
+    return Path(os.environ.get(PROJECT_ENV) or Path(__file__).resolve().parent.parent)
+
+
 DEFAULT_STACK = "nonprod"
 BAD_INPUT = 1
 
@@ -47,14 +56,44 @@ def _print(output_format: str, as_json: Callable[[], dict[str, Any]], as_text: C
         click.echo(as_text(), nl=False)
 
 
-def _refuse(message: str) -> None:
-    """Bad input: the clean message on stderr, exit status 1."""
-    click.echo(message, err=True)
+def _refuse(message: str, output_format: str = "text") -> None:
+    """Bad input, exit status 1: the clean message on stderr, or with --format json a JSON object on stdout."""
+    if output_format == "json":
+        refusal = {"refused": True, "exitCode": BAD_INPUT, "message": message}
+        click.echo(json.dumps(refusal, indent=2, ensure_ascii=False))
+    else:
+        click.echo(message, err=True)
     raise SystemExit(BAD_INPUT)
 
 
+def user_path(path: str) -> Path:
+    """A path as the user typed it: relative to the directory they ran `./run` in, not to the project."""
+    given = Path(path).expanduser()
+    return given if given.is_absolute() else Path(os.environ.get(CWD_ENV) or Path.cwd()) / given
+
+
+def _existing_file(context: click.Context, parameter: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = user_path(value)
+    if not path.is_file():
+        raise click.BadParameter(f"no such file: {value}")
+    return path
+
+
+def looks_like_a_file(base: str) -> bool:
+    """`--diff BASE` names a grants file when it ends in .yaml/.yml or is an existing file; else a git revision."""
+    return base.endswith((".yaml", ".yml")) or user_path(base).is_file()
+
+
+def _check_base(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    if value is not None and looks_like_a_file(value) and not user_path(value).is_file():
+        raise click.BadParameter(f"no such grants file: {value} (a git revision does not end in .yaml)")
+    return value
+
+
 def _check_stack(context: click.Context, parameter: click.Parameter, stack: str) -> str:
-    stacks = known_stacks(PROJECT_ROOT)
+    stacks = known_stacks(project_root())
     if stack not in stacks:
         raise click.BadParameter(f"no Pulumi.{stack}.yaml here; the stacks are: {', '.join(stacks)}")
     return stack
@@ -76,7 +115,7 @@ def main() -> None:
 @click.option(
     "--grants",
     "grants_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_existing_file,
     help="The grants file to plan, instead of the stack's own (grants/<stack>.yaml).",
 )
 @click.option(
@@ -91,7 +130,9 @@ def main() -> None:
     "--diff",
     "base",
     metavar="BASE",
-    help="Show what changes from BASE: another grants file, or a git revision such as origin/main.",
+    callback=_check_base,
+    help="Show what changes from BASE: a grants file (*.yaml), or a git revision such as origin/main, "
+    "where the stack's own grants file at that revision is the base.",
 )
 def plan(stack: str, grants_path: Path | None, output_format: str, base: str | None) -> None:
     """Show what the stack would create, or with --diff what a change grants; offline, like `pulumi preview`.
@@ -99,32 +140,39 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
     Plan does not contact AWS: every user and bucket is assumed to exist, with no bucket policy.
     """
     try:
-        head_grants = shown_path(PROJECT_ROOT, grants_path) if grants_path else default_grants_file(PROJECT_ROOT, stack)
-        head = plan_stack(PROJECT_ROOT, stack, head_grants)
+        root = project_root()
+        head_grants = shown_path(root, grants_path) if grants_path else default_grants_file(root, stack)
+        head = plan_stack(root, stack, head_grants)
         if base is None:
             _print(output_format, lambda: plan_as_json(head), lambda: render_plan_text(head))
             return
-        base_snapshot = _plan_base(stack, base, head_grants)
+        base_snapshot = _plan_base(stack, base)
         diff = diff_plans(base_snapshot, head)
         _print(output_format, lambda: diff_as_json(diff), lambda: render_diff_text(diff))
     except PlanRefused as refused:
-        _refuse(refused.message)
+        _refuse(refused.message, output_format)
     except InputProblems as problems:
-        _refuse(problems.render())
+        _refuse(problems.render(), output_format)
     except BrokenPipeError:
         raise  # output piped into `head` and closed: click ends quietly with status 1
     except Exception as failure:  # noqa: BLE001 - a bug must still reach the user as one clean line
-        _refuse(f"plan failed unexpectedly: {type(failure).__name__}: {failure}")
+        _refuse(f"plan failed unexpectedly: {type(failure).__name__}: {failure}", output_format)
 
 
-def _plan_base(stack: str, base: str, head_grants: str) -> PlanSnapshot:
-    """Plan BASE: an existing grants file as given, otherwise the stack's grants file at git revision BASE."""
-    if Path(base).is_file():
-        base_file = shown_path(PROJECT_ROOT, Path(base))
-        return _label_refusal(base_file, lambda: plan_stack(PROJECT_ROOT, stack, base_file))
-    label = f"{base}:{head_grants}"
-    with grants_at_revision(PROJECT_ROOT, head_grants, base) as copy:
-        return _label_refusal(label, lambda: plan_stack(PROJECT_ROOT, stack, copy, grants_label=label))
+def _plan_base(stack: str, base: str) -> PlanSnapshot:
+    """Plan BASE: a grants file as given, otherwise the stack's own grants file at git revision BASE.
+
+    The base of a git revision is always the stack's grants file, whatever `--grants` names, so a draft
+    kept anywhere (even outside the repository) is compared with what the stack has at that revision.
+    """
+    root = project_root()
+    if looks_like_a_file(base):
+        base_file = shown_path(root, user_path(base))
+        return _label_refusal(base_file, lambda: plan_stack(root, stack, base_file))
+    stack_grants = default_grants_file(root, stack)
+    label = f"{base}:{stack_grants}"
+    with grants_at_revision(root, stack_grants, base) as copy:
+        return _label_refusal(label, lambda: plan_stack(root, stack, copy, grants_label=label))
 
 
 def _label_refusal(label: str, planner: Callable[[], PlanSnapshot]) -> PlanSnapshot:

@@ -1,13 +1,13 @@
 """Thin pulumi-policy wrappers around the rules in `guardrail_rules.py`, all at mandatory level.
 
-Three rules look at one resource at a time. The principal rule is a stack validation because it needs
-another resource: the bucket policy is made through the bucket account's provider, while the account
-its principals must belong to is pinned on the `user-account` provider.
+Four rules look at one resource at a time, so each runs immediately before its resource is created or
+updated and a violation halts `pulumi up`, with or without a preview. One more, a stack validation,
+cross-checks that the `user-account` provider is pinned to the configured user account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import guardrail_rules as rules
@@ -55,38 +55,37 @@ def _data_actions_only(args: ResourceValidationArgs, report: ReportViolation) ->
         report(message, None)
 
 
-def principal_policy(stack_setting: Callable[[], str | None] = read_stack_setting) -> StackValidationPolicy:
-    """The principal rule; `stack_setting` reads the stack's userAccount setting (tests pass their own)."""
+def _user_account_from_config(config: Mapping[str, Any], stack_setting: str | None) -> tuple[str | None, list[str]]:
+    pack_account = config.get("userAccountId")
+    return rules.resolve_user_account(
+        None if pack_account is None else str(pack_account), rules.stack_user_account(stack_setting), None
+    )
 
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        bucket_policies = [r for r in args.resources if r.resource_type == rules.BUCKET_POLICY]
-        if not bucket_policies:
+
+def principal_policy(stack_setting: Callable[[], str | None] = read_stack_setting) -> ResourceValidationPolicy:
+    """The principal rule, on each bucket policy before it is written; `stack_setting` is replaceable in tests.
+
+    A resource validation runs immediately before the resource is created or updated, and during an
+    update the first mandatory violation halts the deployment, so even `pulumi up --skip-preview` never
+    writes a bucket policy that opens the bucket. The user account comes from the pack config (one file
+    per stack, policy/config/<stack>.json) and, when the CLI passes it, the stack's own setting; with
+    neither, or when they disagree, the rule fails closed.
+    """
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != rules.BUCKET_POLICY:
             return
         config: dict[str, Any] = dict(args.get_config() or {})
-        pack_account = config.get("userAccountId")
-        providers = [
-            r
-            for r in args.resources
-            if r.resource_type == "pulumi:providers:aws" and r.name == rules.USER_ACCOUNT_PROVIDER
-        ]
-        provider_accounts = (
-            [account for r in providers for account in rules.provider_account_ids(r.props)] if providers else None
-        )
-        account, problems = rules.resolve_user_account(
-            None if pack_account is None else str(pack_account),
-            rules.stack_user_account(stack_setting()),
-            provider_accounts,
-        )
+        account, problems = _user_account_from_config(config, stack_setting())
+        if account is None:
+            for problem in problems:
+                report(f"cannot check this bucket policy's principals: {problem}", None)
+            return
         exempt = [str(sid) for sid in config.get("exemptStatementSids") or []]
-        for resource in bucket_policies:
-            if account is None:
-                for problem in problems:
-                    report(f"cannot check this bucket policy's principals: {problem}", resource.urn)
-                continue
-            for message in rules.principal_violations(resource.props, account, exempt):
-                report(message, resource.urn)
+        for message in rules.principal_violations(args.props, account, exempt):
+            report(message, None)
 
-    return StackValidationPolicy(
+    return ResourceValidationPolicy(
         name="bucket-policy-principals",
         description=(
             "Bucket policies allow only IAM users of the configured user account: never '*', an account "
@@ -99,7 +98,7 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
                 "userAccountId": {
                     "type": "string",
                     "pattern": "^[0-9]{12}$",
-                    "description": "The account that owns the IAM users; must match the stack's user-account provider.",
+                    "description": "The account that owns the IAM users: the stack's cross-account-s3:userAccount.",
                 },
                 "exemptStatementSids": {
                     "type": "array",
@@ -113,10 +112,49 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
     )
 
 
+def provider_policy(stack_setting: Callable[[], str | None] = read_stack_setting) -> StackValidationPolicy:
+    """The user-account provider stays pinned to the configured user account (a cross-check at preview).
+
+    It needs two things at once (the provider and the pack config), so it is a stack validation; the
+    write itself is guarded by `bucket-policy-principals`, which does not depend on this provider.
+    """
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        providers = [
+            r
+            for r in args.resources
+            if r.resource_type == "pulumi:providers:aws" and r.name == rules.USER_ACCOUNT_PROVIDER
+        ]
+        if not providers:
+            return
+        config: dict[str, Any] = dict(args.get_config() or {})
+        pack_account = config.get("userAccountId")
+        provider_accounts = [account for r in providers for account in rules.provider_account_ids(r.props)]
+        _, problems = rules.resolve_user_account(
+            None if pack_account is None else str(pack_account),
+            rules.stack_user_account(stack_setting()),
+            provider_accounts,
+        )
+        for problem in problems:
+            for provider in providers:
+                report(problem, provider.urn)
+
+    return StackValidationPolicy(
+        name="user-account-provider-pinned",
+        description="The user-account provider is pinned to exactly the configured user account.",
+        enforcement_level=MANDATORY,
+        validate=validate,
+        config_schema=PolicyConfigSchema(
+            properties={"userAccountId": {"type": "string", "pattern": "^[0-9]{12}$"}},
+        ),
+    )
+
+
 def policies(stack_setting: Callable[[], str | None] = read_stack_setting) -> list[Any]:
     """Every policy of the pack."""
     return [
         principal_policy(stack_setting),
+        provider_policy(stack_setting),
         ResourceValidationPolicy(
             name="s3-data-actions-only",
             description=(

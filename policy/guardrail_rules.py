@@ -347,7 +347,7 @@ def resolve_user_account(
         return None, problems
     if not accounts:
         return None, [
-            "cannot tell which account owns the users: set the policy pack config userAccountId, or keep the "
-            f"program's '{USER_ACCOUNT_PROVIDER}' provider pinned with allowedAccountIds"
+            "cannot tell which account owns the users: run the pack with the stack's config, "
+            "--policy-pack-config policy/config/<stack>.json, whose userAccountId names the user account"
         ]
     return accounts.pop(), []

@@ -7,7 +7,7 @@ import json
 import yaml
 
 from tests.access_check import Declared, bucket_policy_of, cases_for, identity_policies_of, mismatches
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, RunProgram, committed_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, RunProgram, fixture_world, grants_yaml
 from tests.iam_oracle.oracle import Request, evaluate
 
 ALL_LEVELS = [
@@ -32,12 +32,12 @@ def declared_for_stack(stack: str, grants: list[dict] | None = None) -> Declared
     bucket_account = config["cross-account-s3:bucketAccount"]["accountId"]
     if grants is None:
         grants = yaml.safe_load((PROJECT_ROOT / f"grants/{stack}.yaml").read_text())["grants"]
-    paths = committed_world().account(user_account).users
+    paths = fixture_world().account(user_account).users
     return Declared(grants=grants, user_account=user_account, bucket_account=bucket_account, user_paths=paths)
 
 
 def test_every_access_level_allows_exactly_its_row_of_the_table(run: RunProgram, grants_file) -> None:
-    result = run("nonprod", config=grants_file(yaml.safe_dump({"grants": ALL_LEVELS})))
+    result = run("nonprod", config=grants_file(grants_yaml(*ALL_LEVELS)))
     declared = declared_for_stack("nonprod", ALL_LEVELS)
     assert len(cases_for(result, declared)) > 100
     assert mismatches(result, declared) == []
@@ -85,7 +85,7 @@ def verdicts(result, user: str, requests: list[tuple[str, str, dict[str, str]]],
 def test_explicit_actions_give_exactly_those_actions(run: RunProgram, grants_file) -> None:
     """The guide's s3:Get*: every Get on objects and on the bucket, and nothing else (not even listing)."""
     grants = [{"name": "guide-gets", "users": ["u01"], "bucket": "reports-bucket", "actions": ["s3:Get*"]}]
-    result = run("nonprod", config=grants_file(yaml.safe_dump({"grants": grants})))
+    result = run("nonprod", config=grants_file(grants_yaml(*grants)))
     assert result.error is None, result.error
     obj, bucket = "arn:aws:s3:::reports-bucket/a/file.txt", "arn:aws:s3:::reports-bucket"
     expected = {
@@ -111,7 +111,7 @@ def test_explicit_actions_with_prefixes_stay_under_the_prefixes(run: RunProgram,
             "prefixes": ["in/"],
         }
     ]
-    result = run("nonprod", config=grants_file(yaml.safe_dump({"grants": grants})))
+    result = run("nonprod", config=grants_file(grants_yaml(*grants)))
     assert result.error is None, result.error
     bucket = "arn:aws:s3:::other-bucket"
     requests = [

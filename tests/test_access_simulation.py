@@ -23,7 +23,7 @@ from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
 from tests.access_check import bucket_policy_of, identity_policies_of
-from tests.conftest import BUILD, NONPROD, RunProgram, committed_world
+from tests.conftest import BUILD, NONPROD, RunProgram, assert_refused, fixture_world
 
 SIMULATE = contract.SIMULATE_PRINCIPAL_POLICY
 BOUNDARY_ARN = f"arn:aws:iam::{BUILD}:policy/ci-boundary"
@@ -58,8 +58,18 @@ def _aws_registrations(result: Any) -> list[str]:
     return [r.name for r in result.registrations if r.type.startswith("aws:")]
 
 
+def _stopped_before_any_aws_resource(result: Any, *fragments: str) -> str:
+    """Preview refused with one clean problem list; only the providers (which the lookups need) exist."""
+    assert result.error is not None and "Traceback" not in result.error
+    assert result.error.startswith("cross-account-s3 found ") and "nothing was created or changed" in result.error
+    assert _aws_registrations(result) == []
+    for fragment in fragments:
+        assert fragment in result.error, f"{fragment!r} not in:\n{result.error}"
+    return str(result.error)
+
+
 def test_a_clean_user_passes_and_the_simulator_sees_exactly_the_planned_policies(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     result = run("nonprod", config=grants_file(READ_REPORTS), world=world)
     assert result.error is None
     calls = _simulations(result)
@@ -80,25 +90,25 @@ def test_a_clean_user_passes_and_the_simulator_sees_exactly_the_planned_policies
 def test_a_boundary_that_allows_only_another_bucket_is_a_problem_naming_the_boundary(
     run: RunProgram, grants_file
 ) -> None:
-    world = committed_world()
+    world = fixture_world()
     only_other = _document(
         {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::other-bucket", "arn:aws:s3:::other-bucket/*"]}
     )
     world.account(BUILD).boundaries["u01"] = (BOUNDARY_ARN, only_other)
     result = run("nonprod", config=grants_file(READ_REPORTS), world=world)
-    assert result.error is not None
-    assert "found 1 problem" in result.error
-    assert "grant 'reports-read', field 'users[0]'" in result.error
-    assert "the user 'u01' would still be denied on the bucket 'reports-bucket'" in result.error
-    assert "s3:GetObject on arn:aws:s3:::reports-bucket/daily/" in result.error
-    assert "s3:ListBucket on arn:aws:s3:::reports-bucket (implicitDeny)" in result.error
-    assert f"the user has the permissions boundary {BOUNDARY_ARN}" in result.error
-    assert "Traceback" not in result.error
-    assert _aws_registrations(result) == []
+    _stopped_before_any_aws_resource(
+        result,
+        "found 1 problem",
+        "grant 'reports-read', field 'users[0]'",
+        "the user 'u01' would still be denied on the bucket 'reports-bucket'",
+        "s3:GetObject on arn:aws:s3:::reports-bucket/daily/",
+        "s3:ListBucket on arn:aws:s3:::reports-bucket (implicitDeny)",
+        f"the user has the permissions boundary {BOUNDARY_ARN}",
+    )
 
 
 def test_a_boundary_that_allows_the_bucket_passes(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).boundaries["u01"] = (
         BOUNDARY_ARN,
         _document({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
@@ -108,21 +118,22 @@ def test_a_boundary_that_allows_the_bucket_passes(run: RunProgram, grants_file) 
 
 
 def test_an_explicit_deny_in_another_policy_of_the_user_is_a_problem(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).user_policies["u01"] = {
         "no-downloads": _document({"Sid": "NoGet", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"})
     }
     result = run("nonprod", config=grants_file(READ_REPORTS), world=world)
-    assert result.error is not None
-    assert "s3:GetObject on arn:aws:s3:::reports-bucket/daily/" in result.error
-    assert "explicitDeny; matched: a policy of the user (no-downloads)" in result.error
-    assert "s3:ListBucket" not in result.error  # listing is still allowed, so it is not reported
-    assert "permissions boundary arn:" not in result.error  # the user has none
-    assert _aws_registrations(result) == []
+    error = _stopped_before_any_aws_resource(
+        result,
+        "s3:GetObject on arn:aws:s3:::reports-bucket/daily/",
+        "explicitDeny; matched: a policy of the user (no-downloads)",
+    )
+    assert "s3:ListBucket" not in error  # listing is still allowed, so it is not reported
+    assert "permissions boundary arn:" not in error  # the user has none
 
 
 def test_the_setting_off_makes_no_simulation_calls(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).simulator_denied = True  # would fail the run if it were asked
     config = {**grants_file(READ_REPORTS), "cross-account-s3:simulateAccess": "false"}
     result = run("nonprod", config=config, world=world)
@@ -132,22 +143,20 @@ def test_the_setting_off_makes_no_simulation_calls(run: RunProgram, grants_file)
 
 
 def test_a_simulator_the_deployer_may_not_call_is_one_clean_problem(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).simulator_denied = True
     result = run("nonprod", config=grants_file(TWO_USERS_TWO_BUCKETS), world=world)
-    assert result.error is not None
-    assert "found 1 problem" in result.error  # one, however many calls were denied
-    assert "Pulumi.nonprod.yaml: the user account's profile (or role) may not call iam:SimulatePrincipalPolicy" in (
-        result.error
+    _stopped_before_any_aws_resource(
+        result,
+        "found 1 problem",  # one, however many calls were denied
+        "Pulumi.nonprod.yaml: the user account's profile (or role) may not call iam:SimulatePrincipalPolicy",
+        f"allow iam:SimulatePrincipalPolicy on arn:aws:iam::{BUILD}:user/*",
+        "'cross-account-s3:simulateAccess: false'",
     )
-    assert f"allow iam:SimulatePrincipalPolicy on arn:aws:iam::{BUILD}:user/*" in result.error
-    assert "'cross-account-s3:simulateAccess: false'" in result.error
-    assert "Traceback" not in result.error
-    assert _aws_registrations(result) == []
 
 
 def test_calls_are_two_per_user_and_bucket(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     result = run("nonprod", config=grants_file(TWO_USERS_TWO_BUCKETS), world=world)
     assert result.error is None
     calls = _simulations(result)
@@ -176,7 +185,7 @@ def test_grants_with_different_prefixes_on_one_bucket_are_each_proven_on_their_o
         access: write
         prefixes: [uploads/]
     """
-    world = committed_world()
+    world = fixture_world()
     result = run("nonprod", config=grants_file(text), world=world)
     assert result.error is None
     objects = {
@@ -278,13 +287,11 @@ def test_plan_cannot_simulate_and_says_that_preview_does() -> None:
 
 def test_a_setting_that_is_not_true_or_false_is_a_clean_problem(run: RunProgram) -> None:
     result = run("nonprod", config={"cross-account-s3:simulateAccess": "sometimes"})
-    assert result.error is not None
-    assert "cross-account-s3:simulateAccess" in result.error and "must be true or false" in result.error
-    assert "Traceback" not in result.error
+    assert_refused(result, "field 'cross-account-s3:simulateAccess': must be true or false")
 
 
 def test_what_the_program_sends_and_the_fake_answers_are_the_contract_s_keys(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     result = run("nonprod", config=grants_file(READ_REPORTS), world=world)
     row = contract.payload_row(SIMULATE)
     for call in _simulations(result):

@@ -7,21 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import RunProgram
+from tests.conftest import RunProgram, assert_refused
 from tests.test_grants_validation import CASES
-
-
-def refused(result, *fragments: str) -> str:
-    """Assert the run refused its input cleanly and registered nothing; return the message."""
-    assert result.error is not None, "the program accepted bad input"
-    assert result.registrations == [], [r.name for r in result.registrations]
-    assert "Traceback" not in result.error
-    assert result.error.startswith("cross-account-s3 found ")
-    assert "nothing was created or changed" in result.error
-    for fragment in fragments:
-        assert fragment in result.error, f"{fragment!r} not in:\n{result.error}"
-    return result.error
-
 
 # The validation rules themselves are tested without running the program, in test_grants_validation.py;
 # these few prove that the program refuses a bad file cleanly, with nothing registered.
@@ -31,7 +18,7 @@ END_TO_END = ("yaml syntax", "unknown key typo", "duplicate names", "public extr
 @pytest.mark.parametrize("name", END_TO_END)
 def test_bad_grants_file_is_refused_cleanly(run: RunProgram, grants_file, name: str) -> None:
     text, fragments = CASES[name]
-    refused(run("nonprod", config=grants_file(text)), *fragments)
+    assert_refused(run("nonprod", config=grants_file(text)), *fragments)
 
 
 def test_every_problem_is_reported_at_once_in_file_order(run: RunProgram, grants_file) -> None:
@@ -39,14 +26,14 @@ def test_every_problem_is_reported_at_once_in_file_order(run: RunProgram, grants
         "grants:\n  - name: one\n    users: [u01]\n    bucekt: reports-bucket\n    access: read\n"
         "  - name: Two\n    users: []\n    bucket: 10.0.0.1\n    access: everything\n"
     )
-    message = refused(run("nonprod", config=grants_file(text)))
+    message = assert_refused(run("nonprod", config=grants_file(text)))
     lines = [int(n) for n in re.findall(r"grants\.yaml:(\d+):", message)]
     assert len(lines) >= 5
     assert lines == sorted(lines)
 
 
 def test_missing_grants_file(run: RunProgram) -> None:
-    refused(
+    assert_refused(
         run("nonprod", config={"cross-account-s3:grantsFile": "grants/does-not-exist.yaml"}),
         "grants/does-not-exist.yaml",
         "does not exist",
@@ -68,13 +55,13 @@ def account(account_id: object, region: str = "us-east-1", **extra: object) -> s
     ],
 )
 def test_account_ids_must_be_twelve_digit_strings(run: RunProgram, value: object, fragment: str) -> None:
-    message = refused(run("nonprod", config={"cross-account-s3:bucketAccount": account(value)}), fragment)
+    message = assert_refused(run("nonprod", config={"cross-account-s3:bucketAccount": account(value)}), fragment)
     assert "cross-account-s3:bucketAccount.accountId" in message
     assert "Pulumi.nonprod.yaml" in message
 
 
 def test_the_same_account_on_both_sides_is_refused(run: RunProgram) -> None:
-    refused(
+    assert_refused(
         run("nonprod", config={"cross-account-s3:bucketAccount": account("012345678901")}),
         "same account",
         "userAccount",
@@ -82,7 +69,7 @@ def test_the_same_account_on_both_sides_is_refused(run: RunProgram) -> None:
 
 
 def test_a_role_in_another_account_is_refused(run: RunProgram) -> None:
-    refused(
+    assert_refused(
         run(
             "nonprod",
             config={
@@ -96,12 +83,14 @@ def test_a_role_in_another_account_is_refused(run: RunProgram) -> None:
 
 
 def test_missing_account_settings_are_refused(run: RunProgram) -> None:
-    refused(run("nonprod", config={"cross-account-s3:userAccount": ""}), "cross-account-s3:userAccount", "required")
+    assert_refused(
+        run("nonprod", config={"cross-account-s3:userAccount": ""}), "cross-account-s3:userAccount", "required"
+    )
 
 
 def test_settings_and_grants_problems_are_reported_together(run: RunProgram, grants_file) -> None:
     config = {"cross-account-s3:userAccount": account("12"), **grants_file("grants:\n  - name: Bad Name\n")}
-    message = refused(run("nonprod", config=config))
+    message = assert_refused(run("nonprod", config=config))
     assert "userAccount.accountId" in message
     assert "grant 'Bad Name', field 'name'" in message and "field 'users'" in message
 
@@ -117,4 +106,4 @@ def test_settings_and_grants_problems_are_reported_together(run: RunProgram, gra
     ids=["huge-number", "deep-nesting", "huge-count", "nul-in-path"],
 )
 def test_config_values_python_cannot_read_are_clean_problems(run: RunProgram, key: str, value: str) -> None:
-    refused(run("nonprod", config={key: value}))
+    assert_refused(run("nonprod", config={key: value}))

@@ -20,7 +20,7 @@ from cross_account_s3.cli import main
 from cross_account_s3.infra.offline_runner import run_program
 from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
 
-from .conftest import BUILD, NONPROD, PROJECT_ROOT
+from .conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT
 
 
 def plan(*arguments: str) -> Result:
@@ -136,12 +136,37 @@ def test_bad_input_prints_the_programs_clean_problem_list_and_exits_1(
     path = config["cross-account-s3:grantsFile"]
     program_error = run_program(PROJECT_ROOT, "nonprod", config=config, world=None).error
     assert program_error is not None
-    for output_format in ("text", "json"):
-        result = plan("--grants", path, "--format", output_format)
-        assert result.exit_code == 1
-        assert result.stdout == ""
-        assert result.stderr.strip() == program_error.strip()
-        assert "found 2 problems" in result.stderr and "Traceback" not in result.output
+    result = plan("--grants", path)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == program_error.strip()
+    assert "found 2 problems" in result.stderr and "Traceback" not in result.output
+    # With --format json the same refusal is one JSON object on stdout, for tooling; the exit code stays 1.
+    as_json = plan("--grants", path, "--format", "json")
+    assert as_json.exit_code == 1 and as_json.stderr == ""
+    assert json.loads(as_json.stdout) == {"refused": True, "exitCode": 1, "message": program_error.strip()}
+
+
+def test_paths_are_relative_to_where_the_user_ran_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "draft.yaml").write_text((PROJECT_ROOT / "grants" / "build.yaml").read_text())
+    monkeypatch.setenv("CROSS_ACCOUNT_S3_CWD", str(tmp_path))
+    result = plan("--stack", "build", "--grants", "draft.yaml", "--diff", "draft.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "no changes"
+    assert plan("--grants", "grants/build.yaml").exit_code == 2  # not the project's file: the user's cwd has none
+
+
+def test_usage_errors_name_the_run_command() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "cross_account_s3", "plan", "--format", "xml"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert "Usage: ./run plan" in completed.stderr and "python -m" not in completed.stderr
 
 
 def test_a_stack_whose_users_are_in_the_wrong_account_is_refused() -> None:
@@ -183,7 +208,7 @@ def test_a_crash_in_the_program_ends_as_one_clean_line(monkeypatch: pytest.Monke
 def test_python_dash_m_runs_plan() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "cross_account_s3", "plan", "--format", "json"],
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,
@@ -196,7 +221,7 @@ def test_python_dash_m_runs_plan() -> None:
 def test_python_dash_m_usage_error_exits_2() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "cross_account_s3", "plan", "--format", "xml"],
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         check=False,

@@ -7,13 +7,13 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
 from cross_account_s3.core import limits
 from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.plan import Plan, build_plan
 from cross_account_s3.core.settings import Settings, parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
+from tests.conftest import grants_yaml
 
 USER_ACCOUNT, BUCKET_ACCOUNT = "012345678901", "123456789012"
 
@@ -27,7 +27,7 @@ def settings(**raw: str) -> Settings:
 
 
 def problems_for(grants: list[dict[str, Any]], stack: Settings | None = None, plan: Plan | None = None) -> list[str]:
-    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
     stack = stack or settings()
     return [p.render() for p in limits.limit_problems(plan or build_plan(loaded, stack), loaded, stack)]
 
@@ -66,7 +66,7 @@ def with_identity_policy_of_size(plan: Plan, size: int) -> Plan:
 
 def test_a_group_policy_may_have_5120_characters_but_not_5121() -> None:
     grants = [{"name": "big", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}]
-    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
     plan = build_plan(loaded, settings())
     assert problems_for(grants, plan=with_identity_policy_of_size(plan, 5120)) == []
     (problem,) = problems_for(grants, plan=with_identity_policy_of_size(plan, 5121))
@@ -99,7 +99,7 @@ def with_bucket_policy_of_size(plan: Plan, size: int) -> Plan:
 
 def test_a_bucket_policy_may_use_its_budget_but_not_one_byte_more() -> None:
     grants = [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}]
-    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
     plan = build_plan(loaded, settings())
     budget = limits.BUCKET_POLICY_BUDGET
     assert budget == 20 * 1024 - 1024
@@ -134,7 +134,7 @@ def test_group_names_may_have_128_characters_with_the_prefix(length: int, allowe
 
 def test_group_names_that_differ_only_in_case_are_refused() -> None:
     grants = [{"name": n, "users": ["u01"], "bucket": "reports-bucket", "access": "read"} for n in ("team", "other")]
-    loaded = validate_grants(parse_yaml(yaml.safe_dump({"grants": grants}), "grants.yaml"), USER_ACCOUNT)
+    loaded = validate_grants(parse_yaml(grants_yaml(*grants), "grants.yaml"), USER_ACCOUNT)
     plan = build_plan(loaded, settings())
     first, second = plan.grants
     assert first.group is not None and second.group is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import BUILD, NONPROD, RunProgram, committed_world, world_with
+from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world, world_with
 
 READ_REPORTS = """
 grants:
@@ -66,7 +66,7 @@ def test_lookups_go_through_the_provider_of_the_right_account(run: RunProgram) -
 
 def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
     """test.user exists only in the bucket account: the lookup through the user account must not find it."""
-    world = committed_world()
+    world = fixture_world()
     del world.account(BUILD).users["test.user"]
     world.account(NONPROD).users["test.user"] = "/"
     result = run("nonprod", world=world)
@@ -74,7 +74,7 @@ def test_a_user_in_the_wrong_account_is_missing(run: RunProgram) -> None:
 
 
 def test_the_arn_that_the_lookup_returns_is_the_principal(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).users["deployer"] = "/ci/"
     result = run(
         "nonprod",
@@ -92,7 +92,7 @@ def test_a_bucket_with_no_policy_is_normal(run: RunProgram) -> None:
 
 
 def test_undeclared_foreign_statements_stop_preview_with_yaml_to_keep_them(run: RunProgram) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
         **FOREIGN,
         "Statement": [
@@ -113,7 +113,7 @@ def test_undeclared_foreign_statements_stop_preview_with_yaml_to_keep_them(run: 
 
 
 def test_declared_foreign_statements_are_kept_verbatim(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["reports-bucket"] = FOREIGN
     declared = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
     text = json.dumps(
@@ -130,7 +130,7 @@ def test_declared_foreign_statements_are_kept_verbatim(run: RunProgram, grants_f
 
 def test_our_own_statements_in_the_live_policy_are_not_foreign(run: RunProgram) -> None:
     first = run("nonprod")
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = first.outputs["bucketPolicies"]["my-shared-bucket-20932"]
     assert run("nonprod", world=world).error is None
 
@@ -140,7 +140,7 @@ def test_an_aida_principal_is_reported_and_the_policy_is_rewritten_with_the_arn(
     live = json.loads(json.dumps(first.outputs["bucketPolicies"]["my-shared-bucket-20932"]))
     for statement in live["Statement"]:
         statement["Principal"]["AWS"] = ["AIDAOLDUSERID1234567"]
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = live
     result = run("nonprod", world=world)
     assert result.error is None
@@ -158,7 +158,7 @@ def test_no_warning_when_the_live_policy_is_healthy(run: RunProgram) -> None:
 
 
 def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunProgram) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).denied.add("test.user")
     world.account(NONPROD).denied.add("my-shared-bucket-20932")
     result = run("nonprod", world=world)
@@ -174,7 +174,7 @@ def test_a_lookup_the_account_refuses_is_a_clean_problem_not_a_crash(run: RunPro
 
 def test_a_bucket_kept_only_for_its_extra_statements_keeps_just_those(run: RunProgram, grants_file) -> None:
     """Removing the last grant on a bucket must not delete statements someone else owns along with ours."""
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["reports-bucket"] = FOREIGN
     declared = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
     text = json.dumps(
@@ -190,7 +190,7 @@ def test_a_bucket_kept_only_for_its_extra_statements_keeps_just_those(run: RunPr
 
 
 def test_a_declared_statement_that_differs_from_the_live_one_is_reported(run: RunProgram, grants_file) -> None:
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [FOREIGN["Statement"][0]]}
     weaker = {**FOREIGN["Statement"][0], "Action": ["s3:GetObject", "s3:GetObjectVersion"]}
     text = json.dumps(
@@ -205,7 +205,7 @@ def test_a_declared_statement_that_differs_from_the_live_one_is_reported(run: Ru
 
 
 def test_a_hand_written_statement_with_our_sid_prefix_is_still_foreign(run: RunProgram) -> None:
-    world = committed_world()
+    world = fixture_world()
     hand_written = {
         "Sid": "CrossAccountS3HandAdded",
         "Effect": "Allow",
@@ -234,7 +234,7 @@ def test_one_user_spelled_two_ways_is_one_member_spelled_as_iam_spells_it(run: R
 
 def test_a_live_policy_with_one_statement_object_is_read_like_a_list(run: RunProgram) -> None:
     """AWS accepts `Statement` as one object; a statement written that way is still someone else's to keep."""
-    world = committed_world()
+    world = fixture_world()
     (cloudfront, _) = FOREIGN["Statement"]
     world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
         "Version": "2012-10-17",

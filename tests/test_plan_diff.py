@@ -7,6 +7,7 @@ reviewer reads ("u05 gains read on reports-bucket") and the resource and stateme
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -15,9 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cross_account_s3.cli import main
+from cross_account_s3.cli import PROJECT_ENV, main
 from cross_account_s3.review.diff import AccessChange, AccessEntry, statement_changes
 from cross_account_s3.review.render import describe_access_change, field_changes
+from tests.conftest import PROJECT_ROOT
 
 READERS = """
     # yaml-language-server: $schema=./schema.json
@@ -179,21 +181,24 @@ def _git(repo: Path, *arguments: str) -> None:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A git repository whose first commit holds READERS as grants.yaml."""
-    _git(tmp_path, "init", "-q")
-    (tmp_path / "grants.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
-    _git(tmp_path, "add", "grants.yaml")
-    _git(tmp_path, "commit", "-q", "-m", "base")
-    return tmp_path
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project under git whose first commit holds READERS as the nonprod stack's grants file."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT, project)
+    (project / "grants" / "nonprod.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
+    _git(project, "init", "-q")
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "base")
+    monkeypatch.setenv(PROJECT_ENV, str(project))
+    return project
 
 
 def test_a_git_revision_as_base(repo: Path) -> None:
-    head = repo / "grants.yaml"
+    head = repo / "grants" / "nonprod.yaml"
     head.write_text(textwrap.dedent(WITH_U05_GRANT), encoding="utf-8")
     result = diff("HEAD", str(head))
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0].startswith("Plan diff for stack nonprod: HEAD:")
+    assert result.stdout.splitlines()[0].startswith("Plan diff for stack nonprod: HEAD:grants/nonprod.yaml")
     assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
     _git(repo, "commit", "-q", "-am", "add u05")
     unchanged = diff("HEAD", str(head))
@@ -201,28 +206,49 @@ def test_a_git_revision_as_base(repo: Path) -> None:
     assert access_lines(diff("HEAD~1", str(head))) == ["+ u05 gains read on reports-bucket"]
 
 
-def test_a_revision_without_the_file_is_a_clean_error(repo: Path) -> None:
-    (repo / "new.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
-    result = diff("HEAD", str(repo / "new.yaml"))
+def test_a_draft_outside_the_repository_is_compared_with_the_stacks_grants_at_the_revision(
+    repo: Path, tmp_path: Path
+) -> None:
+    draft = tmp_path / "elsewhere" / "draft.yaml"
+    draft.parent.mkdir()
+    draft.write_text(textwrap.dedent(WITH_U05_GRANT), encoding="utf-8")
+    result = diff("HEAD", str(draft))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("Plan diff for stack nonprod: HEAD:grants/nonprod.yaml")
+    assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
+
+
+def test_a_revision_without_the_stacks_grants_file_is_a_clean_error(repo: Path) -> None:
+    _git(repo, "rm", "-q", "grants/nonprod.yaml")
+    _git(repo, "commit", "-q", "-m", "no grants yet")
+    (repo / "grants" / "nonprod.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
     assert result.exit_code == 1
     assert "cannot read the base grants file" in result.stderr and "at 'HEAD'" in result.stderr
     assert "Traceback" not in result.output
 
 
 def test_an_unknown_revision_is_a_clean_error(repo: Path) -> None:
-    result = diff("no-such-branch", str(repo / "grants.yaml"))
+    result = diff("no-such-branch", str(repo / "grants" / "nonprod.yaml"))
     assert result.exit_code == 1
     assert "cannot read the base grants file" in result.stderr and "no-such-branch" in result.stderr
 
 
+def test_a_missing_base_file_is_a_usage_error_not_a_revision(write: WriteFile) -> None:
+    result = diff("no-such-base.yaml", write("head.yaml", READERS))
+    assert result.exit_code == 2
+    assert "no such grants file: no-such-base.yaml" in result.stderr
+
+
 def test_an_invalid_base_at_a_revision_names_the_revision(repo: Path) -> None:
-    (repo / "grants.yaml").write_text(textwrap.dedent(READERS.replace("[u01]", "[bad user]")), encoding="utf-8")
+    grants = repo / "grants" / "nonprod.yaml"
+    grants.write_text(textwrap.dedent(READERS.replace("[u01]", "[bad user]")), encoding="utf-8")
     _git(repo, "commit", "-q", "-am", "broken")
-    (repo / "grants.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
-    result = diff("HEAD", str(repo / "grants.yaml"))
+    grants.write_text(textwrap.dedent(READERS), encoding="utf-8")
+    result = diff("HEAD", str(grants))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"the base grants (HEAD:{repo / 'grants.yaml'}) cannot be planned:")
-    assert f"HEAD:{repo / 'grants.yaml'}:" in result.stderr  # problems point at the revision, not a temporary copy
+    assert result.stderr.startswith("the base grants (HEAD:grants/nonprod.yaml) cannot be planned:")
+    assert "HEAD:grants/nonprod.yaml:" in result.stderr  # problems point at the revision, not a temporary copy
 
 
 # The pure pieces, on hand-made data.

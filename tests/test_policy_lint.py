@@ -10,7 +10,7 @@ import pytest
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import run_program
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, fixture_world
 from tests.fake_aws import FakeWorld
 from tests.iam_oracle.oracle import ORACLE_DIR
 from tests.policy_lint import (
@@ -111,7 +111,7 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
 
 def _world(stack: str, names: dict[str, str], *, foreign: bool) -> FakeWorld:
     """The committed world, plus a user with a path and, when asked, b2's live policy holding TLS_ONLY."""
-    world = committed_world()
+    world = fixture_world()
     world.account(BUILD).users["deployer"] = "/ci/"
     if foreign:
         bucket_account = NONPROD if stack == "nonprod" else BUILD
@@ -122,7 +122,7 @@ def _world(stack: str, names: dict[str, str], *, foreign: bool) -> FakeWorld:
 
 @pytest.mark.parametrize("stack", ["nonprod", "build"])
 def test_the_committed_stacks_lint_clean(stack: str) -> None:
-    run = run_program(PROJECT_ROOT, stack, world=committed_world())
+    run = run_program(PROJECT_ROOT, stack, world=fixture_world())
     assert run.error is None, run.error
     assert len(policy_documents(run)) >= 2
     assert lint_run(run) == []

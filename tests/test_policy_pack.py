@@ -33,9 +33,9 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import ProgramRun, Registration, run_program
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, THIRD, committed_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT, THIRD, fixture_world
 
-POLICY_DIR = PROJECT_ROOT / "policy"
+POLICY_DIR = REPO_ROOT / "policy"
 sys.path.insert(0, str(POLICY_DIR))  # the pack imports its modules as top-level names, as its own venv does
 
 import guardrail_policies  # noqa: E402
@@ -281,10 +281,16 @@ def _resource(run: ProgramRun, registration: Registration) -> PolicyResource:
     )
 
 
+NONPROD_PACK_CONFIG = {"userAccountId": BUILD}  # the nonprod fixture stack's users live in the build account
+
+
 def violations(
-    run: ProgramRun, *, config: Mapping[str, Any] | None = None, stack_setting: str | None = None
+    run: ProgramRun, *, config: Mapping[str, Any] | None = NONPROD_PACK_CONFIG, stack_setting: str | None = None
 ) -> list[tuple[str, str, str]]:
-    """(policy, resource name, message) for every violation the pack's policies report on a run."""
+    """(policy, resource name, message) for every violation the pack's policies report on a run.
+
+    `config` is the pack config every policy receives; by default the nonprod stack's user account.
+    """
     found: list[tuple[str, str, str]] = []
     resources = [_resource(run, r) for r in run.registrations]
     by_urn = {r.urn: r.name for r in resources}
@@ -299,7 +305,7 @@ def violations(
         assert isinstance(policy, ResourceValidationPolicy)
         for resource in resources:
             args = ResourceValidationArgs(
-                resource.resource_type, resource.props, resource.urn, resource.name, OPTIONS, resource.provider, {}
+                resource.resource_type, resource.props, resource.urn, resource.name, OPTIONS, resource.provider, config
             )
             policy.validate(args, functools.partial(_for_resource, report, resource.urn))
     return found
@@ -312,20 +318,41 @@ def _for_resource(report: Callable[[str, str | None], None], urn: str, message: 
 
 @pytest.fixture(scope="module")
 def committed_runs() -> dict[str, ProgramRun]:
-    runs = {stack: run_program(PROJECT_ROOT, stack, world=committed_world()) for stack in ("nonprod", "build")}
+    runs = {stack: run_program(PROJECT_ROOT, stack, world=fixture_world()) for stack in ("nonprod", "build")}
     for run in runs.values():
         assert run.error is None, run.error
     return runs
 
 
 @pytest.mark.parametrize("stack", ["nonprod", "build"])
-def test_the_committed_stacks_pass_every_policy(committed_runs: dict[str, ProgramRun], stack: str) -> None:
+def test_the_stacks_pass_every_policy_with_their_own_pack_config(
+    committed_runs: dict[str, ProgramRun], stack: str
+) -> None:
     run = committed_runs[stack]
     user_account = run.outputs["accounts"]["userAccount"]
     assert run.of_type(rules.BUCKET_POLICY) and run.of_type(rules.GROUP_POLICY)
-    assert violations(run) == []
     assert violations(run, config={"userAccountId": user_account}) == []
-    assert violations(run, stack_setting=json.dumps({"accountId": user_account})) == []
+    assert violations(run, config=None, stack_setting=json.dumps({"accountId": user_account})) == []
+
+
+@pytest.mark.parametrize("stack", ["nonprod", "build"])
+def test_without_a_user_account_every_bucket_policy_is_blocked(
+    committed_runs: dict[str, ProgramRun], stack: str
+) -> None:
+    """Fail closed: with no pack config and no stack setting the principals cannot be judged, so nothing is written."""
+    run = committed_runs[stack]
+    found = violations(run, config=None)
+    assert {(policy, name) for policy, name, _ in found} == {
+        ("bucket-policy-principals", r.name) for r in run.of_type(rules.BUCKET_POLICY)
+    }
+    assert all("policy/config/<stack>.json" in message for _, _, message in found)
+
+
+def test_the_other_stacks_pack_config_blocks_this_stacks_bucket_policies(committed_runs: dict[str, ProgramRun]) -> None:
+    """Each stack needs its own pack config: the nonprod stack's users are not the build stack's."""
+    run = committed_runs["build"]
+    found = violations(run, config=NONPROD_PACK_CONFIG)
+    assert found and {policy for policy, _, _ in found} == {"bucket-policy-principals", "user-account-provider-pinned"}
 
 
 def _edited(run: ProgramRun, name: str, **inputs: Any) -> ProgramRun:
@@ -390,13 +417,50 @@ def test_the_principal_rule_uses_the_pack_config_over_a_moved_provider(committed
     """An edit that re-points the user-account provider to another account cannot carry the principals with it."""
     run = committed_runs["nonprod"]
     moved = _edited(run, "user-account", allowedAccountIds=json.dumps([THIRD]))
-    found = violations(moved, config={"userAccountId": BUILD})
-    assert found and all(policy == "bucket-policy-principals" and "disagree" in m for policy, _, m in found)
-    assert violations(moved, stack_setting=json.dumps({"accountId": BUILD}))
+    found = violations(moved)
+    assert [(policy, name) for policy, name, _ in found] == [("user-account-provider-pinned", "user-account")]
+    assert "disagree" in found[0][2]
+    assert violations(moved, config=None, stack_setting=json.dumps({"accountId": BUILD}))
     renamed = [dataclasses.replace(r, name="users") if r.name == "user-account" else r for r in run.registrations]
     without_provider = ProgramRun(renamed, [], run.outputs, None, [])
-    assert any("cannot tell" in m for _, _, m in violations(without_provider))
-    assert violations(without_provider, config={"userAccountId": BUILD}) == []
+    assert any("cannot tell" in m for _, _, m in violations(without_provider, config=None))
+    assert violations(without_provider) == []
+
+
+def test_the_principal_rule_judges_each_bucket_policy_alone_before_it_is_written() -> None:
+    """A resource validation: it sees only the bucket policy being written, and still blocks or passes it."""
+    (policy,) = [p for p in guardrail_policies.policies(lambda: None) if p.name == "bucket-policy-principals"]
+    assert isinstance(policy, ResourceValidationPolicy)
+
+    def check(principal: Any) -> list[str]:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CrossAccountS3X",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/*",
+                }
+            ],
+        }
+        args = ResourceValidationArgs(
+            rules.BUCKET_POLICY,
+            {"bucket": "b", "policy": json.dumps(document)},
+            "urn:b",
+            "b",
+            OPTIONS,
+            None,
+            NONPROD_PACK_CONFIG,
+        )
+        found: list[str] = []
+        policy.validate(args, lambda message, urn: found.append(message))
+        return found
+
+    assert check({"AWS": f"arn:aws:iam::{BUILD}:user/u01"}) == []
+    assert check({"AWS": f"arn:aws:iam::{THIRD}:user/u01"})
+    assert check("*")
 
 
 PROGRAM_HEAD = (
@@ -409,7 +473,7 @@ PROGRAM_HEAD = (
 def _run_edited_program(tmp_path: Path, extra: str) -> ProgramRun:
     program = tmp_path / "__main__.py"
     program.write_text(PROGRAM_HEAD + "\n" + extra, encoding="utf-8")
-    run = run_program(PROJECT_ROOT, "nonprod", world=committed_world(), program=program)
+    run = run_program(PROJECT_ROOT, "nonprod", world=fixture_world(), program=program)
     assert run.error is None, run.error
     return run
 
@@ -478,6 +542,7 @@ def test_the_served_pack_lists_every_policy_as_mandatory(served_pack: analyzer_p
     assert info.name == guardrail_policies.PACK_NAME
     assert {p.name: p.enforcementLevel for p in info.policies} == {
         "bucket-policy-principals": analyzer_pb2.MANDATORY,
+        "user-account-provider-pinned": analyzer_pb2.MANDATORY,
         "s3-data-actions-only": analyzer_pb2.MANDATORY,
         "explicit-provider": analyzer_pb2.MANDATORY,
         "policy-version-2012-10-17": analyzer_pb2.MANDATORY,
@@ -504,26 +569,39 @@ def _analyzer_resource(run: ProgramRun, registration: Registration) -> analyzer_
     return resource
 
 
-def test_the_served_pack_passes_the_real_run_and_blocks_an_open_bucket(
+def _analyze(pack: analyzer_pb2_grpc.AnalyzerStub, resource: analyzer_pb2.AnalyzerResource) -> list[Any]:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name
+    )
+    if resource.HasField("provider"):
+        request.provider.CopyFrom(resource.provider)
+    return list(pack.Analyze(request).diagnostics)
+
+
+def test_the_served_pack_passes_the_real_run_and_blocks_an_open_bucket_before_it_is_written(
     served_pack: analyzer_pb2_grpc.AnalyzerStub, committed_runs: dict[str, ProgramRun]
 ) -> None:
     run = committed_runs["build"]
+    account = {"userAccountId": run.outputs["accounts"]["userAccount"]}
+    served_pack.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct(account))
+                for name in ("bucket-policy-principals", "user-account-provider-pinned")
+            }
+        )
+    )
     resources = [_analyzer_resource(run, r) for r in run.registrations]
     assert list(served_pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)).diagnostics) == []
     for resource in resources:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name
-        )
-        if resource.HasField("provider"):
-            request.provider.CopyFrom(resource.provider)
-        assert list(served_pack.Analyze(request).diagnostics) == [], resource.name
+        assert _analyze(served_pack, resource) == [], resource.name
 
     name = "bucket-policy-build-cache-012345678901"
     opened = _widened(run, name, lambda p: p["Statement"][0].update(Principal="*"))
-    resources = [_analyzer_resource(opened, r) for r in opened.registrations]
-    diagnostics = served_pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources)).diagnostics
-    assert [(d.policyName, d.urn.rsplit("::", 1)[-1], d.enforcementLevel) for d in diagnostics] == [
-        ("bucket-policy-principals", name, analyzer_pb2.MANDATORY)
+    (opened_resource,) = [_analyzer_resource(opened, r) for r in opened.registrations if r.name == name]
+    # Analyze is the per-resource call the engine makes before it creates or updates that resource.
+    assert [(d.policyName, d.enforcementLevel) for d in _analyze(served_pack, opened_resource)] == [
+        ("bucket-policy-principals", analyzer_pb2.MANDATORY)
     ]
     forgot = analyzer_pb2.AnalyzeRequest(
         type="aws:iam/group:Group", properties=_struct({"name": "x"}), urn="urn:x", name="x"
@@ -543,7 +621,7 @@ CLOUDFRONT_READ = {
 
 def test_a_reviewer_can_exempt_a_declared_foreign_statement_by_its_exact_sid(tmp_path: Path) -> None:
     """extraStatements are kept verbatim; the pack blocks a foreign Allow until its Sid is exempted in pack config."""
-    world = committed_world()
+    world = fixture_world()
     world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [CLOUDFRONT_READ]}
     grants = tmp_path / "grants.yaml"
     grants.write_text(
@@ -559,15 +637,15 @@ def test_a_reviewer_can_exempt_a_declared_foreign_statement_by_its_exact_sid(tmp
     assert run.error is None, run.error
     (blocked,) = violations(run)
     assert blocked[:2] == ("bucket-policy-principals", "bucket-policy-reports-bucket") and "Service" in blocked[2]
-    assert violations(run, config={"exemptStatementSids": ["AllowCloudFrontRead"]}) == []
-    assert violations(run, config={"exemptStatementSids": ["AllowCloudFront"]}) == [blocked]
+    assert violations(run, config={**NONPROD_PACK_CONFIG, "exemptStatementSids": ["AllowCloudFrontRead"]}) == []
+    assert violations(run, config={**NONPROD_PACK_CONFIG, "exemptStatementSids": ["AllowCloudFront"]}) == [blocked]
 
 
 def test_the_programs_own_statements_cannot_be_exempted(committed_runs: dict[str, ProgramRun]) -> None:
     opened = _widened(committed_runs["nonprod"], BUCKET, lambda p: p["Statement"][0].update(Principal="*"))
     sid = json.loads(opened.by_name(BUCKET).inputs["policy"])["Statement"][0]["Sid"]
     assert sid.startswith(rules.PROGRAM_SID_PREFIX)
-    assert violations(opened, config={"exemptStatementSids": [sid]})
+    assert violations(opened, config={**NONPROD_PACK_CONFIG, "exemptStatementSids": [sid]})
 
 
 def test_every_action_the_program_can_grant_passes_the_pack_and_every_other_is_blocked() -> None:

@@ -8,7 +8,6 @@ must end in the clean list of problems, never a traceback, with nothing register
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ from hypothesis import strategies as st
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import ProgramRun, run_program
 from tests.access_check import Declared, mismatches
-from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, committed_world
-from tests.fake_aws import FakeWorld
+from tests.conftest import POOLS, PROJECT_ROOT, assert_refused, fixture_world
 from tests.policy_lint import lint_run
 
 LEVELS = ("read", "write", "read-write", "full")
@@ -28,38 +26,6 @@ GRANTABLE = s3_actions.grantable()
 PATTERNS = ("s3:Get*", "s3:List*", "s3:GetObject*", "s3:?utObject", "s3:Abort*")
 NARROWABLE = s3_actions.grantable(under_prefixes=True)
 NARROWABLE_PATTERNS = ("s3:GetObject*", "s3:?utObject", "s3:Abort*", "s3:ListBucket")
-
-
-@dataclass(frozen=True)
-class StackPool:
-    """The users (name -> path) and buckets a stack's world holds, in the accounts the stack expects."""
-
-    user_account: str
-    bucket_account: str
-    users: dict[str, str]
-    buckets: tuple[str, ...]
-
-
-POOLS = {
-    "nonprod": StackPool(
-        BUILD,
-        NONPROD,
-        {"test.user": "/", "u01": "/", "u02": "/", "u03": "/", "admin": "/", "deployer": "/ci/"},
-        ("my-shared-bucket-20932", "reports-bucket", "other-bucket"),
-    ),
-    "build": StackPool(
-        NONPROD,
-        BUILD,
-        {"qa-runner": "/", "ua-runner": "/", "perf-lab": "/perf/"},
-        ("build-artifacts-012345678901", "build-test-reports-012345678901", "build-cache-012345678901"),
-    ),
-}
-
-
-def world() -> FakeWorld:
-    found = committed_world()
-    found.account(BUILD).users["deployer"] = "/ci/"
-    return found
 
 
 def budget(examples: int) -> settings:
@@ -79,7 +45,9 @@ def run_file(stack: str, content: str | bytes) -> ProgramRun:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
-        return run_program(PROJECT_ROOT, stack, config={"cross-account-s3:grantsFile": str(path)}, world=world())
+        return run_program(
+            PROJECT_ROOT, stack, config={"cross-account-s3:grantsFile": str(path)}, world=fixture_world()
+        )
 
 
 # --- Valid grants files ----------------------------------------------------------------------------------
@@ -159,15 +127,6 @@ def test_random_valid_files_with_explicit_actions_lint_clean(case: tuple[str, di
 # --- Invalid and garbage files --------------------------------------------------------------------------
 
 
-def assert_clean_refusal(run: ProgramRun) -> None:
-    """The clean list of problems, which the engine can carry, and nothing registered: not even a provider."""
-    assert run.error is not None, "the program accepted an invalid file"
-    assert run.error.startswith("cross-account-s3 found"), run.error[:2000]
-    assert "Traceback" not in run.error
-    run.error.encode("utf-8")  # a lone surrogate here would break the message on its way to the engine
-    assert run.registrations == [], [r.name for r in run.registrations]
-
-
 scalars = (
     st.none()
     | st.booleans()
@@ -232,7 +191,7 @@ def broken_file(draw: st.DrawFn) -> tuple[str, str]:
 @budget(150)
 @given(case=broken_file())
 def test_a_broken_field_gives_the_clean_problem_list(case: tuple[str, str]) -> None:
-    assert_clean_refusal(run_file(*case))
+    assert_refused(run_file(*case))
 
 
 def _is_grants_document(text: str | bytes) -> bool:
@@ -250,7 +209,7 @@ def test_a_garbage_document_gives_the_clean_problem_list(data: Any, stack: str) 
     text = as_yaml(data)
     if _is_grants_document(text):
         text = as_yaml({"grants": data, "grantz": 1})  # keep it garbage
-    assert_clean_refusal(run_file(stack, text))
+    assert_refused(run_file(stack, text))
 
 
 def _nested(depth: int, opener: str, closer: str) -> str:
@@ -302,7 +261,7 @@ def billion_laughs(draw: st.DrawFn) -> str:
 def test_text_that_is_not_a_grants_file_gives_the_clean_problem_list(text: str, stack: str) -> None:
     if _is_grants_document(text):
         text += "\nnot-a-key: [\n"
-    assert_clean_refusal(run_file(stack, text))
+    assert_refused(run_file(stack, text))
 
 
 @budget(60)
@@ -311,8 +270,8 @@ def test_bytes_that_are_not_utf8_text_give_the_clean_problem_list(content: bytes
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
-        assert_clean_refusal(run_file(stack, content))
+        assert_refused(run_file(stack, content))
         return
     if _is_grants_document(text):
         return  # a few bytes that happen to be a grants file are not garbage
-    assert_clean_refusal(run_file(stack, content))
+    assert_refused(run_file(stack, content))

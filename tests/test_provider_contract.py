@@ -24,7 +24,7 @@ from cross_account_s3.core.live import (
     needs_bucket_check,
     user_from_answer,
 )
-from tests.conftest import BUILD, NONPROD, RunProgram, committed_world
+from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world
 from tests.fake_aws import FakeWorld
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cross_account_s3"
@@ -163,7 +163,7 @@ grants:
 
 
 def _world() -> FakeWorld:
-    return committed_world()
+    return fixture_world()
 
 
 def test_a_bucket_without_a_policy_previews_end_to_end(run: RunProgram, grants_file) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from cross_account_s3.infra.offline_runner import ProgramRun
-from tests.conftest import BUILD, NONPROD, RunProgram
+from tests.conftest import BUILD, NONPROD, RunProgram, grants_yaml
 
 GRANTS = [
     {"name": "alpha", "users": ["u01", "u02"], "bucket": "reports-bucket", "access": "read"},
@@ -19,7 +19,7 @@ GRANTS = [
 
 
 def as_file(grants: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump({"grants": grants}, sort_keys=False)
+    return grants_yaml(*grants)
 
 
 def snapshot(run: ProgramRun) -> dict[str, tuple[str, str]]:

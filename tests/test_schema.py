@@ -22,7 +22,7 @@ from cross_account_s3.core.yaml_source import parse_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USER_ACCOUNT = "012345678901"
-COMMITTED_GRANTS = sorted(path for path in (PROJECT_ROOT / "grants").glob("*.yaml"))
+FIXTURE_GRANTS = sorted(path for path in (PROJECT_ROOT / "tests" / "fixtures" / "project" / "grants").glob("*.yaml"))
 
 
 def schema_validator() -> jsonschema.Draft202012Validator:
@@ -61,7 +61,7 @@ def test_schema_command_prints_the_committed_schema() -> None:
     assert result.output == (PROJECT_ROOT / SCHEMA_FILE).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", COMMITTED_GRANTS, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", FIXTURE_GRANTS, ids=lambda path: path.name)
 def test_committed_grants_files_validate_and_point_editors_at_the_schema(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=./schema.json\n")
@@ -69,7 +69,7 @@ def test_committed_grants_files_validate_and_point_editors_at_the_schema(path: P
 
 
 def test_there_are_committed_grants_files_to_check() -> None:
-    assert {path.name for path in COMMITTED_GRANTS} >= {"nonprod.yaml", "build.yaml"}
+    assert {path.name for path in FIXTURE_GRANTS} >= {"nonprod.yaml", "build.yaml"}
 
 
 GOOD_EXAMPLES: dict[str, str] = {

@@ -1,0 +1,43 @@
+"""`./run`, the entry point: its help, its Python check and its usage errors (none of these installs anything)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def run_script(*arguments: str, python: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if python is not None:
+        env["PYTHON"] = python
+    return subprocess.run(
+        [str(REPO_ROOT / "run"), *arguments], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+
+
+def test_help_exits_0_and_lists_the_subcommands_and_exit_codes() -> None:
+    result = run_script("--help")
+    assert result.returncode == 0
+    for subcommand in ("plan", "schema", "test"):
+        assert f"\n  {subcommand}" in result.stdout
+    assert "exit codes:" in result.stdout and "\n  1  bad input" in result.stdout
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = run_script("deploy")
+    assert result.returncode == 2
+    assert "unknown command 'deploy'" in result.stderr and "usage: ./run" in result.stderr
+
+
+def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
+    old = tmp_path / "python3"
+    old.write_text("#!/bin/sh\n[ \"$1\" = --version ] && echo 'Python 3.9.18' || exit 1\n")
+    old.chmod(0o755)
+    result = run_script("plan", python=str(old))
+    assert result.returncode == 2
+    assert "needs Python 3.11 or later" in result.stderr and "Python 3.9.18" in result.stderr
+    missing = run_script("plan", python=str(tmp_path / "no-such-python"))
+    assert missing.returncode == 2 and "was not found" in missing.stderr
