@@ -24,6 +24,7 @@ from .review.runner import (
     PlanRefused,
     default_grants_file,
     grants_at_revision,
+    grants_file_at_revision,
     known_stacks,
     plan_stack,
     shown_path,
@@ -72,22 +73,23 @@ def user_path(path: str) -> Path:
     return given if given.is_absolute() else Path(os.environ.get(CWD_ENV) or Path.cwd()) / given
 
 
-def _existing_file(context: click.Context, parameter: click.Parameter, value: str | None) -> Path | None:
+def _existing_path(context: click.Context, parameter: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
     path = user_path(value)
-    if not path.is_file():
-        raise click.BadParameter(f"no such file: {value}")
+    if not path.exists():
+        raise click.BadParameter(f"no such file or directory: {value}")
     return path
 
 
 def looks_like_a_file(base: str) -> bool:
-    """`--diff BASE` names a grants file when it ends in .yaml/.yml or is an existing file; else a git revision."""
-    return base.endswith((".yaml", ".yml")) or user_path(base).is_file()
+    """`--diff BASE` names grants on disk when it ends in .yaml/.yml or is an existing file or grants directory;
+    else a git revision."""
+    return base.endswith((".yaml", ".yml")) or user_path(base).exists()
 
 
 def _check_base(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
-    if value is not None and looks_like_a_file(value) and not user_path(value).is_file():
+    if value is not None and looks_like_a_file(value) and not user_path(value).exists():
         raise click.BadParameter(f"no such grants file: {value} (a git revision does not end in .yaml)")
     return value
 
@@ -115,8 +117,8 @@ def main() -> None:
 @click.option(
     "--grants",
     "grants_path",
-    callback=_existing_file,
-    help="The grants file to plan, instead of the stack's own (grants/<stack>.yaml).",
+    callback=_existing_path,
+    help="The grants file or directory to plan, instead of the stack's own (grants/<stack>.yaml).",
 )
 @click.option(
     "--format",
@@ -131,8 +133,8 @@ def main() -> None:
     "base",
     metavar="BASE",
     callback=_check_base,
-    help="Show what changes from BASE: a grants file (*.yaml), or a git revision such as origin/main, "
-    "where the stack's own grants file at that revision is the base.",
+    help="Show what changes from BASE: a grants file (*.yaml) or directory, or a git revision such as "
+    "origin/main, where the stack's own grants (as its stack file named them then) are the base.",
 )
 def plan(stack: str, grants_path: Path | None, output_format: str, base: str | None) -> None:
     """Show what the stack would create, or with --diff what a change grants; offline, like `pulumi preview`.
@@ -160,16 +162,17 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
 
 
 def _plan_base(stack: str, base: str) -> PlanSnapshot:
-    """Plan BASE: a grants file as given, otherwise the stack's own grants file at git revision BASE.
+    """Plan BASE: a grants file or directory as given, otherwise the stack's own grants at git revision BASE.
 
-    The base of a git revision is always the stack's grants file, whatever `--grants` names, so a draft
-    kept anywhere (even outside the repository) is compared with what the stack has at that revision.
+    The base of a git revision is always the stack's grants, whatever `--grants` names, so a draft kept
+    anywhere (even outside the repository) is compared with what the stack had at that revision: the
+    grants file or directory its stack file named then, so moving the grants into a directory is no change.
     """
     root = project_root()
     if looks_like_a_file(base):
         base_file = shown_path(root, user_path(base))
         return _label_refusal(base_file, lambda: plan_stack(root, stack, base_file))
-    stack_grants = default_grants_file(root, stack)
+    stack_grants = grants_file_at_revision(root, stack, base)
     label = f"{base}:{stack_grants}"
     with grants_at_revision(root, stack_grants, base) as copy:
         return _label_refusal(label, lambda: plan_stack(root, stack, copy, grants_label=label))

@@ -104,6 +104,20 @@ GOOD_EXAMPLES: dict[str, str] = {
               Resource: ["arn:aws:s3:::reports-bucket/*"]
               Condition: {Bool: {"aws:SecureTransport": "false"}}
         """,
+    "an extra statement allowing one principal, written as text": """
+        grants:
+          - name: readers
+            users: [u01]
+            bucket: reports-bucket
+            access: read
+        extraStatements:
+          reports-bucket:
+            - Sid: AuditRoleReadsLocation
+              Effect: Allow
+              Principal: {AWS: "arn:aws:iam::123456789012:role/audit"}
+              Action: s3:GetBucketLocation
+              Resource: arn:aws:s3:::reports-bucket
+        """,
 }
 
 

@@ -5,8 +5,8 @@ S3 answers a request sent to the wrong region with a redirect, so the lookups an
 must name the bucket's own region. pulumi-aws 7 takes a `region` argument on each resource and
 invoke, so one provider per account serves every region.
 
-The grants file's model embeds `BucketSettings` per bucket and adds `unused_entry_findings` to its
-rules across fields.
+The grants file's model embeds `BucketSettings` per bucket. `unused_entry_findings` runs on each grants
+file, or across all the files of a grants directory, where one file's entry may serve another's grant.
 """
 
 from __future__ import annotations

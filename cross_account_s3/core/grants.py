@@ -317,6 +317,9 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
+# The top-level keys that map bucket names to that bucket's settings; any file of a grants directory may set them.
+PER_BUCKET_KEYS = ("extraStatements", "bucketSettings")
+
 _GRANTS_FIX = "write 'grants:' followed by entries that each start with '- name: ...'"
 _STATEMENTS_FIX = "list the statements, each starting with '- Sid: ...'"
 
@@ -334,7 +337,10 @@ class GrantsFile(BaseModel):
             "is not a top-level key this program knows",
             "the known top-level keys are: {known}",
         ),
-        ("grants", "missing"): ("the 'grants:' list is missing", _GRANTS_FIX),
+        ("grants", "missing"): (
+            "the 'grants:' list is missing",
+            _GRANTS_FIX + " (a file of a grants directory that holds no grants writes 'grants: []')",
+        ),
         ("grants", "list_type"): ("'grants' must be a list of grants, but it is {value}", _GRANTS_FIX),
         ("extraStatements", "dict_type"): (
             "must map bucket names to lists of statements, but is {value}",
@@ -380,13 +386,13 @@ class GrantsFile(BaseModel):
             if isinstance(bucket, str)
             for loc, message, fix in bucket_statement_findings(bucket, statements)
         ]
-        findings += unused_entry_findings(value)
         validated: GrantsFile = validate_with(handler, value, findings, cls.__name__)
         return validated
 
     @model_validator(mode="after")
-    def _grants_are_not_all_removed(self) -> GrantsFile:
-        if not self.grants:
+    def _grants_are_not_all_removed(self, info: ValidationInfo) -> GrantsFile:
+        # In a grants directory one file may hold no grants; the directory as a whole is checked instead.
+        if not self.grants and not _in_directory(info):
             reject_all(
                 [
                     (
@@ -399,6 +405,13 @@ class GrantsFile(BaseModel):
                 type(self).__name__,
             )
         return self
+
+
+IN_DIRECTORY = "in_directory"  # validation context: the file is one of a grants directory's files
+
+
+def _in_directory(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get(IN_DIRECTORY))
 
 
 def grants_json_schema() -> dict[str, Any]:
@@ -422,19 +435,29 @@ class CheckedFile:
     names: tuple[tuple[str, Where], ...]
 
 
-def check_grants_file(doc: YamlDocument, user_account: str | None) -> CheckedFile:
-    """Validate one parsed grants file with the models, in one pass, and give each grant its origin."""
+def check_grants_file(doc: YamlDocument, user_account: str | None, *, in_directory: bool = False) -> CheckedFile:
+    """Validate one parsed grants file with the models, in one pass, and give each grant its origin.
+
+    A file of a grants directory may be empty or list no grants: other files hold them.
+    """
     root = Where(doc, grant_list=("grants",))
-    raw = doc.data.get("grants") if isinstance(doc.data, dict) else None
+    data = {"grants": []} if in_directory and doc.data is None else doc.data
+    raw = data.get("grants") if isinstance(data, dict) else None
     names = tuple(
         (item["name"], root.at("grants", index, "name"))
         for index, item in enumerate(raw if isinstance(raw, list) else [])
         if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
     )
+    # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
+    # use it, so the directory checks that across its files.
+    unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
+    unused_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
     try:
-        model = GrantsFile.model_validate(doc.data, context={"user_account": user_account})
+        model = GrantsFile.model_validate(data, context={"user_account": user_account, IN_DIRECTORY: in_directory})
     except ValidationError as error:
-        return CheckedFile(doc, None, tuple(to_problems(error, model=GrantsFile, where=root)), names)
+        return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *unused_problems), names)
+    if unused_problems:
+        return CheckedFile(doc, None, unused_problems, names)
     for index, grant in enumerate(model.grants):
         grant._origin = root.at("grants", index)
     return CheckedFile(doc, model, (), names)
@@ -466,13 +489,27 @@ class LoadedGrants:
 
     grants: tuple[Grant, ...]  # sorted by name, so the file's order never matters
     extra_statements: Mapping[str, tuple[dict[str, Any], ...]]
-    doc: YamlDocument
+    doc: YamlDocument  # the (first) grants file
     bucket_settings: Mapping[str, BucketSettings] = dataclasses.field(default_factory=dict)
+    # (top-level key, bucket) -> the file that sets that bucket's entry, when the grants are a directory of files
+    bucket_entry_files: Mapping[tuple[str, str], YamlDocument] = dataclasses.field(default_factory=dict)
 
     @property
     def where(self) -> Where:
         """The top of the grants file, for problems about its top-level keys."""
         return Where(self.doc, grant_list=("grants",))
+
+    def file_of(self, bucket: str, key: str | None = None) -> YamlDocument:
+        """The file a problem about `bucket` points at: the one setting its `key` entry (such as
+        extraStatements), else the one holding its first grant, so a team reads it in its own file."""
+        found = self.bucket_entry_files.get((key, bucket)) if key else None
+        if found is not None:
+            return found
+        return next((grant.where.doc for grant in self.grants if bucket in grant.bucket_names), self.doc)
+
+    def bucket_entry(self, key: str, bucket: str) -> Where:
+        """Where the bucket's entry under a top-level key is written, or where to add it."""
+        return Where(self.file_of(bucket, key), grant_list=("grants",)).at(key, bucket)
 
     @property
     def managed_buckets(self) -> tuple[str, ...]:
@@ -485,26 +522,37 @@ class LoadedGrants:
         return tuple(sorted(granted | set(self.extra_statements)))
 
 
-def merge_grant_files(files: Sequence[CheckedFile]) -> LoadedGrants:
-    """Merge checked grants files, then run the checks that span files; raise every problem at once."""
-    raise_if_any([*(problem for checked in files for problem in checked.problems), *_duplicate_names(files)])
+def merge_grant_files(files: Sequence[CheckedFile], also: Sequence[Problem] = ()) -> LoadedGrants:
+    """Merge checked grants files, then run the checks that span files; raise every problem at once.
+
+    `also` adds problems the caller found across the files (a grants directory's own checks).
+    """
+    raise_if_any([*(problem for checked in files for problem in checked.problems), *_duplicate_names(files), *also])
     grants = [grant for checked in files if checked.model for grant in checked.model.grants]
     # The statements exactly as written (key order included), since they are copied into the policy verbatim.
+    # Two files may set the same bucket's entry only with equal values (the directory checks that), so
+    # which one is kept does not matter.
     extra: dict[str, tuple[dict[str, Any], ...]] = {}
+    entry_files: dict[tuple[str, str], YamlDocument] = {}
     for checked in files:
-        raw = checked.doc.data.get("extraStatements", {}) if isinstance(checked.doc.data, dict) else {}
+        data = checked.doc.data if isinstance(checked.doc.data, dict) else {}
+        for key, entries in data.items():
+            for bucket in entries if key in PER_BUCKET_KEYS and isinstance(entries, dict) else ():
+                entry_files.setdefault((str(key), str(bucket)), checked.doc)
+        raw = data.get("extraStatements", {})
         extra.update({str(bucket): tuple(statements) for bucket, statements in raw.items()})
-    bucket_settings = {
-        bucket: settings
-        for checked in files
-        if checked.model
-        for bucket, settings in checked.model.bucketSettings.items()
-    }
+    # Key by key: two files of a directory may each set another of a bucket's settings.
+    set_by_files: dict[str, dict[str, Any]] = {}
+    for checked in files:
+        for bucket, settings in checked.model.bucketSettings.items() if checked.model else ():
+            set_by_files.setdefault(bucket, {}).update(settings.model_dump(exclude_unset=True))
+    bucket_settings = {bucket: BucketSettings.model_validate(values) for bucket, values in set_by_files.items()}
     return LoadedGrants(
         grants=tuple(sorted(grants, key=lambda grant: grant.name)),
         extra_statements=extra,
         doc=files[0].doc,
         bucket_settings=bucket_settings,
+        bucket_entry_files=entry_files,
     )
 
 

@@ -1,4 +1,5 @@
-"""Reading both inputs, the stack settings and the grants file, and reporting their problems together.
+"""Reading both inputs, the stack settings and the grants (a file or a directory), and reporting their
+problems together.
 
 A user who has a typo in the stack file and another in the grants file should learn of both from
 one preview. The grants file is still checked when the settings are broken; only the checks that
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .grants import LoadedGrants, load_grants
+from .grants import LoadedGrants
+from .grants_directory import read_grants
 from .problems import InputProblems, Problem, raise_if_any
 from .settings import GRANTS_FILE_KEY, Settings, grants_file_of, parse_settings
 from .yaml_source import YamlDocument
@@ -30,7 +32,7 @@ def load_inputs(
     user_account = settings.user_account.accountId if settings else None
     loaded: LoadedGrants | None = None
     try:
-        loaded = load_grants(project_root / grants_file, grants_file, user_account)
+        loaded = read_grants(project_root / grants_file, grants_file, user_account)
     except InputProblems as found:
         problems.extend(found.problems)
     raise_if_any(problems)

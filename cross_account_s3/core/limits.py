@@ -141,7 +141,12 @@ def _bucket_policy_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
         size = compact_size(bucket_plan.policy)
         if size > BUCKET_POLICY_BUDGET:
             problems.append(
-                Where(loaded.doc, ("grants",), field_from=1, grant=", ".join(bucket_plan.grant_names)).problem(
+                Where(
+                    loaded.file_of(bucket_plan.bucket),
+                    ("grants",),
+                    field_from=1,
+                    grant=", ".join(bucket_plan.grant_names),
+                ).problem(
                     f"the policy of bucket {bucket_plan.bucket!r} would be {size} bytes; S3 allows "
                     f"{BUCKET_POLICY_BYTES} and this program keeps {BUCKET_POLICY_SAFETY_MARGIN} spare for AWS's "
                     f"normalisation, so the budget is {BUCKET_POLICY_BUDGET}",

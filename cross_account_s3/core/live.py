@@ -269,14 +269,14 @@ def lookup_problems(
             continue
         if state is None or not state.exists:
             problems.append(
-                loaded.where.at("extraStatements", bucket).problem(
+                loaded.bucket_entry("extraStatements", bucket).problem(
                     f"the bucket {bucket!r} does not exist in the bucket account {bucket_account}",
                     "check the name, or remove the entry",
                 )
             )
         elif found := _bucket_problem(bucket, facts, bucket_account, bucket_region):
             # Its policy is rewritten to just the kept statements: never on a guess about what it holds now.
-            problems.append(loaded.where.at("extraStatements", bucket).problem(*found))
+            problems.append(loaded.bucket_entry("extraStatements", bucket).problem(*found))
     return problems
 
 
@@ -319,7 +319,7 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
         snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
         problems.append(
-            loaded.where.at("extraStatements", bucket).problem(
+            loaded.bucket_entry("extraStatements", bucket).problem(
                 f"the bucket's current policy has statements this program did not write ({sids}); writing the "
                 "policy would delete them",
                 "to keep them, add this to the grants file (statements without a Sid, or with this program's "

@@ -39,14 +39,19 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
     path = project_root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
+    return config_of(path.read_text(encoding="utf-8"), path.name)
+
+
+def config_of(text: str, shown_as: str) -> dict[str, str]:
+    """The config of a stack file's text (read from disk, or from git at a revision), as Pulumi hands it over."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader) or {}
+        data = yaml.load(text, Loader=_Yaml12Loader) or {}
     except (yaml.YAMLError, ValueError) as error:
         mark = getattr(error, "problem_mark", None)
         raise InputProblems(
             [
                 Problem.in_file(
-                    path.name,
+                    shown_as,
                     f"the stack file is not valid YAML: {error}".splitlines()[0],
                     "correct its YAML syntax; `pulumi preview` cannot read it either",
                     line=mark.line + 1 if mark else None,

@@ -34,7 +34,9 @@ _NOT_OPEN_TO_EVERYONE: JsonDict = {
                 "anyOf": [
                     {"const": "*"},
                     {
-                        "properties": {"AWS": {"anyOf": [{"const": "*"}, {"contains": {"const": "*"}}]}},
+                        "properties": {
+                            "AWS": {"anyOf": [{"const": "*"}, {"type": "array", "contains": {"const": "*"}}]}
+                        },
                         "required": ["AWS"],
                     },
                 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import provider_contract as contract
 from ..core import naming
-from ..core.grants import load_grants
+from ..core.grants_directory import read_grants
 from ..core.problems import InputProblems
 from ..core.settings import GRANTS_FILE_KEY, NAMESPACE, grants_file_of
 from .answers import InvokeFailed, stable_digits
@@ -51,7 +51,7 @@ def assumed_world(project_root: Path, stack: str, config: Mapping[str, str]) -> 
     grants_file = grants_file_of(stack, config.get(f"{NAMESPACE}:{GRANTS_FILE_KEY}"))
     paths: dict[str, str] = {}
     try:
-        loaded = load_grants(project_root / grants_file, grants_file, None)
+        loaded = read_grants(project_root / grants_file, grants_file, None)
     except InputProblems:
         loaded = None  # the program reports the file's problems itself
     if loaded is not None:

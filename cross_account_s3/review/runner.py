@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..core.outputs import read_grants_output
+from ..core.problems import InputProblems
 from ..core.settings import GRANTS_FILE_KEY as GRANTS_FILE_SETTING
 from ..core.settings import NAMESPACE, grants_file_of
-from ..core.stack_file import stack_config
+from ..core.stack_file import config_of, stack_config
 from ..infra.offline_runner import ProgramRun, run_program
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
 
@@ -109,35 +110,81 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
     return snapshot
 
 
-def read_at_revision(project_root: Path, grants_file: str, revision: str) -> str:
-    """The grants file's text at a git revision (`git show REV:path`); `PlanRefused` says why it cannot be read."""
-    path = (project_root / grants_file).resolve()
-    if revision.startswith("-"):
-        raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
+def _git(cwd: Path, grants_file: str, revision: str, *arguments: str, given: bytes | None = None) -> bytes:
+    """Run one git command that reads the grants at `revision`; `PlanRefused` says why it failed."""
     try:
-        result = subprocess.run(
-            ["git", "show", f"{revision}:./{path.name}"],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = subprocess.run(["git", *arguments], cwd=cwd, input=given, capture_output=True, check=False)
     except (FileNotFoundError, NotADirectoryError) as failure:
         raise PlanRefused(f"cannot run git to read {grants_file} at {revision}: {failure}") from None
     if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["git show failed"])[0].removeprefix("fatal: ")
-        raise PlanRefused(
-            f"cannot read the base grants file {grants_file} at {revision!r}: {reason}\n"
-            f"    fix: give --diff a git revision where {grants_file} exists, or a grants file path"
-        )
+        stderr = result.stderr.decode("utf-8", "replace").strip().splitlines() or [f"git {arguments[0]} failed"]
+        _cannot_read(grants_file, revision, stderr[0].removeprefix("fatal: "))
     return result.stdout
+
+
+def _cannot_read(grants_file: str, revision: str, reason: str) -> NoReturn:
+    raise PlanRefused(
+        f"cannot read the base grants file {grants_file} at {revision!r}: {reason}\n"
+        f"    fix: give --diff a git revision where {grants_file} exists, or a grants file path"
+    )
+
+
+def files_at_revision(
+    project_root: Path, grants_file: str, revision: str, *, required: bool = True
+) -> dict[str, bytes]:
+    """The file, or every file of the directory, at a git revision: path (relative to the file's folder,
+    '/'-separated) -> content. `PlanRefused` says why they cannot be read; a path the revision does not
+    have is refused too, unless not `required` (then the answer is empty)."""
+    path = (project_root / grants_file).resolve()
+    if revision.startswith("-"):
+        raise PlanRefused(f"{revision!r} is not a git revision (it starts with '-')")
+    # One listing of the blobs at or under the path, then one process that prints them all.
+    listing = _git(path.parent, grants_file, revision, "ls-tree", "-r", "-z", revision, "--", f"./{path.name}")
+    blobs = [
+        (meta.split()[2], name)
+        for meta, _, name in (entry.decode("utf-8").partition("\t") for entry in listing.split(b"\0") if entry)
+        if meta.split()[1] == "blob" and meta.split()[0] != "120000"  # not symbolic links
+    ]
+    if not blobs:
+        if not required:
+            return {}
+        _cannot_read(grants_file, revision, f"path '{path.name}' does not exist in '{revision}'")
+    given = "".join(f"{sha}\n" for sha, _ in blobs).encode()
+    printed = _git(path.parent, grants_file, revision, "cat-file", "--batch", given=given)
+    contents: dict[str, bytes] = {}
+    for _, name in blobs:
+        header, _, printed = printed.partition(b"\n")
+        size = int(header.split()[2])
+        contents[name], printed = printed[:size], printed[size + 1 :]
+    return contents
+
+
+def grants_file_at_revision(project_root: Path, stack: str, revision: str) -> str:
+    """The grants file (or directory) the stack read at a git revision: `grantsFile` in its stack file then.
+
+    So `plan --diff origin/main` compares with what the stack had, even when a change moves the grants,
+    say from grants/<stack>.yaml into a directory of team files. A revision without the stack file (or
+    one that cannot be read) falls back to today's setting, and the grants' own reading explains the rest.
+    """
+    name = f"Pulumi.{stack}.yaml"
+    try:
+        text = files_at_revision(project_root, name, revision, required=False).get(name)
+        config = config_of(text.decode("utf-8"), f"{revision}:{name}") if text is not None else None
+    except (PlanRefused, InputProblems, UnicodeDecodeError):  # an unknown revision: reading the grants says so
+        config = None
+    if config is None:
+        return default_grants_file(project_root, stack)
+    return grants_file_of(stack, config.get(GRANTS_FILE_KEY))
 
 
 @contextmanager
 def grants_at_revision(project_root: Path, grants_file: str, revision: str) -> Iterator[str]:
-    """A temporary copy of the grants file as it was at `revision`, for the program to read; removed afterwards."""
-    text = read_at_revision(project_root, grants_file, revision)
+    """A temporary copy of the grants (a file, or a directory of files) as they were at `revision`, for the
+    program to read; removed afterwards."""
+    contents = files_at_revision(project_root, grants_file, revision)
     with tempfile.TemporaryDirectory(prefix="cross-account-s3-base-") as directory:
-        copy = Path(directory) / Path(grants_file).name
-        copy.write_text(text, encoding="utf-8")
-        yield str(copy)
+        for name, content in contents.items():
+            copy = Path(directory) / name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(content)
+        yield str(Path(directory) / (project_root / grants_file).resolve().name)
