@@ -22,8 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 with input_problems_end_the_run():
     settings, grants = load_inputs(PROJECT_ROOT)  # Pulumi.<stack>.yaml and grants/<stack>.yaml, checked in full
     providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
-    facts = look_up(grants, providers)  # users, buckets and current bucket policies, read live
+    facts = look_up(grants, providers)  # users, buckets, current bucket policies and KMS keys, read live
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
     prove_access(plan, settings, facts, providers)  # AWS's policy simulator: boundaries, SCPs and denies
-    register(plan, providers, grants)  # a BucketGrant per grant, one BucketPolicy per bucket, in its region
+    register(plan, providers)  # a BucketGrant per grant (with its KMS grants), one BucketPolicy per bucket
     export_outputs(plan, settings)  # what a reviewer reads

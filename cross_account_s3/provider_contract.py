@@ -9,7 +9,7 @@ The lookup code itself never imports this module, and this module imports nothin
 if the lookups decided from a text the provider does not send, the tests built on these rows fail.
 
 Each row cites the upstream repository, file and version it was copied from. A new invoke (getRole,
-getRolePolicies, kms getKey, the policy simulator) is added the same way: an `ErrorRow` per case and
+getRolePolicies, the policy simulator) is added the same way: an `ErrorRow` per case and
 a payload function, each with its `Source`.
 """
 
@@ -92,9 +92,39 @@ GET_USER = "aws:iam/getUser:getUser"
 GET_BUCKET_POLICY = "aws:s3/getBucketPolicy:getBucketPolicy"
 GET_BUCKET = "aws:s3/getBucket:getBucket"
 
+# aws:kms/getKey:getKey, for buckets encrypted with a customer managed key.
+KEY_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/kms/key_data_source.go",
+    "AWS SDK for Go v2 revision (@SDKDataSource aws_kms_key)",
+    "dataSourceKeyRead: sdkdiag.AppendErrorf(diags, 'reading KMS Key (%s): %s', keyID, err), keyID as given",
+)
+FIND_KEY = Source(
+    TF_AWS,
+    "internal/service/kms/key.go",
+    "AWS SDK for Go v2 revision (findKey)",
+    "findKey wraps NotFoundException in retry.NotFoundError; unlike findKeyByID it does not turn PendingDeletion "
+    "into not found, so a key pending deletion is a success with keyState PendingDeletion",
+)
+KMS_ACCESS_DENIED = Source(
+    TF_AWS,
+    "pull request #32463 (sweeper: Skip KMS Keys if access is denied)",
+    "merged 2023-07",
+    "AWS's text: 'User: ARN is not authorized to perform: kms:DescribeKey on resource: KEY ARN because no "
+    "resource-based policy allows the kms:DescribeKey action'; KMS answers AccessDeniedException with HTTP 400",
+)
+PULUMI_AWS_KMS_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/kms/get_key.py",
+    "v7.51.1 (09c280658117930e42b821203f0039200273deeb)",
+    "get_key(grant_tokens, key_id, region); @pulumi.getter names of GetKeyResult",
+)
+GET_KEY = "aws:kms/getKey:getKey"
+
 # Placeholders in the rows' templates, filled by `ErrorRow.text`.
 EXAMPLE_REQUEST_ID = "7f5c2a1e-4b0d-4e8a-9c3f-0a1b2c3d4e5f"
 EXAMPLE_HOST_ID = "dGhpcyBpcyBhbiBleGFtcGxlIGhvc3QgaWQ="
+EXAMPLE_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def invoke_failure(token: str, message: str) -> str:
@@ -136,6 +166,7 @@ class ErrorRow:
             "bucket_region": "eu-west-1",
             "request_id": EXAMPLE_REQUEST_ID,
             "host_id": EXAMPLE_HOST_ID,
+            "key_arn": EXAMPLE_KEY_ARN,
             **details,
         }
         message = self.message.format(name=name, **values)
@@ -206,6 +237,21 @@ ERRORS: tuple[ErrorRow, ...] = (
         "reading S3 Bucket ({name}): empty result",
         (BUCKET_DATA_SOURCE, FIND_BUCKET),
     ),
+    # getKey: {name} is the key ID, key ARN or alias ARN exactly as asked; {key_arn} the key's own ARN.
+    ErrorRow(
+        GET_KEY,
+        NOT_FOUND,  # no such key, and no such alias, alike
+        "reading KMS Key ({name}): couldn't find resource",
+        (KEY_DATA_SOURCE, FIND_KEY, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_KEY,
+        ACCESS_DENIED,
+        "reading KMS Key ({name}): operation error KMS: DescribeKey, https response error StatusCode: 400, "
+        "RequestID: {request_id}, api error AccessDeniedException: User: {caller} is not authorized to perform: "
+        "kms:DescribeKey on resource: {key_arn} because no resource-based policy allows the kms:DescribeKey action",
+        (KEY_DATA_SOURCE, SDK_V2_ERRORS, KMS_ACCESS_DENIED),
+    ),
 )
 
 
@@ -251,6 +297,41 @@ PAYLOADS: tuple[PayloadRow, ...] = (
 )
 
 
+PAYLOADS += (
+    PayloadRow(
+        GET_KEY,
+        (
+            "arn",
+            "awsAccountId",
+            "cloudHsmClusterId",
+            "creationDate",
+            "customKeyStoreId",
+            "customerMasterKeySpec",
+            "deletionDate",
+            "description",
+            "enabled",
+            "expirationModel",
+            "grantTokens",
+            "id",
+            "keyId",
+            "keyManager",
+            "keySpec",
+            "keyState",
+            "keyUsage",
+            "multiRegion",
+            "multiRegionConfigurations",
+            "origin",
+            "pendingDeletionWindowInDays",
+            "region",
+            "validTo",
+            "xksKeyConfigurations",
+        ),
+        ("grantTokens", "keyId", "region"),
+        (PULUMI_AWS_KMS_SDK, KEY_DATA_SOURCE),
+    ),
+)
+
+
 def payload_row(token: str) -> PayloadRow:
     (row,) = [row for row in PAYLOADS if row.token == token]
     return row
@@ -292,6 +373,38 @@ def bucket_payload(bucket: str, bucket_region: str, asked_region: str) -> dict[s
         "hostedZoneId": _HOSTED_ZONES.get(bucket_region, "Z3AQBSTGFYJSTF"),
         "id": bucket,
         "region": asked_region,
+    }
+
+
+def key_payload(
+    key_id: str, key_arn: str, region: str, *, key_manager: str = "CUSTOMER", key_state: str = "Enabled"
+) -> dict[str, Any]:
+    """getKey's answer for a key DescribeKey found; `key_id` is what was asked (a key ARN or an alias ARN).
+
+    The data source sets its ID to the key's own ID, and `arn` to the key's ARN even when asked by alias.
+    Keys that are null for a plain symmetric key in KMS's own store (custom key store, deletion date,
+    valid-to, multi-Region and XKS configurations) are dropped, as the SDK drops nulls.
+    """
+    account = key_arn.split(":")[4]
+    own_id = key_arn.rsplit("/", 1)[-1]
+    return {
+        "arn": key_arn,
+        "awsAccountId": account,
+        "creationDate": "2024-01-15T09:30:00Z",
+        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "description": "",
+        "enabled": key_state == "Enabled",
+        "expirationModel": "",
+        "id": own_id,
+        "keyId": key_id,
+        "keyManager": key_manager,
+        "keySpec": "SYMMETRIC_DEFAULT",
+        "keyState": key_state,
+        "keyUsage": "ENCRYPT_DECRYPT",
+        "multiRegion": False,
+        "origin": "AWS_KMS",
+        "pendingDeletionWindowInDays": 0,
+        "region": region,
     }
 
 

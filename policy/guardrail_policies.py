@@ -55,6 +55,11 @@ def _data_actions_only(args: ResourceValidationArgs, report: ReportViolation) ->
         report(message, None)
 
 
+def _kms_grants_for_s3_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for message in rules.kms_grant_violations(args.resource_type, args.props):
+        report(message, None)
+
+
 def _user_account_from_config(config: Mapping[str, Any], stack_setting: str | None) -> tuple[str | None, list[str]]:
     pack_account = config.get("userAccountId")
     return rules.resolve_user_account(
@@ -159,14 +164,21 @@ def policies(stack_setting: Callable[[], str | None] = read_stack_setting) -> li
             name="s3-data-actions-only",
             description=(
                 "Bucket and IAM policies grant only s3: data actions: no other service, no s3:*, no bucket "
-                "or permission administration."
+                "or permission administration. The one exception: identity policies may allow kms:Decrypt and "
+                "kms:GenerateDataKey on key ARNs, only via S3 (kms:ViaService)."
             ),
             enforcement_level=MANDATORY,
             validate=_data_actions_only,
         ),
         ResourceValidationPolicy(
+            name="kms-grants-for-s3-only",
+            description="KMS grants give an IAM user or role only Decrypt and GenerateDataKey.",
+            enforcement_level=MANDATORY,
+            validate=_kms_grants_for_s3_only,
+        ),
+        ResourceValidationPolicy(
             name="explicit-provider",
-            description="Every IAM and S3 resource names its account's provider, never the default one.",
+            description="Every IAM, S3 and KMS resource names its account's provider, never the default one.",
             enforcement_level=MANDATORY,
             validate=_explicit_provider,
         ),

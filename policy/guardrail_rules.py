@@ -83,9 +83,24 @@ DATA_WRITE_ACTIONS = frozenset(
 )
 _DATA_WRITES_LOWER = frozenset(action.lower() for action in DATA_WRITE_ACTIONS)
 
+# A bucket encrypted with a customer managed KMS key: identity policies may allow exactly what S3 needs
+# of the key (reading: Decrypt; uploading: GenerateDataKey and Decrypt), on key ARNs only, and only when S3
+# calls KMS (kms:ViaService). Bucket policies never allow KMS actions. Every other non-S3 action stays blocked.
+KMS_GRANT = "aws:kms/grant:Grant"
+IDENTITY_TYPES = GRANTING_TYPES - {BUCKET_POLICY}
+KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+_KMS_ACTIONS_LOWER = frozenset(action.lower() for action in KMS_ACTIONS)
+KMS_GRANT_OPERATIONS = frozenset(action.removeprefix("kms:") for action in KMS_ACTIONS)
+KMS_KEY_ARN = re.compile(
+    r"arn:aws:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]+:[0-9]{12}:key/(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|mrk-[0-9a-f]{32})",
+    flags=re.ASCII,
+)
+S3_VIA_SERVICE = re.compile(r"s3\.[a-z]{2}(?:-[a-z]+)+-[0-9]+\.amazonaws\.com", flags=re.ASCII)
+IAM_GRANTEE_ARN = re.compile(r"arn:aws:iam::[0-9]{12}:(?:user|role)/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
+
 # The default provider's name is "default" or "default_<version>" (for example default_7_51_1).
 DEFAULT_PROVIDER_PREFIX = "default"
-PROVIDER_CHECKED_PREFIXES = ("aws:iam/", "aws:s3/")
+PROVIDER_CHECKED_PREFIXES = ("aws:iam/", "aws:s3/", "aws:kms/")
 
 USER_ACCOUNT_PROVIDER = "user-account"
 ACCOUNT_ID = re.compile(r"[0-9]{12}", flags=re.ASCII)
@@ -199,6 +214,9 @@ def action_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]
         return []  # the Version rule reports a document it cannot read
     found: list[str] = []
     for sid, statement in _allow_statements(document):
+        if resource_type in IDENTITY_TYPES and _names_kms(statement):
+            found += [f"statement {sid}: {problem}" for problem in _kms_statement_problems(statement)]
+            continue
         if "NotAction" in statement:
             found.append(f"statement {sid} allows NotAction, which grants every action not listed, in every service")
         for action in _as_list(statement.get("Action", [])):
@@ -210,6 +228,57 @@ def action_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]
         for resource in _as_list(statement.get("Resource", [])):
             if not isinstance(resource, str) or resource == "*" or resource.startswith("arn:aws:s3:::*"):
                 found.append(f"statement {sid} allows on {resource!r}, every bucket; name the buckets")
+    return found
+
+
+def _names_kms(statement: Mapping[str, Any]) -> bool:
+    actions = _as_list(statement.get("Action", []))
+    return any(isinstance(action, str) and action.lower().startswith("kms:") for action in actions)
+
+
+def _kms_statement_problems(statement: Mapping[str, Any]) -> list[str]:
+    """A KMS statement of an identity policy: only S3's KMS actions, on key ARNs, only through S3."""
+    problems: list[str] = []
+    if "NotAction" in statement or "NotResource" in statement:
+        problems.append("a KMS statement may not use NotAction or NotResource")
+    for action in _as_list(statement.get("Action", [])):
+        if not isinstance(action, str) or action.lower() not in _KMS_ACTIONS_LOWER:
+            problems.append(
+                f"{action!r} is not one of {', '.join(KMS_ACTIONS)}, the only KMS actions S3 needs for a grantee; "
+                "KMS actions go in a statement of their own"
+            )
+    for resource in _as_list(statement.get("Resource", [])):
+        if not isinstance(resource, str) or not KMS_KEY_ARN.fullmatch(resource):
+            problems.append(f"allows KMS actions on {resource!r}; name each key by its key ARN (no alias, no wildcard)")
+    condition = statement.get("Condition")
+    equals = condition.get("StringEquals") if isinstance(condition, Mapping) else None
+    via = equals.get("kms:ViaService") if isinstance(equals, Mapping) else None
+    values = _as_list(via) if via is not None else []
+    if not values or not all(isinstance(value, str) and S3_VIA_SERVICE.fullmatch(value) for value in values):
+        problems.append(
+            "allows KMS actions without the condition StringEquals kms:ViaService s3.<region>.amazonaws.com, so the "
+            "key would be usable outside S3"
+        )
+    return problems
+
+
+def kms_grant_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A KMS grant gives an IAM user or role exactly S3's KMS operations, and lets nobody else retire it."""
+    if resource_type != KMS_GRANT:
+        return []
+    found: list[str] = []
+    operations = [str(operation) for operation in _as_list(props.get("operations") or [])]
+    extra = sorted(set(operations) - KMS_GRANT_OPERATIONS)
+    if extra:
+        found.append(
+            f"the grant allows {', '.join(extra)}; a grant for S3 access allows only "
+            f"{', '.join(sorted(KMS_GRANT_OPERATIONS))}"
+        )
+    grantee = props.get("granteePrincipal")
+    if not isinstance(grantee, str) or not IAM_GRANTEE_ARN.fullmatch(grantee):
+        found.append(f"the grantee {grantee!r} is not an IAM user or role ARN (never an account root or a service)")
+    if props.get("retiringPrincipal"):
+        found.append("the grant names a retiring principal; only the key's account revokes these grants")
     return found
 
 

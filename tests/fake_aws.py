@@ -19,6 +19,14 @@ from tests.iam_oracle.oracle import analyse
 PROVIDER_REGION = "us-east-1"  # the region the committed stacks' providers use
 
 
+@dataclass(frozen=True)
+class FakeKey:
+    """A KMS key as DescribeKey reports it: who manages it, and whether it can be used."""
+
+    manager: str = "CUSTOMER"  # or "AWS", for an AWS managed key such as aws/s3
+    state: str = "Enabled"  # or "Disabled", "PendingDeletion", ...
+
+
 @dataclass
 class FakeAccount:
     """What one AWS account holds, as far as this program's lookups can see."""
@@ -31,6 +39,8 @@ class FakeAccount:
     list_denied: set[str] = field(default_factory=set)  # buckets the profile may not HeadBucket (s3:ListBucket)
     signed_for_wrong_region: bool = False  # other-region buckets answer AuthorizationHeaderMalformed, not a 301
     raw_failures: dict[str, str] = field(default_factory=dict)  # name -> an exact error text to raise instead
+    keys: dict[str, FakeKey] = field(default_factory=dict)  # key ARN -> the key
+    aliases: dict[str, str] = field(default_factory=dict)  # alias ARN -> the key ARN it names
     # What AWS's policy simulator sees in this account beyond what the program passes in:
     user_policies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # user -> name -> document
     boundaries: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # user -> (policy ARN, document)
@@ -53,14 +63,25 @@ class FakeWorld:
         if token == contract.SIMULATE_PRINCIPAL_POLICY:
             self.simulations += 1
             return _simulate(account, account_id, args)
-        name = str(args.get("userName") or args.get("bucket"))
+        name = str(args.get("userName") or args.get("bucket") or args.get("keyId"))
         if name in account.raw_failures:
             raise InvokeFailed(account.raw_failures[name])
         if token == contract.GET_USER:
             return self._user(account, account_id, name)
         if token in (contract.GET_BUCKET_POLICY, contract.GET_BUCKET):
             return self._bucket(account, token, name, str(args.get("region") or account.region))
+        if token == contract.GET_KEY:
+            return self._key(account, name, str(args.get("region") or account.region))
         raise InvokeFailed(f"the fake AWS does not answer {token}")
+
+    def _key(self, account: FakeAccount, asked: str, asked_region: str) -> dict[str, Any]:
+        arn = account.aliases.get(asked, asked)
+        key = account.keys.get(arn)
+        if asked in account.denied:
+            raise _failure(contract.GET_KEY, contract.ACCESS_DENIED, asked, key_arn=arn)
+        if key is None or arn.split(":")[3] != asked_region:  # KMS finds a key only in its own region
+            raise _failure(contract.GET_KEY, contract.NOT_FOUND, asked)
+        return contract.key_payload(asked, arn, asked_region, key_manager=key.manager, key_state=key.state)
 
     def _user(self, account: FakeAccount, account_id: str, asked: str) -> dict[str, Any]:
         if asked in account.denied:

@@ -8,9 +8,9 @@ import yaml
 
 from cross_account_s3.core.decision import decide
 from cross_account_s3.core.grants import validate_grants
-from cross_account_s3.core.live import LiveBucket, LiveFacts, LiveUser
+from cross_account_s3.core.live import LiveBucket, LiveFacts, LiveKey, LiveUser
 from cross_account_s3.core.yaml_source import parse_yaml
-from tests.test_limits import USER_ACCOUNT, settings
+from tests.test_limits import BUCKET_ACCOUNT, USER_ACCOUNT, settings
 
 BUCKET = "reports-bucket"
 
@@ -71,3 +71,46 @@ def test_a_deleted_and_recreated_user_is_a_note_not_a_problem() -> None:
     assert decision.plan is not None and decision.problems == ()
     (note,) = decision.notes
     assert "AIDAOLDUSERID1234567" in note and arn in note
+
+
+def test_a_bucket_key_that_cannot_be_used_stops_the_plan_with_every_other_missing_thing() -> None:
+    """Key problems come in the same first stage as missing users: one list, before the plan is built."""
+    key = f"arn:aws:kms:us-east-1:{BUCKET_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    text = yaml.safe_dump(
+        {
+            "grants": [{"name": "g", "users": ["ghost"], "bucket": BUCKET, "access": "read"}],
+            "bucketSettings": {BUCKET: {"kmsKey": key}},
+        }
+    )
+    grants = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
+    found = facts({})
+    with_key = LiveFacts(found.users, found.buckets, keys={key: LiveKey(key, "CUSTOMER", "Disabled")})
+    decision = decide(grants, settings(), with_key)
+    assert decision.plan is None
+    rendered = sorted(problem.render() for problem in decision.problems)
+    assert len(rendered) == 2
+    assert any("is in the state Disabled" in text for text in rendered)
+    assert any("the user 'ghost' does not exist" in text for text in rendered)
+
+
+def test_the_plan_uses_the_key_arn_kms_resolved_an_alias_to() -> None:
+    alias = f"arn:aws:kms:us-east-1:{BUCKET_ACCOUNT}:alias/shared"
+    key = f"arn:aws:kms:us-east-1:{BUCKET_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    arn = f"arn:aws:iam::{USER_ACCOUNT}:user/u01"
+    text = yaml.safe_dump(
+        {
+            "grants": [{"name": "g", "users": ["u01"], "bucket": BUCKET, "access": "write"}],
+            "bucketSettings": {BUCKET: {"kmsKey": alias}},
+        }
+    )
+    grants = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
+    found = facts({"u01": arn})
+    with_key = LiveFacts(found.users, found.buckets, keys={alias: LiveKey(key, "CUSTOMER", "Enabled")})
+    decision = decide(grants, settings(), with_key)
+    assert decision.plan is not None, [p.render() for p in decision.problems]
+    (grant_plan,) = decision.plan.grants
+    (kms_grant,) = grant_plan.kms_grants
+    assert (kms_grant.key.arn, kms_grant.grantee, kms_grant.operations) == (key, arn, ("Decrypt", "GenerateDataKey"))
+    (bucket_plan,) = decision.plan.buckets
+    assert bucket_plan.kms_key is not None and bucket_plan.kms_key.configured == alias
+    assert bucket_plan.region == "us-east-1"

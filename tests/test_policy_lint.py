@@ -11,7 +11,7 @@ import pytest
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import run_program
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, fixture_world
-from tests.fake_aws import FakeWorld
+from tests.fake_aws import FakeKey, FakeWorld
 from tests.iam_oracle.oracle import ORACLE_DIR
 from tests.policy_lint import (
     ACTIONS_NEWER_THAN_PARLIAMENT,
@@ -33,6 +33,7 @@ STACKS: dict[str, dict[str, str]] = {
         "b1": "my-shared-bucket-20932",
         "b2": "reports-bucket",
         "b3": "other-bucket",
+        "key": f"arn:aws:kms:us-east-1:{NONPROD}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     },
     "build": {
         "u1": "qa-runner",
@@ -41,6 +42,7 @@ STACKS: dict[str, dict[str, str]] = {
         "b1": "build-artifacts-012345678901",
         "b2": "build-test-reports-012345678901",
         "b3": "build-cache-012345678901",
+        "key": f"arn:aws:kms:us-east-1:{BUILD}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     },
 }
 
@@ -92,6 +94,14 @@ SPREAD: dict[str, dict[str, Any]] = {
         },
         one={"users": ["{arn_user}"], "bucket": "{b3}", "actions": ["s3:GetObjectVersion", "s3:GetBucketLocation"]},
     ),
+    "kms-encrypted": {
+        **_grants(
+            read={"users": ["{u1}"], "bucket": "{b1}", "access": "read"},
+            team={"users": ["{u1}", "{u2}"], "buckets": ["{b1}", "{b2}"], "access": "full", "prefixes": ["team-a/"]},
+            gets={"users": ["{arn_user}"], "bucket": "{b2}", "actions": ["s3:GetObject*", "s3:ListBucket"]},
+        ),
+        "bucketSettings": {"{b1}": {"kmsKey": "{key}"}, "{b2}": {"kmsKey": "{key}"}},
+    },
     "foreign-statements-kept": {
         **_grants(read={"users": ["{u1}"], "bucket": "{b2}", "access": "read"}),
         "extraStatements": {"{b2}": [TLS_ONLY]},
@@ -113,6 +123,7 @@ def _world(stack: str, names: dict[str, str], *, foreign: bool) -> FakeWorld:
     """The committed world, plus a user with a path and, when asked, b2's live policy holding TLS_ONLY."""
     world = fixture_world()
     world.account(BUILD).users["deployer"] = "/ci/"
+    world.account(NONPROD if stack == "nonprod" else BUILD).keys[names["key"]] = FakeKey()
     if foreign:
         bucket_account = NONPROD if stack == "nonprod" else BUILD
         tls_only = _fill(TLS_ONLY, names)

@@ -34,6 +34,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from cross_account_s3.core import s3_actions
 from cross_account_s3.infra.offline_runner import ProgramRun, Registration, run_program
 from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT, THIRD, fixture_world
+from tests.fake_aws import FakeKey
 
 POLICY_DIR = REPO_ROOT / "policy"
 sys.path.insert(0, str(POLICY_DIR))  # the pack imports its modules as top-level names, as its own venv does
@@ -106,7 +107,6 @@ def test_s3_data_actions_pass(resource_type: str, action: Any) -> None:
     [
         ("*", "not an s3: action"),
         ("iam:PassRole", "not an s3: action"),
-        ("kms:Decrypt", "not an s3: action"),
         ("s3:*", "every S3 action"),
         ("S3:*", "every S3 action"),
         ("s3:??*", "every S3 action"),
@@ -546,6 +546,7 @@ def test_the_served_pack_lists_every_policy_as_mandatory(served_pack: analyzer_p
         "s3-data-actions-only": analyzer_pb2.MANDATORY,
         "explicit-provider": analyzer_pb2.MANDATORY,
         "policy-version-2012-10-17": analyzer_pb2.MANDATORY,
+        "kms-grants-for-s3-only": analyzer_pb2.MANDATORY,
     }
 
 
@@ -684,3 +685,140 @@ def test_the_pack_blocks_data_actions_on_every_bucket(resource: str) -> None:
     }
     (message,) = rules.action_violations(rules.GROUP_POLICY, {"policy": json.dumps(policy)})
     assert "every bucket" in message
+
+
+# --- KMS: only what S3 needs of a customer managed key, only through S3 --------------------------------
+
+KEY = f"arn:aws:kms:us-east-1:{NONPROD}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+IDENTITY_TYPES = [rules.GROUP_POLICY, "aws:iam/userPolicy:UserPolicy", "aws:iam/rolePolicy:RolePolicy"]
+
+
+def kms_statement(**changes: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": "KmsKeyViaS3",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [KEY],
+        "Condition": {
+            "StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com"]},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]},
+        },
+    }
+    statement.update(changes)
+    return statement
+
+
+@pytest.mark.parametrize("resource_type", IDENTITY_TYPES)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        kms_statement(),
+        kms_statement(Action="kms:Decrypt"),
+        kms_statement(Action=["KMS:decrypt"]),  # IAM action names ignore case
+        kms_statement(Condition={"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}),
+    ],
+)
+def test_s3s_kms_actions_on_a_key_via_s3_pass_in_identity_policies(resource_type: str, statement: Any) -> None:
+    assert rules.action_violations(resource_type, {"policy": document(statement, allow())}) == []
+
+
+@pytest.mark.parametrize("resource_type", IDENTITY_TYPES)
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (kms_statement(Action=["kms:Decrypt", "kms:Encrypt"]), "'kms:Encrypt' is not one of"),
+        (kms_statement(Action="kms:*"), "'kms:*' is not one of"),
+        (kms_statement(Action="kms:CreateGrant"), "'kms:CreateGrant' is not one of"),
+        (kms_statement(Action=["kms:Decrypt", "s3:GetObject"]), "'s3:GetObject' is not one of"),
+        (kms_statement(Resource="*"), "name each key by its key ARN"),
+        (kms_statement(Resource=KEY.replace("key/1234abcd-12ab-34cd-56ef-1234567890ab", "alias/x")), "key ARN"),
+        (kms_statement(Resource=KEY[:-3] + "*"), "key ARN"),
+        (kms_statement(Condition=None), "without the condition StringEquals kms:ViaService"),
+        (kms_statement(Condition={"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}), "kms:ViaService"),
+        (kms_statement(Condition={"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}), "outside S3"),
+        (kms_statement(NotResource=KEY), "NotAction or NotResource"),
+    ],
+)
+def test_any_other_kms_statement_fails(resource_type: str, statement: dict[str, Any], expected: str) -> None:
+    found = rules.action_violations(resource_type, {"policy": document({k: v for k, v in statement.items() if v})})
+    assert found and any(expected in message for message in found), found
+
+
+def test_a_bucket_policy_never_allows_kms_and_other_services_stay_blocked() -> None:
+    (message,) = [
+        m for m in rules.action_violations(rules.BUCKET_POLICY, {"policy": document(kms_statement())}) if "kms:" in m
+    ][:1]
+    assert "not an s3: action" in message
+    for action in ("iam:PassRole", "ec2:RunInstances", "sts:AssumeRole", "*"):
+        (found,) = rules.action_violations(rules.GROUP_POLICY, {"policy": document(allow(action))})
+        assert "not an s3: action" in found
+
+
+def test_kms_grants_give_only_s3s_operations_to_an_iam_user_or_role() -> None:
+    good = {"operations": ["Decrypt", "GenerateDataKey"], "granteePrincipal": USER, "keyId": KEY}
+    assert rules.kms_grant_violations(rules.KMS_GRANT, good) == []
+    role = {**good, "granteePrincipal": f"arn:aws:iam::{BUILD}:role/ci/deployer"}
+    assert rules.kms_grant_violations(rules.KMS_GRANT, role) == []
+    for changes, expected in (
+        ({"operations": ["Decrypt", "Encrypt"]}, "allows Encrypt"),
+        ({"operations": ["CreateGrant"]}, "allows CreateGrant"),
+        ({"granteePrincipal": f"arn:aws:iam::{BUILD}:root"}, "not an IAM user or role"),
+        ({"granteePrincipal": "s3.amazonaws.com"}, "not an IAM user or role"),
+        ({"retiringPrincipal": USER}, "retiring principal"),
+    ):
+        (message,) = rules.kms_grant_violations(rules.KMS_GRANT, {**good, **changes})
+        assert expected in message
+    assert rules.kms_grant_violations(rules.GROUP_POLICY, {"operations": ["Encrypt"]}) == []
+    assert "provider" in rules.provider_violations(rules.KMS_GRANT, None)[0]
+
+
+KMS_GRANTS = """
+grants:
+  - name: reads-shared
+    users: [test.user]
+    bucket: my-shared-bucket-20932
+    access: read-write
+bucketSettings:
+  my-shared-bucket-20932:
+    kmsKey: KEY
+"""
+
+
+@pytest.fixture(scope="module")
+def kms_run(tmp_path_factory: pytest.TempPathFactory) -> ProgramRun:
+    path = tmp_path_factory.mktemp("kms") / "grants.yaml"
+    path.write_text(KMS_GRANTS.replace("KEY", KEY), encoding="utf-8")
+    world = fixture_world()
+    world.account(NONPROD).keys[KEY] = FakeKey()
+    run = run_program(PROJECT_ROOT, "nonprod", config={"cross-account-s3:grantsFile": str(path)}, world=world)
+    assert run.error is None, run.error
+    assert run.of_type(rules.KMS_GRANT)
+    return run
+
+
+def _kms_statement_of(policy: dict[str, Any]) -> dict[str, Any]:
+    (statement,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    return statement
+
+
+@pytest.mark.parametrize(
+    ("change", "policy_name", "expected"),
+    [
+        (lambda p: _kms_statement_of(p)["Action"].append("kms:Encrypt"), "s3-data-actions-only", "kms:Encrypt"),
+        (lambda p: _kms_statement_of(p).update(Resource="*"), "s3-data-actions-only", "key ARN"),
+        (lambda p: _kms_statement_of(p).pop("Condition"), "s3-data-actions-only", "kms:ViaService"),
+    ],
+)
+def test_a_run_with_an_encrypted_bucket_passes_and_each_widening_is_blocked(
+    kms_run: ProgramRun, change: Any, policy_name: str, expected: str
+) -> None:
+    assert violations(kms_run) == []
+    name = "reads-shared-policy"
+    found = violations(_widened(kms_run, name, change))
+    assert [(policy, resource) for policy, resource, _ in found] == [(policy_name, name)], found
+    assert expected in found[0][2]
+    (grant,) = kms_run.of_type(rules.KMS_GRANT)
+    widened = _edited(kms_run, grant.name, operations=["Decrypt", "GenerateDataKey", "ReEncryptFrom"])
+    assert [(policy, resource) for policy, resource, _ in violations(widened)] == [
+        ("kms-grants-for-s3-only", grant.name)
+    ]

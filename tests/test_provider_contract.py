@@ -17,10 +17,12 @@ from cross_account_s3 import provider_contract as contract
 from cross_account_s3.core.live import (
     Answer,
     Failure,
+    LiveKey,
     LiveUser,
     LookupFailure,
     bucket_from_answers,
     failure_kind,
+    key_from_answer,
     needs_bucket_check,
     user_from_answer,
 )
@@ -37,6 +39,8 @@ EXPECTED = {
     (contract.GET_BUCKET_POLICY, contract.WRONG_REGION_SIGNATURE): Failure.OTHER_REGION,
     (contract.GET_BUCKET, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_BUCKET, contract.EMPTY_RESULT): Failure.EMPTY_RESULT,
+    (contract.GET_KEY, contract.NOT_FOUND): Failure.NOT_FOUND,
+    (contract.GET_KEY, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.SIMULATE_PRINCIPAL_POLICY, contract.SIMULATOR_DENIED): Failure.DENIED,
     # Not wrapped in NotFoundError, so no "couldn't find resource": the program must not read it as "not found".
     (contract.SIMULATE_PRINCIPAL_POLICY, contract.NO_SUCH_USER): Failure.UNCLASSIFIED,
@@ -73,6 +77,22 @@ def test_get_user_outcomes() -> None:
     assert isinstance(denied, LookupFailure)
     assert (denied.failure, denied.permission) == (Failure.DENIED, "iam:GetUser")
     assert "is not authorized to perform: iam:GetUser" in denied.text
+
+
+KEY_ARN = f"arn:aws:kms:us-east-1:{NONPROD}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ALIAS_ARN = f"arn:aws:kms:us-east-1:{NONPROD}:alias/shared-data"
+
+
+def test_get_key_outcomes() -> None:
+    """getKey: the key (an alias answers with its key's ARN), None for no such key or alias, or why not."""
+    payload = contract.key_payload(ALIAS_ARN, KEY_ARN, "us-east-1", key_state="PendingDeletion")
+    assert set(payload) <= set(contract.payload_row(contract.GET_KEY).keys)
+    assert key_from_answer(Answer(payload=payload)) == LiveKey(KEY_ARN, "CUSTOMER", "PendingDeletion")
+    assert key_from_answer(_fail(contract.GET_KEY, contract.NOT_FOUND, ALIAS_ARN)) is None
+    denied = key_from_answer(_fail(contract.GET_KEY, contract.ACCESS_DENIED, KEY_ARN))
+    assert isinstance(denied, LookupFailure)
+    assert (denied.failure, denied.permission) == (Failure.DENIED, "kms:DescribeKey")
+    assert "is not authorized to perform: kms:DescribeKey" in denied.text
 
 
 def test_a_bucket_with_a_policy_needs_no_second_call() -> None:
@@ -121,13 +141,17 @@ HIDDEN_CODES = ("NoSuchBucket", "NoSuchBucketPolicy", "NoSuchEntity", "StatusCod
 
 
 @pytest.mark.parametrize("code", HIDDEN_CODES)
-@pytest.mark.parametrize("token", [contract.GET_USER, contract.GET_BUCKET_POLICY, contract.GET_BUCKET])
+@pytest.mark.parametrize(
+    "token", [contract.GET_USER, contract.GET_BUCKET_POLICY, contract.GET_BUCKET, contract.GET_KEY]
+)
 def test_an_aws_code_the_provider_does_not_pass_on_decides_nothing(token: str, code: str) -> None:
     text = contract.invoke_failure(token, f"reading thing (b): operation error: {code}: something unexpected")
     assert failure_kind(text) is Failure.UNCLASSIFIED
     answer = Answer(error=text)
     if token == contract.GET_USER:
         assert isinstance(user_from_answer("u", answer), LookupFailure)
+    elif token == contract.GET_KEY:
+        assert isinstance(key_from_answer(answer), LookupFailure)
     else:
         state = bucket_from_answers("b", answer, answer if token == contract.GET_BUCKET else None)
         assert state.exists and state.failure is not None and state.failure.failure is Failure.UNCLASSIFIED

@@ -1,8 +1,8 @@
 """What each access level means, as exact actions per service, in the manner of the AWS CDK's `perms.ts`.
 
-A level names the actions a grantee needs on each service it touches. Today that is S3 alone; a
-bucket encrypted with a customer managed KMS key adds the key's actions as a second service, and the
-statements for them then come from the same table, so a level cannot mean different things on the
+A level names the actions a grantee needs on each service it touches: S3, and KMS for a bucket
+encrypted with a customer managed key. The KMS grant in the bucket account and the identity statement
+in the grantee's account both come from this one table, so a level cannot mean different things on the
 two sides of a grant.
 """
 
@@ -15,7 +15,7 @@ from . import s3_actions
 from .grants import AccessLevel, Grant
 from .s3_actions import S3Action
 
-Service = Literal["s3"]
+Service = Literal["s3", "kms"]
 ActionSet = Mapping[Service, tuple[str, ...]]
 
 # `read` needs ListBucket on the bucket ARN as well as GetObject on object ARNs: a grant on BUCKET/*
@@ -27,11 +27,23 @@ S3_PUT = ("s3:AbortMultipartUpload", "s3:PutObject")
 # administration and never granted across accounts.
 S3_DELETE = ("s3:DeleteObject",)
 
+# On an SSE-KMS bucket, reading an object needs kms:Decrypt; uploading needs kms:GenerateDataKey, and a
+# multipart upload also kms:Decrypt (S3 user guide, "Using server-side encryption with AWS KMS keys";
+# AWS Knowledge Center "s3-large-file-encryption-kms-key"). Listing and deleting need no key.
+KMS_READ = ("kms:Decrypt",)
+KMS_UPLOAD = ("kms:Decrypt", "kms:GenerateDataKey")
+# The same, per S3 action, for grants that list their actions instead of naming a level.
+KMS_FOR_S3_ACTION: Mapping[str, tuple[str, ...]] = {
+    "s3:GetObject": KMS_READ,
+    "s3:GetObjectVersion": KMS_READ,
+    "s3:PutObject": KMS_UPLOAD,
+}
+
 ACCESS_LEVELS: Mapping[AccessLevel, ActionSet] = {
-    "read": {"s3": tuple(sorted(S3_READ))},
-    "write": {"s3": tuple(sorted(S3_PUT))},
-    "read-write": {"s3": tuple(sorted(S3_READ + S3_PUT))},
-    "full": {"s3": tuple(sorted(S3_READ + S3_PUT + S3_DELETE))},
+    "read": {"s3": tuple(sorted(S3_READ)), "kms": KMS_READ},
+    "write": {"s3": tuple(sorted(S3_PUT)), "kms": KMS_UPLOAD},
+    "read-write": {"s3": tuple(sorted(S3_READ + S3_PUT)), "kms": KMS_UPLOAD},
+    "full": {"s3": tuple(sorted(S3_READ + S3_PUT + S3_DELETE)), "kms": KMS_UPLOAD},
 }
 
 
@@ -44,3 +56,11 @@ def s3_actions_of(grant: Grant) -> tuple[S3Action, ...]:
         action.name: action for pattern in grant.actions or [] for action in s3_actions.expand(pattern).grantable
     }
     return tuple(expanded[name] for name in sorted(expanded))
+
+
+def kms_actions_of(grant: Grant) -> tuple[str, ...]:
+    """The KMS actions a grant needs on an encrypted bucket's key: by level, or from its S3 actions."""
+    if grant.access is not None:
+        return ACCESS_LEVELS[grant.access]["kms"]
+    needed = {kms for action in s3_actions_of(grant) for kms in KMS_FOR_S3_ACTION.get(action.name, ())}
+    return tuple(sorted(needed))

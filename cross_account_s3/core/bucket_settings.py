@@ -1,9 +1,13 @@
-"""Per-bucket settings (`bucketSettings:` in the grants file), today just the bucket's region.
+"""Per-bucket settings (`bucketSettings:` in the grants file): the bucket's region and its KMS key.
 
 A bucket of the bucket account may live in any region, not only in the region its provider uses.
 S3 answers a request sent to the wrong region with a redirect, so the lookups and the bucket policy
 must name the bucket's own region. pulumi-aws 7 takes a `region` argument on each resource and
 invoke, so one provider per account serves every region.
+
+A bucket encrypted with a customer managed KMS key names that key (`kmsKey`), so each grant on the
+bucket also gets the use of the key (see `kms.py`). The key must belong to the bucket account: the
+program grants use of a key only through the account that owns it.
 
 The grants file's model embeds `BucketSettings` per bucket. `unused_entry_findings` runs on each grants
 file, or across all the files of a grants directory, where one file's entry may serve another's grant.
@@ -15,10 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from . import naming
-from .validation import Finding, reject
+from . import kms, naming
+from .validation import Finding, reject, reject_all
 
 KEY = "bucketSettings"
 
@@ -43,6 +47,27 @@ class BucketSettings(BaseModel):
                 "use the region code the S3 console shows for the bucket, such as eu-west-1",
             )
         return value
+
+    kmsKey: str | None = Field(
+        default=None,
+        description="The bucket's customer managed KMS key (SSE-KMS), as a key ARN or an alias ARN in the bucket "
+        "account. Each grant on the bucket then also gets the use of this key.",
+        json_schema_extra={"pattern": r"^arn:aws:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"},
+    )
+
+    @model_validator(mode="after")
+    def _key_is_the_bucket_accounts(self, info: ValidationInfo) -> BucketSettings:
+        """The key's format and account, against the stack's bucket account (when it is valid).
+
+        Its region is compared with the bucket's once every file is read (`key_region_problems`): in a grants
+        directory, one file may set a bucket's region and another its key.
+        """
+        if self.kmsKey is None:
+            return self
+        context = info.context if isinstance(info.context, dict) else {}
+        problems = kms.key_setting_problems(self.kmsKey, context.get("bucket_account"))
+        reject_all([((kms.SETTING,), message, fix) for message, fix in problems], self, type(self).__name__)
+        return self
 
 
 def snippet(bucket: str, region: str) -> str:

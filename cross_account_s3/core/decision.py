@@ -1,9 +1,9 @@
 """The decision a preview makes once AWS has answered: the plan, or every reason there can be none.
 
-The checks run in a fixed order. Users and buckets that do not exist come first, because a plan
-naming them means nothing. Then the plan is built, and the checks that need it (AWS's hard limits)
-run together with the statements someone else wrote into a live bucket policy. Notes are what a
-reviewer must read but that does not stop the change.
+The checks run in a fixed order. Users, buckets and KMS keys that do not exist (or cannot be used) come
+first, because a plan naming them means nothing. Then the plan is built, and the checks that need it
+(AWS's hard limits) run together with the statements someone else wrote into a live bucket policy.
+Notes are what a reviewer must read but that does not stop the change.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     if missing:
         return Decision(plan=None, problems=tuple(missing))
     entries = sorted({entry for grant in loaded.grants for entry in grant.users})
-    plan = build_plan(loaded, settings, grantees.resolve(entries, user_account, facts.user_arns))
+    plan = build_plan(loaded, settings, grantees.resolve(entries, user_account, facts.user_arns), facts.key_arns)
     problems = [*live.foreign_statement_problems(loaded, facts), *limits.limit_problems(plan, loaded, settings)]
     if problems:
         return Decision(plan=None, problems=tuple(problems))

@@ -361,7 +361,7 @@ class GrantsFile(BaseModel):
     )
     bucketSettings: dict[BucketName, BucketSettings] = Field(
         default_factory=dict,
-        description="Per bucket, settings such as its region (default: the bucket account's region).",
+        description="Per bucket, settings such as its region (default: the bucket account's region) and its KMS key.",
     )
 
     @model_validator(mode="wrap")
@@ -435,10 +435,14 @@ class CheckedFile:
     names: tuple[tuple[str, Where], ...]
 
 
-def check_grants_file(doc: YamlDocument, user_account: str | None, *, in_directory: bool = False) -> CheckedFile:
+def check_grants_file(
+    doc: YamlDocument, user_account: str | None, *, in_directory: bool = False, bucket_account: str | None = None
+) -> CheckedFile:
     """Validate one parsed grants file with the models, in one pass, and give each grant its origin.
 
-    A file of a grants directory may be empty or list no grants: other files hold them.
+    A file of a grants directory may be empty or list no grants: other files hold them. The accounts come
+    from the stack settings, when those are valid: users must be of the user account, KMS keys of the
+    bucket account.
     """
     root = Where(doc, grant_list=("grants",))
     data = {"grants": []} if in_directory and doc.data is None else doc.data
@@ -453,7 +457,8 @@ def check_grants_file(doc: YamlDocument, user_account: str | None, *, in_directo
     unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
     unused_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
     try:
-        model = GrantsFile.model_validate(data, context={"user_account": user_account, IN_DIRECTORY: in_directory})
+        context = {"user_account": user_account, "bucket_account": bucket_account, IN_DIRECTORY: in_directory}
+        model = GrantsFile.model_validate(data, context=context)
     except ValidationError as error:
         return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *unused_problems), names)
     if unused_problems:
@@ -556,11 +561,13 @@ def merge_grant_files(files: Sequence[CheckedFile], also: Sequence[Problem] = ()
     )
 
 
-def validate_grants(doc: YamlDocument, user_account: str | None) -> LoadedGrants:
+def validate_grants(doc: YamlDocument, user_account: str | None, *, bucket_account: str | None = None) -> LoadedGrants:
     """Validate a parsed grants file, raising every problem at once."""
-    return merge_grant_files([check_grants_file(doc, user_account)])
+    return merge_grant_files([check_grants_file(doc, user_account, bucket_account=bucket_account)])
 
 
-def load_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
+def load_grants(
+    path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+) -> LoadedGrants:
     """Read and validate a grants file; every problem is raised at once as `InputProblems`."""
-    return validate_grants(read_yaml(path, shown_as), user_account)
+    return validate_grants(read_yaml(path, shown_as), user_account, bucket_account=bucket_account)

@@ -28,11 +28,13 @@ from .yaml_source import YamlDocument, read_yaml
 GRANTS_SUFFIXES = (".yaml", ".yml")
 
 
-def read_grants(path: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
+def read_grants(
+    path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+) -> LoadedGrants:
     """The stack's grants from `path`, a grants file or a directory of them; every problem is raised at once."""
     if path.is_dir():
-        return load_grants_directory(path, shown_as, user_account)
-    return load_grants(path, shown_as, user_account)
+        return load_grants_directory(path, shown_as, user_account, bucket_account=bucket_account)
+    return load_grants(path, shown_as, user_account, bucket_account=bucket_account)
 
 
 def grants_files(directory: Path, shown_as: str) -> list[Path]:
@@ -74,7 +76,9 @@ def _counts(path: Path) -> bool:
     return not path.name.startswith(".") and not path.is_symlink()
 
 
-def load_grants_directory(directory: Path, shown_as: str, user_account: str | None) -> LoadedGrants:
+def load_grants_directory(
+    directory: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+) -> LoadedGrants:
     """Read, check and merge every grants file of a directory; raise every problem of every file at once."""
     files = grants_files(directory, shown_as)
     if not files:
@@ -96,7 +100,7 @@ def load_grants_directory(directory: Path, shown_as: str, user_account: str | No
         except InputProblems as unreadable:
             problems += unreadable.problems
             continue
-        checked.append(check_grants_file(doc, user_account, in_directory=True))
+        checked.append(check_grants_file(doc, user_account, in_directory=True, bucket_account=bucket_account))
     if not checked:
         raise InputProblems(problems)
     also = [*problems, *conflicting_bucket_entries(checked), *unused_bucket_settings(checked)]

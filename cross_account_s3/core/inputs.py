@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from . import kms
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .grants import LoadedGrants
 from .grants_directory import read_grants
 from .problems import InputProblems, Problem, raise_if_any
@@ -32,9 +34,27 @@ def load_inputs(
     user_account = settings.user_account.accountId if settings else None
     loaded: LoadedGrants | None = None
     try:
-        loaded = read_grants(project_root / grants_file, grants_file, user_account)
+        loaded = read_grants(
+            project_root / grants_file,
+            grants_file,
+            user_account,
+            bucket_account=settings.bucket_account.accountId if settings else None,
+        )
     except InputProblems as found:
         problems.extend(found.problems)
     raise_if_any(problems)
     assert settings is not None and loaded is not None
+    # A bucket's region and its key may be set in two files of a grants directory: compare them merged.
+    raise_if_any(key_region_problems(loaded, settings.bucket_account.region))
     return settings, loaded
+
+
+def key_region_problems(loaded: LoadedGrants, default_region: str) -> list[Problem]:
+    """Each bucket whose `kmsKey` names a key outside the bucket's region (its own, or the bucket account's)."""
+    problems: list[Problem] = []
+    for bucket, entry in sorted(loaded.bucket_settings.items()):
+        found = kms.region_problem(entry.kmsKey, entry.region or default_region) if entry.kmsKey else None
+        if found is not None:
+            where = loaded.bucket_entry(BUCKET_SETTINGS_KEY, bucket).at(kms.SETTING)
+            problems.append(where.problem(*found))
+    return problems

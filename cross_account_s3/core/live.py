@@ -1,4 +1,4 @@
-"""Checks against what already exists in AWS: users, buckets and the buckets' current policies.
+"""Checks against what already exists in AWS: users, buckets, the buckets' current policies and KMS keys.
 
 The Pulumi layer looks these facts up through the account providers during preview; this module
 decides what they mean. A missing user or bucket would otherwise fail only at apply time ("Invalid
@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from . import kms
+from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import snippet as region_snippet
 from .documents import principals, statements
 from .grantees import entry_name
@@ -156,10 +158,39 @@ def bucket_from_answers(
 
 
 @dataclass(frozen=True)
+class LiveKey:
+    """A KMS key as the bucket account's KMS reports it (DescribeKey, through getKey)."""
+
+    arn: str  # the key's own ARN, also when it was asked for by alias
+    key_manager: str  # "CUSTOMER" or "AWS"
+    key_state: str  # "Enabled", "Disabled", "PendingDeletion", ...
+
+
+def key_from_answer(answer: Answer) -> LiveKey | LookupFailure | None:
+    """getKey's answer: the key, None when KMS has no such key or alias, or why the lookup failed."""
+    if answer.payload is not None:
+        found = answer.payload
+        return LiveKey(
+            arn=str(found["arn"]),
+            key_manager=str(found.get("keyManager", "")),
+            key_state=str(found.get("keyState", "")),
+        )
+    if answer.failure is Failure.NOT_FOUND:
+        return None
+    return LookupFailure.of(answer, "kms:DescribeKey")
+
+
+@dataclass(frozen=True)
 class LiveFacts:
     users: Mapping[str, LiveUser | None]  # by lowercase user name; None: no such user
     buckets: Mapping[str, LiveBucket]
     user_failures: Mapping[str, LookupFailure] = field(default_factory=dict)  # by lowercase name
+    keys: Mapping[str, LiveKey | LookupFailure | None] = field(default_factory=dict)  # by `kmsKey` setting
+
+    @property
+    def key_arns(self) -> dict[str, str]:
+        """Each `kmsKey` setting's key ARN, as KMS resolved it (an alias to its key)."""
+        return {key: found.arn for key, found in self.keys.items() if isinstance(found, LiveKey)}
 
     @property
     def user_arns(self) -> dict[str, str]:
@@ -262,6 +293,7 @@ def lookup_problems(
             found = _bucket_problem(bucket, facts, bucket_account, bucket_region)
             if found:
                 problems.append(grant.where.at(field_name).problem(*found))
+    problems += key_problems(loaded, facts, bucket_account)
     granted = {bucket for grant in loaded.grants for bucket in grant.bucket_names}
     for bucket in loaded.managed_buckets:
         state = facts.buckets.get(bucket)
@@ -277,6 +309,45 @@ def lookup_problems(
         elif found := _bucket_problem(bucket, facts, bucket_account, bucket_region):
             # Its policy is rewritten to just the kept statements: never on a guess about what it holds now.
             problems.append(loaded.bucket_entry("extraStatements", bucket).problem(*found))
+    return problems
+
+
+def _key_problem(bucket: str, key: str, facts: LiveFacts, bucket_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a bucket's `kmsKey` is missing, AWS managed, not enabled, or could not be read."""
+    found = facts.keys.get(key)
+    if isinstance(found, LookupFailure):
+        return _failure_problem(
+            f"the KMS key {key} of bucket {bucket!r}", f"bucket account {bucket_account}", found, None, bucket=None
+        )
+    if found is None:
+        return (
+            f"the KMS key {key} of bucket {bucket!r} does not exist in the bucket account {bucket_account}: KMS "
+            "has no such key or alias",
+            "copy the key ARN from the bucket's default encryption settings (S3 console, Properties), and check "
+            "that the key was not deleted",
+        )
+    if found.key_manager == kms.AWS_MANAGED:
+        message, fix = kms.aws_managed_problem(f"the KMS key {key} of bucket {bucket!r}")
+        return message, fix
+    if found.key_state != kms.ENABLED:
+        return (
+            f"the KMS key {key} of bucket {bucket!r} is in the state {found.key_state}, not Enabled, so S3 "
+            "cannot use it to read or write the bucket's objects for anyone",
+            "enable the key (or cancel its deletion) in the KMS console, or name the key the bucket is "
+            "encrypted with now",
+        )
+    return None
+
+
+def key_problems(loaded: LoadedGrants, facts: LiveFacts, bucket_account: str) -> list[Problem]:
+    """Every bucket whose `kmsKey` KMS does not have, will not show, or S3 cannot use across accounts."""
+    problems: list[Problem] = []
+    for bucket, entry in sorted(loaded.bucket_settings.items()):
+        if entry.kmsKey is None:
+            continue
+        found = _key_problem(bucket, entry.kmsKey, facts, bucket_account)
+        if found:
+            problems.append(loaded.bucket_entry(BUCKET_SETTINGS_KEY, bucket).at(kms.SETTING).problem(*found))
     return problems
 
 

@@ -21,6 +21,17 @@ ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}):role/[\x21-\x7e]+", 
 BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 IP_SHAPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", re.ASCII)
 SID = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+# KMS developer guide, "Key identifiers (KeyId)": a key ID is a UUID, or "mrk-" and 32 hex digits for a
+# multi-Region key; an alias name is "alias/" and letters, digits, '/', '_' and '-'.
+KMS_KEY_ARN = re.compile(
+    r"arn:aws:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+):(?P<account>[0-9]{12}):key/"
+    r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})",
+    re.ASCII,
+)
+KMS_ALIAS_ARN = re.compile(
+    r"arn:aws:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+):(?P<account>[0-9]{12}):(?P<id>alias/[A-Za-z0-9/_-]{1,250})",
+    re.ASCII,
+)
 
 MAX_GROUP_NAME = 128
 MAX_IAM_PATH = 512

@@ -54,3 +54,12 @@ def grants_output(plan: Plan) -> dict[str, dict[str, Any]]:
 def read_grants_output(value: Any) -> dict[str, GrantOutput]:
     """The `grants` output read back from a stack (a missing output is no grants)."""
     return _GRANTS_OUTPUT.validate_python(value or {})
+
+
+def bucket_keys_output(plan: Plan) -> dict[str, dict[str, str]]:
+    """The `bucketKeys` output: each encrypted bucket's KMS key, as the grants file names it and as its key ARN."""
+    return {
+        bucket.bucket: {"kmsKey": bucket.kms_key.configured, "keyArn": bucket.kms_key.arn}
+        for bucket in plan.buckets
+        if bucket.kms_key is not None
+    }

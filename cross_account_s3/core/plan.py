@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import grantees as grantee_lookup
+from .bucket_settings import BucketSettings
 from .grantees import Grantee
 from .grants import Grant, LoadedGrants
+from .kms import BucketKey, KmsGrant
 from .policies import PolicyDocument, Statement, merge_by_permission, policy_document, statements_for
 from .settings import GROUP_PATH, Settings
 
@@ -30,12 +32,13 @@ class GroupAttachment:
 
 @dataclass(frozen=True)
 class GrantPlan:
-    """What one grant turns into on the identity side."""
+    """What one grant turns into: its identity side, and the KMS grants its encrypted buckets' keys need."""
 
     grant: Grant
     grantees: tuple[Grantee, ...]  # sorted, one per identity
     identity_policy: PolicyDocument
     group: GroupAttachment | None  # None once a grant can name roles only
+    kms_grants: tuple[KmsGrant, ...] = ()  # made in the bucket account, one per grantee per key
 
     @property
     def principals(self) -> tuple[str, ...]:
@@ -44,11 +47,19 @@ class GrantPlan:
 
 @dataclass(frozen=True)
 class BucketPlan:
-    """The one policy of one bucket, holding every grant's statements and any declared foreign ones."""
+    """The one policy of one bucket, holding every grant's statements and any declared foreign ones.
+
+    `region` is where the bucket is: its `bucketSettings` region, else the bucket account's region. S3
+    calls KMS from there (`kms:ViaService`). `own_region` is the setting alone: resources pass it on, so
+    a bucket in the provider's own region keeps the provider's default.
+    """
 
     bucket: str
     grant_names: tuple[str, ...]
     policy: PolicyDocument
+    region: str = ""
+    own_region: str | None = None
+    kms_key: BucketKey | None = None  # the customer managed key the bucket is encrypted with
 
 
 @dataclass(frozen=True)
@@ -68,13 +79,41 @@ def group_name(settings: Settings, grant_name: str) -> str:
     return f"{settings.group_prefix}{grant_name}"
 
 
-def build_plan(loaded: LoadedGrants, settings: Settings, resolved: Mapping[str, Grantee] | None = None) -> Plan:
+def bucket_keys(
+    loaded: LoadedGrants, settings: Settings, key_arns: Mapping[str, str] | None = None
+) -> dict[str, BucketKey]:
+    """Each encrypted bucket's key. `key_arns` maps a `kmsKey` setting to the key ARN getKey returned, which
+    is how an alias is resolved; without a lookup (tests of the pure core) a key ARN stands for itself.
+    """
+    found = dict(key_arns or {})
+    keys: dict[str, BucketKey] = {}
+    for bucket in loaded.managed_buckets:
+        entry = loaded.bucket_settings.get(bucket) or BucketSettings()
+        if entry.kmsKey is None:
+            continue
+        arn = found.get(entry.kmsKey, entry.kmsKey)
+        if ":alias/" in arn:
+            raise ValueError(f"the alias {entry.kmsKey} of bucket {bucket} was not resolved to its key")
+        keys[bucket] = BucketKey(
+            configured=entry.kmsKey, arn=arn, region=entry.region or settings.bucket_account.region
+        )
+    return keys
+
+
+def build_plan(
+    loaded: LoadedGrants,
+    settings: Settings,
+    resolved: Mapping[str, Grantee] | None = None,
+    key_arns: Mapping[str, str] | None = None,
+) -> Plan:
     """Everything the stack should contain, from validated grants and settings.
 
     `resolved` maps grants-file entries to the grantees a live lookup found (`grantees.resolve`);
-    entries missing from it are read from the file itself.
+    entries missing from it are read from the file itself. `key_arns` maps `kmsKey` settings to the key
+    ARNs getKey returned (see `bucket_keys`).
     """
     account = settings.bucket_account.accountId
+    keys = bucket_keys(loaded, settings, key_arns)
     found = dict(resolved or {})
     grant_plans: list[GrantPlan] = []
     bucket_statements: dict[str, list[Statement]] = {}
@@ -85,7 +124,7 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved: Mapping[str, 
         # One grantee per identity: a name and an ARN of the same user are one member and one principal.
         by_key = {found[entry].key: found[entry] for entry in grant.users}
         grantees = tuple(sorted(by_key.values(), key=lambda grantee: grantee.arn))
-        halves = statements_for(grant, grantees, account)
+        halves = statements_for(grant, grantees, account, keys)
         grant_plans.append(
             GrantPlan(
                 grant=grant,
@@ -96,6 +135,7 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved: Mapping[str, 
                     path=GROUP_PATH,
                     members=tuple(sorted({grantee.name for grantee in grantees})),
                 ),
+                kms_grants=halves.kms_grants,
             )
         )
         for bucket, statements in halves.by_bucket.items():
@@ -108,7 +148,19 @@ def build_plan(loaded: LoadedGrants, settings: Settings, resolved: Mapping[str, 
             policy=policy_document(
                 [*merge_by_permission(bucket_statements.get(bucket, [])), *loaded.extra_statements.get(bucket, ())]
             ),
+            region=_region(loaded, settings, bucket),
+            own_region=_own_region(loaded, bucket),
+            kms_key=keys.get(bucket),
         )
         for bucket in loaded.managed_buckets
     )
     return Plan(grants=tuple(grant_plans), buckets=bucket_plans)
+
+
+def _own_region(loaded: LoadedGrants, bucket: str) -> str | None:
+    entry = loaded.bucket_settings.get(bucket)
+    return entry.region if entry else None
+
+
+def _region(loaded: LoadedGrants, settings: Settings, bucket: str) -> str:
+    return _own_region(loaded, bucket) or settings.bucket_account.region

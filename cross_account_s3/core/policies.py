@@ -2,8 +2,10 @@
 
 Cross-account S3 access needs two halves (IAM user guide, "Cross-account policy evaluation
 logic"): the identity policy of the user's group in the user account, and the bucket policy in the
-bucket account. `statements_for` builds both halves from one grant, so they cannot disagree. Every
-other function here only merges and serialises what it returns; `plan.py` arranges it into resources.
+bucket account. A bucket encrypted with a customer managed KMS key adds the key's halves: a KMS grant
+in the bucket account and a KMS statement in the identity policy. `statements_for` builds every half
+from one grant, so they cannot disagree. Every other function here only merges and serialises what it
+returns; `plan.py` arranges it into resources.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import s3_actions_of
+from . import kms
+from .actions import kms_actions_of, s3_actions_of
 from .grantees import Grantee
 from .grants import OWN_SID_PREFIX, Grant
 from .s3_actions import S3Action, Target
@@ -36,14 +39,13 @@ def object_arns(bucket: str, prefixes: Iterable[str] | None) -> list[str]:
 
 @dataclass(frozen=True)
 class GrantStatements:
-    """Every side one grant needs: the identity statements and, per bucket, the bucket's statements.
-
-    A bucket encrypted with a customer managed key will add that key's side here too, so every
-    half of a grant keeps coming from the one function below.
+    """Every side one grant needs: the identity statements, per bucket the bucket's statements, and per
+    grantee and key the KMS grants of the encrypted buckets.
     """
 
     identity: tuple[Statement, ...]
     by_bucket: Mapping[str, tuple[Statement, ...]]
+    kms_grants: tuple[kms.KmsGrant, ...] = ()
 
 
 def _statement(
@@ -66,14 +68,21 @@ def _statement(
     return statement
 
 
-def statements_for(grant: Grant, grantees: Iterable[Grantee], bucket_account_id: str) -> GrantStatements:
-    """The single choke point: one grant becomes its identity statements and its bucket statements.
+def statements_for(
+    grant: Grant,
+    grantees: Iterable[Grantee],
+    bucket_account_id: str,
+    keys: Mapping[str, kms.BucketKey] | None = None,
+) -> GrantStatements:
+    """The single choke point: one grant becomes its identity statements, bucket statements and KMS grants.
 
     Bucket statements carry their kind as a provisional Sid until `merge_by_permission` names them.
     Object actions go on object ARNs (narrowed to the grant's prefixes); listing actions go on the
     bucket ARN with an `s3:prefix` condition when the grant has prefixes; other bucket-level reads go
     on the bucket ARN. The identity side also pins `s3:ResourceAccount`, so the group's permissions
     cannot follow a bucket name to another account if the bucket is ever deleted and re-created there.
+    `keys` maps each encrypted bucket to its key: the grant then also gets the key's KMS actions, through a
+    KMS grant per grantee and key, and an identity statement narrowed to S3 and to the granted objects.
     """
     actions = s3_actions_of(grant)
     object_actions = [a for a in actions if a.target is Target.OBJECT]
@@ -125,7 +134,40 @@ def statements_for(grant: Grant, grantees: Iterable[Grantee], bucket_account_id:
         if other_bucket_actions:
             statements.append(_statement("Bucket", principal_list, other_bucket_actions, [bucket_arn(bucket)], None))
         by_bucket[bucket] = tuple(statements)
-    return GrantStatements(identity=tuple(identity), by_bucket=by_bucket)
+    encrypted = {bucket: key for bucket, key in (keys or {}).items() if bucket in buckets}
+    kms_actions = kms_actions_of(grant) if encrypted else ()
+    identity += kms.identity_statements(
+        kms_actions, encrypted, {bucket: object_arns(bucket, prefixes) for bucket in encrypted}
+    )
+    return GrantStatements(
+        identity=tuple(identity),
+        by_bucket=by_bucket,
+        kms_grants=_kms_grants(grant, grantees, encrypted, kms_actions),
+    )
+
+
+def _kms_grants(
+    grant: Grant, grantees: Iterable[Grantee], keys: Mapping[str, kms.BucketKey], actions: tuple[str, ...]
+) -> tuple[kms.KmsGrant, ...]:
+    """One KMS grant per grantee per key: buckets sharing a key share the grant."""
+    if not actions:
+        return ()
+    by_key: dict[str, list[str]] = {}  # by key ARN: an alias and the key it names are one key
+    for bucket in sorted(keys):
+        by_key.setdefault(keys[bucket].arn, []).append(bucket)
+    found = [
+        kms.KmsGrant(
+            key=keys[buckets[0]],
+            grantee=grantee.arn,
+            grantee_label=f"{grantee.kind}-{grantee.name}",
+            operations=kms.grant_operations(actions),
+            name=f"{kms.GRANT_NAME_PREFIX}{grant.name}",
+            buckets=tuple(buckets),
+        )
+        for buckets in by_key.values()
+        for grantee in sorted(set(grantees))
+    ]
+    return tuple(sorted(found, key=lambda kms_grant: kms_grant.resource_name))
 
 
 def _stable_sid(kind: str, statement: Statement) -> str:

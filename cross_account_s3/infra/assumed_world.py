@@ -1,9 +1,11 @@
 """What `plan` assumes AWS would answer, since it runs without credentials and cannot look.
 
-Every user exists (at the path its ARN in the grants file gives, else `/`), and every bucket exists
-in the region asked, with no policy yet. The answers are the real provider's, taken from the
-contract table, so `plan` runs the program's lookup code on the very texts `pulumi preview` gets:
-"no policy" is getBucketPolicy's "couldn't find resource" followed by getBucket's success.
+Every user exists (at the path its ARN in the grants file gives, else `/`), every bucket exists in the
+region asked, with no policy yet, and every KMS key is a customer managed key that is enabled (an alias
+names a key whose ID is derived from the alias, since `plan` cannot look it up). The answers are the
+real provider's, taken from the contract table, so `plan` runs the program's lookup code on the very
+texts `pulumi preview` gets: "no policy" is getBucketPolicy's "couldn't find resource" followed by
+getBucket's success.
 """
 
 from __future__ import annotations
@@ -43,7 +45,19 @@ class AssumedWorld:
         if token == contract.GET_BUCKET:
             region = str(args.get("region") or self.bucket_region)
             return contract.bucket_payload(str(args["bucket"]), region, region)
+        if token == contract.GET_KEY:
+            return _assumed_key(str(args["keyId"]))
         raise InvokeFailed(f"plan's assumed world does not answer {token}")
+
+
+def _assumed_key(asked: str) -> dict[str, Any]:
+    """A customer managed, enabled key; for an alias, a key of the alias's account and region."""
+    _arn, _aws, _kms, region, account, resource = asked.split(":", 5)
+    if resource.startswith("key/"):
+        return contract.key_payload(asked, asked, region, key_manager="CUSTOMER", key_state="Enabled")
+    digits = stable_digits(asked, 32)
+    key_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
+    return contract.key_payload(asked, f"arn:aws:kms:{region}:{account}:key/{key_id}", region)
 
 
 def assumed_world(project_root: Path, stack: str, config: Mapping[str, str]) -> AssumedWorld:

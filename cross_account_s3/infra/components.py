@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from ..core.kms import KmsGrant
 from ..core.plan import BucketPlan, GrantPlan, GroupAttachment
 from ..core.policies import render_policy
 
@@ -17,15 +18,23 @@ BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 
 
 class BucketGrant(pulumi.ComponentResource):
-    """One grant's identity side in the user account: today a group, its inline policy, and its members.
+    """One grant: its identity side in the user account (a group, its inline policy, and its members),
+    and, for buckets encrypted with a customer managed key, its KMS grants in the bucket account.
 
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
-    because the group belongs to this grant alone.
+    because the group belongs to this grant alone. The KMS grants are children too, so removing the
+    grant revokes them with it.
     """
 
     def __init__(
-        self, name: str, plan: GrantPlan, provider: aws.Provider, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        plan: GrantPlan,
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        key_provider: aws.Provider | None = None,
     ) -> None:
         super().__init__(BUCKET_GRANT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -33,6 +42,10 @@ class BucketGrant(pulumi.ComponentResource):
         if plan.group is not None:
             group = _group_with_policy(name, plan.group, render_policy(plan.identity_policy), child)
             outputs = {"groupName": group.name, "groupArn": group.arn}
+        if plan.kms_grants:
+            assert key_provider is not None, "KMS grants are made through the bucket account's provider"
+            for kms_grant in plan.kms_grants:
+                _kms_grant(kms_grant, pulumi.ResourceOptions(parent=self, provider=key_provider))
         self.register_outputs(outputs)
 
 
@@ -52,16 +65,35 @@ def _group_with_policy(
     return group
 
 
-def bucket_resources(plan: BucketPlan, provider: aws.Provider, region: str | None = None) -> None:
+def _kms_grant(kms_grant: KmsGrant, opts: pulumi.ResourceOptions) -> aws.kms.Grant:
+    """One grantee's use of one key, made by the key's own account; the key policy is never touched.
+
+    `retire_on_delete=False` makes deleting the grant a RevokeGrant by the key's account, which needs no
+    cooperation from the grantee. The grant is made in the bucket's region, which is the key's.
+    """
+    key = kms_grant.key
+    return aws.kms.Grant(
+        kms_grant.resource_name,
+        name=kms_grant.name,
+        key_id=key.arn,  # the key's own ARN: KMS needs it for a grantee in another account, never an alias
+        grantee_principal=kms_grant.grantee,
+        operations=list(kms_grant.operations),
+        retire_on_delete=False,
+        region=key.region,
+        opts=opts,
+    )
+
+
+def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:
     """Everything one bucket gets in the bucket account, on that bucket's provider and region.
 
     Today that is the bucket's one policy: AWS keeps a single policy per bucket, so every grant on it
-    shares this one. `region` is for a bucket outside the provider's region; None keeps the provider's.
+    shares this one. A bucket outside the provider's region (its own `bucketSettings` region) names it.
     """
     aws.s3.BucketPolicy(
         f"bucket-policy-{plan.bucket}",
         bucket=plan.bucket,
         policy=render_policy(plan.policy),
-        region=region,
+        region=plan.own_region,
         opts=pulumi.ResourceOptions(provider=provider),
     )

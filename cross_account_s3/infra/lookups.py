@@ -27,13 +27,16 @@ from pulumi.runtime.sync_await import _sync_await
 from ..core.bucket_settings import BucketSettings
 from ..core.grantees import entry_name
 from ..core.grants import LoadedGrants
+from ..core.kms import KeyReference
 from ..core.live import (
     Answer,
     LiveBucket,
     LiveFacts,
+    LiveKey,
     LiveUser,
     LookupFailure,
     bucket_from_answers,
+    key_from_answer,
     needs_bucket_check,
     user_from_answer,
 )
@@ -64,6 +67,9 @@ GET_BUCKET_POLICY = Lookup[str](  # aws.s3.get_bucket_policy: the policy, or "co
 GET_BUCKET = Lookup[str](  # aws.s3.get_bucket (HeadBucket): tells "no bucket" from "no policy"
     "aws:s3/getBucket:getBucket", lambda bucket, region: _with_region({"bucket": bucket}, region)
 )
+GET_KEY = Lookup[str](  # aws.kms.get_key (DescribeKey): a bucket's kmsKey, in the key's region; an alias resolves
+    "aws:kms/getKey:getKey", lambda key, region: _with_region({"keyId": key}, region)
+)
 
 
 def _compact(document: Mapping[str, Any]) -> str:
@@ -90,7 +96,7 @@ def _simulation_request(simulation: Simulation, _region: str | None) -> dict[str
 
 # The second phase, after the plan is built: AWS's policy simulator (SimulatePrincipalPolicy).
 SIMULATE = Lookup[Simulation]("aws:iam/getPrincipalPolicySimulation:getPrincipalPolicySimulation", _simulation_request)
-LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, SIMULATE)
+LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_KEY, SIMULATE)
 
 
 async def ask(lookup: Lookup[K], name: K, region: str | None, provider: pulumi.ProviderResource) -> Answer:
@@ -125,13 +131,25 @@ def ask_all(first: Sequence[Awaitable[T]], second: Sequence[Awaitable[U]]) -> tu
     return _sync_await(_pair(first, second))
 
 
+async def _buckets_and_keys(
+    buckets: Sequence[Awaitable[LiveBucket]], keys: Sequence[Awaitable[Answer]]
+) -> tuple[list[LiveBucket], list[Answer]]:
+    return await _pair(buckets, keys)
+
+
+def _key_region(key: str) -> str | None:
+    """The region a key ARN or alias ARN names: KMS answers for a key only in its own region."""
+    reference = KeyReference.parse(key)
+    return reference.region if reference else None
+
+
 def _region(bucket: str, settings: Mapping[str, BucketSettings]) -> str | None:
     entry = settings.get(bucket)
     return entry.region if entry else None
 
 
 def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
-    """Every user and bucket the grants name, as the two accounts report them, looked up concurrently."""
+    """Every user, bucket and KMS key the grants name, as the two accounts report them, looked up concurrently."""
     # IAM user names are unique ignoring case: look each user up once, by one spelling chosen the same
     # way every run, and let IAM's answer say how the name is really spelled.
     spellings: dict[str, str] = {}
@@ -143,13 +161,19 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
     bucket_lookups = [
         _look_up_bucket(bucket, _region(bucket, loaded.bucket_settings), providers.bucket_account) for bucket in buckets
     ]
-    answers, states = ask_all(user_lookups, bucket_lookups)
+    keys = sorted({entry.kmsKey for entry in loaded.bucket_settings.values() if entry.kmsKey})
+    key_lookups = [ask(GET_KEY, key, _key_region(key), providers.bucket_account) for key in keys]
+    answers, [(states, key_answers)] = ask_all(user_lookups, [_buckets_and_keys(bucket_lookups, key_lookups)])
     users = [user_from_answer(name, answer) for name, answer in zip(user_names, answers, strict=True)]
     by_name = {name.lower(): user for name, user in zip(user_names, users, strict=True)}
+    found_keys: dict[str, LiveKey | LookupFailure | None] = {
+        key: key_from_answer(answer) for key, answer in zip(keys, key_answers, strict=True)
+    }
     return LiveFacts(
         users={key: user for key, user in by_name.items() if not isinstance(user, LookupFailure)},
         buckets=dict(zip(buckets, states, strict=True)),
         user_failures={key: user for key, user in by_name.items() if isinstance(user, LookupFailure)},
+        keys=found_keys,
     )
 
 

@@ -11,7 +11,7 @@ import pulumi
 from ..core import inputs, live, simulation
 from ..core.decision import decide
 from ..core.grants import LoadedGrants
-from ..core.outputs import grants_output
+from ..core.outputs import bucket_keys_output, grants_output
 from ..core.plan import Plan
 from ..core.problems import InputProblems, raise_if_any
 from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
@@ -70,18 +70,20 @@ def prove_access(plan: Plan, settings: Settings, facts: live.LiveFacts, provider
     pulumi.log.info(simulation.proven_line(proof, len(simulations)))
 
 
-def register(plan: Plan, providers: AccountProviders, loaded: LoadedGrants) -> None:
+def register(plan: Plan, providers: AccountProviders) -> None:
+    """Each grant's component (its identity side, and its KMS grants through the bucket account), then each
+    bucket's policy in its region."""
     for grant_plan in plan.grants:
-        BucketGrant(grant_plan.grant.name, grant_plan, providers.user_account)
+        BucketGrant(grant_plan.grant.name, grant_plan, providers.user_account, key_provider=providers.bucket_account)
     for bucket_plan in plan.buckets:
-        settings = loaded.bucket_settings.get(bucket_plan.bucket)
-        bucket_resources(bucket_plan, providers.bucket_account, settings.region if settings else None)
+        bucket_resources(bucket_plan, providers.bucket_account)
 
 
 def export_outputs(plan: Plan, settings: Settings) -> None:
-    """What a reviewer reads after `pulumi up`: each grant in words, and each bucket's exact policy."""
+    """What a reviewer reads after `pulumi up`: each grant in words, each bucket's exact policy and its KMS key."""
     pulumi.export(
         "accounts", {"bucketAccount": settings.bucket_account.accountId, "userAccount": settings.user_account.accountId}
     )
     pulumi.export("grants", grants_output(plan))
     pulumi.export("bucketPolicies", {bucket_plan.bucket: bucket_plan.policy for bucket_plan in plan.buckets})
+    pulumi.export("bucketKeys", bucket_keys_output(plan))

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from ..core.documents import statements
 from ..core.grants import OWN_SID
 from ..core.outputs import GrantsOutput
-from .snapshot import BUCKET_POLICY_TYPE, PlanSnapshot
+from .snapshot import BUCKET_POLICY_TYPE, KMS_GRANT_TYPE, PlanSnapshot
 
 ChangeKind = Literal["add", "remove", "change"]
 # What a change does to anyone's access: opens some ("gain"), only closes some ("loss"), or both.
@@ -108,6 +108,19 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class KeyChange:
+    """A bucket's KMS key (its `kmsKey` setting and key ARN) before and after; None means not encrypted with one."""
+
+    bucket: str
+    kind: ChangeKind = field(init=False)
+    before: Mapping[str, str] | None
+    after: Mapping[str, str] | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", _kind(self.before, self.after))
+
+
+@dataclass(frozen=True)
 class PlanDiff:
     """Everything that differs between the base plan and the changed one."""
 
@@ -117,10 +130,11 @@ class PlanDiff:
     access: tuple[AccessChange, ...]
     extra_statements: tuple[ExtraStatementChange, ...]
     resources: tuple[ResourceChange, ...]
+    keys: tuple[KeyChange, ...] = ()
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.access or self.extra_statements or self.resources)
+        return bool(self.access or self.extra_statements or self.resources or self.keys)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for change in self.resources if change.kind == kind)
@@ -153,7 +167,12 @@ def resource_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[ResourceCha
         if previous is None:
             changes.append(
                 ResourceChange(
-                    "add", urn, resource.type, resource.name, (), tuple(statement_changes(None, resource.policy))
+                    "add",
+                    urn,
+                    resource.type,
+                    resource.name,
+                    _shown_inputs(resource.inputs, adding=True) if resource.type == KMS_GRANT_TYPE else (),
+                    tuple(statement_changes(None, resource.policy)),
                 )
             )
             continue
@@ -171,11 +190,39 @@ def resource_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[ResourceCha
         if urn not in new:
             changes.append(
                 ResourceChange(
-                    "remove", urn, resource.type, resource.name, (), tuple(statement_changes(resource.policy, None))
+                    "remove",
+                    urn,
+                    resource.type,
+                    resource.name,
+                    _shown_inputs(resource.inputs, adding=False) if resource.type == KMS_GRANT_TYPE else (),
+                    tuple(statement_changes(resource.policy, None)),
                 )
             )
     positions = {**base.tree_positions(), **head.tree_positions()}
     return sorted(changes, key=lambda change: positions[change.urn])
+
+
+# What a reviewer checks on a KMS grant that comes or goes: which key, for whom, to do what, where.
+_KMS_GRANT_INPUTS = ("keyId", "granteePrincipal", "operations", "region")
+
+
+def _shown_inputs(inputs: Mapping[str, Any], *, adding: bool) -> tuple[InputChange, ...]:
+    """A KMS grant's inputs, as changes from nothing (added) or to nothing (removed)."""
+    return tuple(
+        InputChange(key, None, inputs[key]) if adding else InputChange(key, inputs[key], None)
+        for key in _KMS_GRANT_INPUTS
+        if key in inputs
+    )
+
+
+def key_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[KeyChange]:
+    """Buckets whose KMS key the change sets, removes or replaces, from the stacks' "bucketKeys" outputs."""
+    old, new = base.bucket_keys, head.bucket_keys
+    return [
+        KeyChange(bucket, old.get(bucket), new.get(bucket))
+        for bucket in sorted(old.keys() | new.keys())
+        if old.get(bucket) != new.get(bucket)
+    ]
 
 
 def _access_by_user_and_bucket(grants: GrantsOutput) -> dict[tuple[str, str], set[AccessEntry]]:
@@ -233,4 +280,5 @@ def diff_plans(base: PlanSnapshot, head: PlanSnapshot) -> PlanDiff:
         access=tuple(access_changes(base.grants, head.grants)),
         extra_statements=tuple(extra_statement_changes(base, head)),
         resources=tuple(resource_changes(base, head)),
+        keys=tuple(key_changes(base, head)),
     )

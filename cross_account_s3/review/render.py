@@ -18,6 +18,7 @@ from .diff import (
     AccessEntry,
     ExtraStatementChange,
     InputChange,
+    KeyChange,
     PlanDiff,
     ResourceChange,
     StatementChange,
@@ -27,6 +28,8 @@ from .snapshot import (
     COMPONENT_TYPE,
     GROUP_MEMBERSHIP_TYPE,
     GROUP_POLICY_TYPE,
+    KMS_GRANT_TYPE,
+    KMS_LOOKUPS_NOTE,
     LOOKUPS_NOTE,
     PROVIDER_TYPE,
     SIMULATION_NOTE,
@@ -73,6 +76,9 @@ def _info(resource: PlannedResource, providers: dict[str, ProviderPin]) -> str:
             detail += f", region {resource.inputs['region']}"
     elif resource.type == "aws:iam/group:Group":
         detail = f"group {resource.inputs.get('name', '')}"
+    elif resource.type == KMS_GRANT_TYPE:
+        operations = ", ".join(str(operation) for operation in resource.inputs.get("operations") or [])
+        detail = f"{operations} for {resource.inputs.get('granteePrincipal')}"
     elif resource.type == COMPONENT_TYPE:
         detail = "grant"
     return ", ".join(part for part in (account, detail) if part)
@@ -129,6 +135,22 @@ def bucket_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items()))
 
 
+def kms_grants(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
+    """Each KMS grant, keyed by resource name, with the grant it belongs to and the account that makes it."""
+    return {
+        resource.name: {
+            "grant": name_in_urn(resource.parent),
+            "account": _account_of(snapshot, resource),
+            "keyId": resource.inputs.get("keyId"),
+            "granteePrincipal": resource.inputs.get("granteePrincipal"),
+            "operations": list(resource.inputs.get("operations") or []),
+            "region": _region_of(snapshot, resource),
+            "retireOnDelete": resource.inputs.get("retireOnDelete"),
+        }
+        for resource in sorted(snapshot.of_type(KMS_GRANT_TYPE), key=lambda resource: resource.name)
+    }
+
+
 def _region_of(snapshot: PlanSnapshot, resource: PlannedResource) -> str | None:
     """The bucket's region: its own (bucketSettings), or the region of the bucket account's provider."""
     pin = snapshot.providers().get(resource.provider)
@@ -167,6 +189,7 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
     lines = [
         f"Plan for stack {snapshot.stack}, from {snapshot.grants_file}",
         LOOKUPS_NOTE,
+        *([KMS_LOOKUPS_NOTE] if snapshot.bucket_keys else []),
         SIMULATION_NOTE,
         NO_STATE_NOTE,
         "",
@@ -188,11 +211,29 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
         for bucket, entry in buckets.items():
             account = f" in account {entry['account']}" if entry["account"] else ""
             region = f", region {entry['region']}" if entry["region"] else ""
-            lines += ["", f"  {bucket}{account}{region}:", *_indented(pretty_json(entry["policy"]), "    ")]
+            key = snapshot.bucket_keys.get(bucket)
+            encrypted = f", encrypted with KMS key {_key_words(key)}" if key else ""
+            lines += ["", f"  {bucket}{account}{region}{encrypted}:", *_indented(pretty_json(entry["policy"]), "    ")]
+    grants_on_keys = kms_grants(snapshot)
+    if grants_on_keys:
+        lines += ["", "KMS grants (bucket account; the key policies are not changed):", ""]
+        for name, entry in grants_on_keys.items():
+            account = f" in account {entry['account']}" if entry["account"] else ""
+            region = f", region {entry['region']}" if entry["region"] else ""
+            lines.append(
+                f"  {entry['granteePrincipal']} may {', '.join(entry['operations'])} with {entry['keyId']}"
+                f"{account}{region} (grant {entry['grant']}; {name})"
+            )
     if snapshot.warnings:
         lines += ["", "Warnings:", *(f"  - {warning}" for warning in snapshot.warnings)]
     lines += ["", summary_line(snapshot)]
     return "\n".join(lines) + "\n"
+
+
+def _key_words(key: Mapping[str, str]) -> str:
+    """The key as the grants file names it and, for an alias, the key it resolves to."""
+    configured, arn = key.get("kmsKey", ""), key.get("keyArn", "")
+    return configured if configured == arn else f"{configured} (key {arn})"
 
 
 def _in_tree_order(snapshot: PlanSnapshot) -> list[PlannedResource]:
@@ -207,6 +248,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "stack": snapshot.stack,
         "grantsFile": snapshot.grants_file,
         "lookups": LOOKUPS_NOTE,
+        "kmsLookups": KMS_LOOKUPS_NOTE if snapshot.bucket_keys else None,
         "simulation": SIMULATION_NOTE,
         "accounts": dict(snapshot.accounts),
         "providers": [pin.as_json() for _, pin in sorted(snapshot.providers().items())],  # registration order varies
@@ -214,6 +256,8 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "grants": {name: grant.as_json() for name, grant in snapshot.grants.items()},
         "groupPolicies": group_policies(snapshot),
         "bucketPolicies": bucket_policies(snapshot),
+        "bucketKeys": {bucket: dict(key) for bucket, key in sorted(snapshot.bucket_keys.items())},
+        "kmsGrants": kms_grants(snapshot),
         "warnings": list(snapshot.warnings),
         "summary": summary(snapshot),
     }
@@ -347,10 +391,22 @@ def render_diff_text(diff: PlanDiff) -> str:
         lines += [
             f"  {_MARK[change.effect]} {describe_extra_statement_change(change)}" for change in diff.extra_statements
         ]
+    if diff.keys:
+        lines += ["", "KMS keys:", *(f"  {_MARK[change.kind]} {describe_key_change(change)}" for change in diff.keys)]
     if diff.resources:
         lines += ["", "Resources:", *_resource_lines(diff.resources)]
     lines += ["", diff_summary_line(diff)]
     return "\n".join(lines) + "\n"
+
+
+def describe_key_change(change: KeyChange) -> str:
+    """A bucket's key change in a sentence, such as "reports-bucket is now encrypted with KMS key ARN"."""
+    if change.after is not None and change.before is None:
+        return f"{change.bucket} uses KMS key {_key_words(change.after)}: its grants get KMS grants on it"
+    if change.before is not None and change.after is None:
+        return f"{change.bucket} no longer uses KMS key {_key_words(change.before)}: its KMS grants are revoked"
+    assert change.before is not None and change.after is not None
+    return f"{change.bucket}: KMS key {_key_words(change.before)} -> {_key_words(change.after)}"
 
 
 def diff_summary_line(diff: PlanDiff) -> str:
@@ -373,6 +429,7 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
             {**dataclasses.asdict(c), "summary": describe_extra_statement_change(c)} for c in diff.extra_statements
         ],
         "resources": [dataclasses.asdict(change) for change in diff.resources],
+        "kmsKeys": [{**dataclasses.asdict(c), "summary": describe_key_change(c)} for c in diff.keys],
         "summary": {
             "add": diff.count("add"),
             "change": diff.count("change"),

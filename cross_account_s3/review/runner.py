@@ -80,6 +80,7 @@ def snapshot_of(run: ProgramRun, stack: str, grants_label: str) -> PlanSnapshot:
         resources=resources,
         accounts=dict(outputs.get("accounts") or {}),
         grants=read_grants_output(outputs.get("grants")),
+        bucket_keys=dict(outputs.get("bucketKeys") or {}),
         warnings=tuple(run.warnings),
     )
 
@@ -105,6 +106,7 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
             resources=snapshot.resources,
             accounts=snapshot.accounts,
             grants=snapshot.grants,
+            bucket_keys=snapshot.bucket_keys,
             warnings=tuple(warning.replace(grants_file, label) for warning in snapshot.warnings),
         )
     return snapshot

@@ -21,6 +21,7 @@ COMPONENT_TYPE = "cross-account-s3:index:BucketGrant"
 GROUP_POLICY_TYPE = "aws:iam/groupPolicy:GroupPolicy"
 GROUP_MEMBERSHIP_TYPE = "aws:iam/groupMembership:GroupMembership"
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_GRANT_TYPE = "aws:kms/grant:Grant"
 POLICY_TYPES = (GROUP_POLICY_TYPE, BUCKET_POLICY_TYPE)
 
 # The tree's reading order: providers, then each grant's component with its children, then bucket policies.
@@ -30,6 +31,7 @@ _CHILD_ORDER = {
     "aws:iam/group:Group": 0,
     "aws:iam/groupPolicy:GroupPolicy": 1,
     "aws:iam/groupMembership:GroupMembership": 2,
+    KMS_GRANT_TYPE: 3,
 }
 
 LOOKUPS_NOTE = (
@@ -38,6 +40,10 @@ LOOKUPS_NOTE = (
 SIMULATION_NOTE = (
     "access not simulated: AWS's policy simulator (permissions boundaries, SCPs, other denies) runs in "
     "`pulumi preview`, which contacts AWS; plan cannot"
+)
+KMS_LOOKUPS_NOTE = (
+    "KMS keys assumed: every kmsKey is taken to be a customer managed key that is enabled; an alias stands for a "
+    "key whose ID plan makes up"
 )
 
 
@@ -134,6 +140,7 @@ class PlanSnapshot:
     resources: tuple[PlannedResource, ...]
     accounts: Mapping[str, str] = field(default_factory=dict)  # bucketAccount, userAccount
     grants: GrantsOutput = field(default_factory=dict)  # the stack's "grants" output
+    bucket_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the "bucketKeys" output
     warnings: tuple[str, ...] = ()
 
     def of_type(self, type_token: str) -> list[PlannedResource]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -19,6 +20,49 @@ from pathlib import Path
 from typing import Any
 
 ORACLE_DIR = Path(__file__).resolve().parent
+
+# The simulator (0.1.x) drops request context keys of the form `kms:EncryptionContext:<key>`: it keeps a
+# key only if it is in the action's list of condition keys, or matches a variable key split at a '/'.
+# The list holds the documented template `kms:EncryptionContext:${EncryptionContextKey}` literally, so a
+# condition on `kms:EncryptionContext:aws:s3:arn` never finds its key and never matches. The copies the
+# simulator sees therefore rename that key to the template, identically in every policy's conditions and
+# in the request. Only the key's name changes: the operator, the values and their case stay as written,
+# so string semantics are kept. Real IAM never sees this: the template is not a valid condition key.
+SIMULATOR_CONTEXT_KEY = "kms:EncryptionContext:${EncryptionContextKey}"
+_ENCRYPTION_CONTEXT_KEY = re.compile(r"kms:EncryptionContext:(?!\$\{)(?P<name>.+)", re.IGNORECASE)
+
+
+def _context_key_names(names: list[str]) -> set[str]:
+    return {m["name"] for name in names if (m := _ENCRYPTION_CONTEXT_KEY.fullmatch(name))}
+
+
+def _renamed_key(name: str) -> str:
+    return SIMULATOR_CONTEXT_KEY if _ENCRYPTION_CONTEXT_KEY.fullmatch(name) else name
+
+
+def for_simulator(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `policy` whose `kms:EncryptionContext:<key>` condition keys read as the simulator's template."""
+    statements = policy.get("Statement", [])
+    copied = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        statement = dict(statement)
+        if isinstance(statement.get("Condition"), Mapping):
+            statement["Condition"] = {
+                operator: {_renamed_key(key): value for key, value in keys.items()}
+                for operator, keys in statement["Condition"].items()
+            }
+        copied.append(statement)
+    return {**policy, "Statement": copied}
+
+
+def _condition_keys(policy: Mapping[str, Any]) -> list[str]:
+    statements = policy.get("Statement", [])
+    return [
+        key
+        for statement in (statements if isinstance(statements, list) else [statements])
+        for keys in (statement.get("Condition") or {}).values()
+        for key in keys
+    ]
 
 
 @dataclass(frozen=True)
@@ -34,7 +78,13 @@ class Request:
     context: Mapping[str, str] = field(default_factory=dict)
 
     def simulation(self) -> dict[str, Any]:
-        context = {"s3:ResourceAccount": self.resource_account, **self.context}
+        policies = [*self.identity_policies, *([self.resource_policy] if self.resource_policy is not None else [])]
+        # The rename merges every encryption context key into one: refuse to simulate two different ones.
+        names = _context_key_names([*self.context, *(key for p in policies for key in _condition_keys(p))])
+        if len(names) > 1:
+            raise ValueError(f"the simulator can tell only one encryption context key apart, not {sorted(names)}")
+        context = {"s3:ResourceAccount": self.resource_account}
+        context.update({_renamed_key(key): value for key, value in self.context.items()})
         simulation: dict[str, Any] = {
             "request": {
                 "principal": self.principal,
@@ -42,12 +92,14 @@ class Request:
                 "resource": {"resource": self.resource, "accountId": self.resource_account},
                 "contextVariables": context,
             },
-            "identityPolicies": [{"name": f"policy{i}", "policy": p} for i, p in enumerate(self.identity_policies)],
+            "identityPolicies": [
+                {"name": f"policy{i}", "policy": for_simulator(p)} for i, p in enumerate(self.identity_policies)
+            ],
             "serviceControlPolicies": [],
             "resourceControlPolicies": [],
         }
         if self.resource_policy is not None:
-            simulation["resourcePolicy"] = self.resource_policy
+            simulation["resourcePolicy"] = for_simulator(self.resource_policy)
         return simulation
 
 
@@ -73,6 +125,9 @@ def evaluate(requests: Sequence[Request]) -> list[str]:
     errors = [r for r in results if r["result"] == "Error"]
     if errors:
         raise AssertionError(f"the simulator rejected a policy or request as invalid: {errors[0]['errors']}")
+    dropped = [key for r in results for key in r.get("ignored") or [] if "encryptioncontext" in key.lower()]
+    if dropped:
+        raise AssertionError(f"the simulator ignored the encryption context key {dropped[0]}: its rename failed")
     return [str(r["result"]) for r in results]
 
 

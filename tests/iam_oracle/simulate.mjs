@@ -12,7 +12,7 @@ for (const simulation of simulations) {
   if (outcome.resultType === 'error') {
     results.push({ result: 'Error', errors: outcome.errors })
   } else {
-    results.push({ result: outcome.overallResult })
+    results.push({ result: outcome.overallResult, ignored: outcome.result?.ignoredContextKeys ?? [] })
   }
 }
 process.stdout.write(JSON.stringify(results))
