@@ -15,6 +15,7 @@ a payload function, each with its `Source`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,7 @@ class ErrorRow:
     case: str
     message: str
     sources: tuple[Source, ...]
+    plugin_framework: bool = False  # a Plugin Framework data source: "SUMMARY: DETAIL", no bridge wrapping
 
     def text(self, name: str, **details: str) -> str:
         """The full text the program receives for `name`; `details` fill or override the other placeholders.
@@ -170,6 +172,8 @@ class ErrorRow:
             **details,
         }
         message = self.message.format(name=name, **values)
+        if self.plugin_framework:
+            return framework_invoke_failure(self.token, message)
         return invoke_failure(self.token, message)
 
 
@@ -529,3 +533,137 @@ def simulation_payload(arguments: Mapping[str, Any], results: list[dict[str, Any
         "id": "-",
         "results": results,
     }
+
+
+# Roles as grantees: getRole (SDKv2) proves a role exists; getRolePolicies (Plugin Framework) lists
+# its inline policy names, so the program never writes over one it does not own.
+GET_ROLE = "aws:iam/getRole:getRole"
+GET_ROLE_POLICIES = "aws:iam/getRolePolicies:getRolePolicies"
+
+ROLE_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/iam/role_data_source.go",
+    "0b931023f3158271f1817cb82fd21e47a932ef2c",
+    "@SDKDataSource; 'reading IAM Role (%s): %s' with the name as given; sets unique_id from RoleId",
+)
+FIND_ROLE = Source(
+    TF_AWS,
+    "internal/service/iam/role.go",
+    "3277329285f5730eeff9c56fbe69836c9448ab78",
+    "findRole maps NoSuchEntityException to retry.NotFoundError",
+)
+ROLE_POLICIES_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/iam/role_policies_data_source.go",
+    "Framework revision of PR #46936 (stored index id 51966354784)",
+    "UNCONFIRMED which revision pulumi-aws 7.51.1 bridges: another revision reports through smarterr, with "
+    "different text; the program therefore decides nothing from this text and shows it word for word",
+)
+FIND_ROLE_POLICIES = Source(
+    TF_AWS,
+    "internal/service/iam/role_policies_exclusive.go",
+    "stored index id 3700485770",
+    "findRolePoliciesByName maps NoSuchEntityException to retry.NotFoundError",
+)
+PLUGIN_FRAMEWORK_INVOKE = Source(
+    "pulumi/pulumi-terraform-bridge",
+    "pkg/pf/tfbridge/provider_invoke.go",
+    "26f402338050ac027e0574ee1e2335f4775284c7",
+    "readDataSource hands the diagnostics to processDiagnosticsWithContext: no 'invoking T: ' and no "
+    "go-multierror list, so the text is 'SUMMARY: DETAIL'",
+)
+PULUMI_AWS_ROLE_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/iam/{get_role.py,get_role_policies.py}",
+    "v7.51.1",
+    "@pulumi.getter names; GetRolePoliciesResult has no id",
+)
+
+
+def framework_invoke_failure(token: str, message: str) -> str:
+    """The exact text the Python program receives when a Plugin Framework data source fails: SUMMARY: DETAIL."""
+    return f"invoke of {token} failed: invocation of {token} returned an error: {message}"
+
+
+ERRORS += (
+    ErrorRow(
+        GET_ROLE,
+        NOT_FOUND,
+        "reading IAM Role ({name}): couldn't find resource",
+        (ROLE_DATA_SOURCE, FIND_ROLE, NOT_FOUND_ERROR),
+    ),
+    ErrorRow(
+        GET_ROLE,
+        ACCESS_DENIED,
+        "reading IAM Role ({name}): operation error IAM: GetRole, https response error StatusCode: 403, "
+        "RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to perform: "
+        "iam:GetRole on resource: role {name} because no identity-based policy allows the iam:GetRole action",
+        (ROLE_DATA_SOURCE, SDK_V2_ERRORS),
+    ),
+    ErrorRow(
+        GET_ROLE_POLICIES,
+        NOT_FOUND,
+        "reading IAM Role Policies: role not found: {name}",
+        (ROLE_POLICIES_DATA_SOURCE, FIND_ROLE_POLICIES, PLUGIN_FRAMEWORK_INVOKE),
+        plugin_framework=True,
+    ),
+    ErrorRow(
+        GET_ROLE_POLICIES,
+        ACCESS_DENIED,
+        "reading IAM Role Policies: operation error IAM: ListRolePolicies, https response error StatusCode: 403, "
+        "RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to perform: "
+        "iam:ListRolePolicies on resource: role {name} because no identity-based policy allows the "
+        "iam:ListRolePolicies action",
+        (ROLE_POLICIES_DATA_SOURCE, SDK_V2_ERRORS, PLUGIN_FRAMEWORK_INVOKE),
+        plugin_framework=True,
+    ),
+)
+
+PAYLOADS += (
+    PayloadRow(
+        GET_ROLE,
+        (
+            "arn",
+            "assumeRolePolicy",
+            "createDate",
+            "description",
+            "id",
+            "maxSessionDuration",
+            "name",
+            "path",
+            "permissionsBoundary",
+            "roleLastUseds",
+            "tags",
+            "uniqueId",
+        ),
+        ("name", "tags"),
+        (PULUMI_AWS_ROLE_SDK, ROLE_DATA_SOURCE),
+    ),
+    PayloadRow(GET_ROLE_POLICIES, ("policyNames", "roleName"), ("roleName",), (PULUMI_AWS_ROLE_SDK,)),
+)
+
+
+def role_payload(account_id: str, name: str, path: str, role_id: str) -> dict[str, Any]:
+    """getRole's answer for an existing role: IAM's spelling of the name, the ARN with its path, the AROA id."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    return {
+        "arn": f"arn:aws:iam::{account_id}:role{path}{name}",
+        "assumeRolePolicy": json.dumps(trust, separators=(",", ":")),
+        "createDate": "2026-01-05T09:30:00Z",
+        "description": "",
+        "id": name,
+        "maxSessionDuration": 3600,
+        "name": name,
+        "path": path,
+        "roleLastUseds": [],
+        "tags": {},
+        "uniqueId": role_id,
+    }
+
+
+def role_policies_payload(role_name: str, policy_names: list[str]) -> dict[str, Any]:
+    """getRolePolicies' answer: the role's inline policy names (a set: order is not kept) and the role name asked."""
+    return {"policyNames": sorted(policy_names), "roleName": role_name}

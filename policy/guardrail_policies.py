@@ -93,8 +93,8 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
     return ResourceValidationPolicy(
         name="bucket-policy-principals",
         description=(
-            "Bucket policies allow only IAM users of the configured user account: never '*', an account "
-            "root, or anyone in another account."
+            "Bucket policies allow only IAM users and roles of the configured user account: never '*', an "
+            "account root, or anyone in another account."
         ),
         enforcement_level=MANDATORY,
         validate=validate,
@@ -103,7 +103,8 @@ def principal_policy(stack_setting: Callable[[], str | None] = read_stack_settin
                 "userAccountId": {
                     "type": "string",
                     "pattern": "^[0-9]{12}$",
-                    "description": "The account that owns the IAM users: the stack's cross-account-s3:userAccount.",
+                    "description": "The account that owns the IAM users and roles: the stack's "
+                    "cross-account-s3:userAccount.",
                 },
                 "exemptStatementSids": {
                     "type": "array",

@@ -108,6 +108,10 @@ USER_ARN = re.compile(
     r"arn:aws:iam::(?P<account>[0-9]{12}):user/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}",
     flags=re.ASCII,
 )
+ROLE_ARN = re.compile(
+    r"arn:aws:iam::(?P<account>[0-9]{12}):role/(?:[!-~]*/)?[A-Za-z0-9+=,.@_-]{1,64}",
+    flags=re.ASCII,
+)
 ROOT_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}):root", flags=re.ASCII)
 ANY_ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[^:]*:(?P<account>[0-9]{12}):", flags=re.ASCII)
 
@@ -304,16 +308,19 @@ def _principal_problem(principal: Any, user_account: str) -> str | None:
     if ACCOUNT_ID.fullmatch(principal) or ROOT_ARN.fullmatch(principal):
         return (
             f"names the account root {principal!r}, which lets that account hand the access to any of its "
-            "identities; name IAM users instead"
+            "identities; name IAM users or roles instead"
         )
-    user = USER_ARN.fullmatch(principal)
-    if user and user["account"] == user_account:
-        return None
-    if user:
-        return f"names {principal!r}, a user of account {user['account']}, not of the user account {user_account}"
+    for kind, pattern in (("user", USER_ARN), ("role", ROLE_ARN)):
+        found = pattern.fullmatch(principal)
+        if found and found["account"] == user_account:
+            return None
+        if found:
+            return (
+                f"names {principal!r}, a {kind} of account {found['account']}, not of the user account {user_account}"
+            )
     other = ANY_ARN_ACCOUNT.match(principal)
     where = f"in account {other['account']}" if other else "with no account"
-    return f"names {principal!r} ({where}), which is not an IAM user of the user account {user_account}"
+    return f"names {principal!r} ({where}), which is not an IAM user or role of the user account {user_account}"
 
 
 # The program's own statements carry this Sid prefix; a pack-config exemption can never cover them.
@@ -321,7 +328,7 @@ PROGRAM_SID_PREFIX = "CrossAccountS3"
 
 
 def principal_violations(props: Mapping[str, Any], user_account: str, exempt_sids: Sequence[str] = ()) -> list[str]:
-    """Every Allow statement of a bucket policy names only IAM users of the user account: no '*', no root.
+    """Every Allow statement of a bucket policy names only IAM users or roles of the user account: no '*', no root.
 
     `exempt_sids` come from the pack's own config, never from the program: a reviewer may exempt a
     statement someone else owns and the grants file keeps verbatim (such as a CloudFront read), by its
@@ -348,7 +355,7 @@ def principal_violations(props: Mapping[str, Any], user_account: str, exempt_sid
                 problem = (
                     _principal_problem(value, user_account)
                     if kind == "AWS"
-                    else f"names a {kind} principal {value!r}, which is not an IAM user of the user account"
+                    else f"names a {kind} principal {value!r}, which is not an IAM user or role of the user account"
                 )
                 if problem:
                     found.append(f"statement {sid} {problem}")

@@ -32,6 +32,9 @@ class FakeAccount:
     """What one AWS account holds, as far as this program's lookups can see."""
 
     users: dict[str, str] = field(default_factory=dict)  # name -> path, such as "/" or "/ci/"
+    roles: dict[str, str] = field(default_factory=dict)  # role name -> path
+    role_policies: dict[str, list[str]] = field(default_factory=dict)  # role name -> its inline policy names
+    role_policies_denied: set[str] = field(default_factory=set)  # roles whose inline policies may not be listed
     buckets: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # name -> current policy, or None
     region: str = PROVIDER_REGION  # the provider's region: where an invoke without `region` goes
     bucket_regions: dict[str, str] = field(default_factory=dict)  # buckets outside `region`
@@ -52,7 +55,8 @@ class FakeWorld:
     """The accounts the lookups answer from, keyed by account ID."""
 
     accounts: dict[str, FakeAccount] = field(default_factory=dict)
-    user_ids: dict[str, str] = field(default_factory=dict)  # ARN -> AIDA id; defaults are derived
+    user_ids: dict[str, str] = field(default_factory=dict)  # ARN -> AIDA (or AROA) id; defaults are derived
+    previous_outputs: dict[str, Any] = field(default_factory=dict)  # the stack's last deployment's outputs
     simulations: int = 0  # how many times the policy simulator was asked
 
     def account(self, account_id: str) -> FakeAccount:
@@ -63,11 +67,17 @@ class FakeWorld:
         if token == contract.SIMULATE_PRINCIPAL_POLICY:
             self.simulations += 1
             return _simulate(account, account_id, args)
-        name = str(args.get("userName") or args.get("bucket") or args.get("keyId"))
+        name = str(
+            args.get("userName") or args.get("bucket") or args.get("keyId") or args.get("name") or args.get("roleName")
+        )
         if name in account.raw_failures:
             raise InvokeFailed(account.raw_failures[name])
         if token == contract.GET_USER:
             return self._user(account, account_id, name)
+        if token == contract.GET_ROLE:
+            return self._role(account, account_id, name)
+        if token == contract.GET_ROLE_POLICIES:
+            return self._role_policies(account, name)
         if token in (contract.GET_BUCKET_POLICY, contract.GET_BUCKET):
             return self._bucket(account, token, name, str(args.get("region") or account.region))
         if token == contract.GET_KEY:
@@ -95,6 +105,28 @@ class FakeWorld:
         user_id = self.user_ids.get(arn, "AIDA" + stable_digits(arn, 17))
         boundary = account.boundaries.get(name, ("", {}))[0]
         return contract.user_payload(account_id, name, path, user_id, permissions_boundary=boundary)
+
+    def stack_outputs(self, stack: str) -> dict[str, Any]:
+        return dict(self.previous_outputs)
+
+    def _role(self, account: FakeAccount, account_id: str, asked: str) -> dict[str, Any]:
+        if asked in account.denied:
+            raise _failure(contract.GET_ROLE, contract.ACCESS_DENIED, asked)
+        # Like users: IAM finds a role whatever the case asked, and answers with its own spelling.
+        name = next((known for known in account.roles if known.lower() == asked.lower()), asked)
+        path = account.roles.get(name)
+        if path is None:
+            raise _failure(contract.GET_ROLE, contract.NOT_FOUND, asked)
+        arn = f"arn:aws:iam::{account_id}:role{path}{name}"
+        return contract.role_payload(account_id, name, path, self.user_ids.get(arn, "AROA" + stable_digits(arn, 17)))
+
+    def _role_policies(self, account: FakeAccount, asked: str) -> dict[str, Any]:
+        if asked in account.role_policies_denied:
+            raise _failure(contract.GET_ROLE_POLICIES, contract.ACCESS_DENIED, asked)
+        name = next((known for known in account.roles if known.lower() == asked.lower()), None)
+        if name is None:
+            raise _failure(contract.GET_ROLE_POLICIES, contract.NOT_FOUND, asked)
+        return contract.role_policies_payload(asked, account.role_policies.get(name, []))
 
     def _bucket(self, account: FakeAccount, token: str, bucket: str, asked_region: str) -> dict[str, Any]:
         exists = bucket in account.buckets

@@ -233,11 +233,36 @@ def test_results_are_matched_by_action_name_in_any_order_and_a_missing_result_is
     assert not simulation.action_results(["s3:GetObject"], empty)[0].allowed
 
 
+def test_a_role_only_grant_is_not_simulated_against_the_bucket_policy_and_preview_says_so(
+    run: RunProgram, grants_file
+) -> None:
+    world = fixture_world()
+    world.account(BUILD).roles["deployer"] = "/ci/"
+    text = """
+    grants:
+      - name: role-reads
+        roles: [deployer]
+        bucket: reports-bucket
+        access: read
+    """
+    result = run("nonprod", config=grants_file(text), world=world)
+    assert result.error is None
+    calls = _simulations(result)
+    assert len(calls) == 2
+    for call in calls:
+        assert call["policySourceArn"] == f"arn:aws:iam::{BUILD}:role/ci/deployer"
+        assert "resourcePolicyJson" not in call and "resourceOwnerAccountId" not in call
+    assert result.warnings == [
+        "deployer on reports-bucket: the role 'deployer' was simulated on its identity side only (AWS's simulator "
+        "cannot evaluate a bucket policy for a role), so its access is not proven"
+    ]
+
+
 def test_a_role_is_never_simulated_with_the_bucket_policy_and_never_reported_as_proven(loaded_reports) -> None:
     """AWS simulates resource policies for IAM users only: a role's identity side alone, with a note saying so."""
     settings = _settings()
     plan = build_plan(loaded_reports, settings)
-    role = Grantee(kind="role", name="ci-runner", path="/", arn=f"arn:aws:iam::{BUILD}:role/ci-runner")  # type: ignore[arg-type]
+    role = Grantee(kind="role", name="ci-runner", path="/", arn=f"arn:aws:iam::{BUILD}:role/ci-runner")
     plan = replace(plan, grants=tuple(replace(grant_plan, grantees=(role,)) for grant_plan in plan.grants))
     calls = simulation.plan_simulations(plan, settings)
     assert calls and all(call.resource_policy is None and call.resource_owner is None for call in calls)

@@ -94,7 +94,7 @@ def test_json_has_the_same_content_as_the_text() -> None:
         "bucket-account": (NONPROD, "nonprod"),
         "user-account": (BUILD, "build"),
     }
-    assert data["summary"] == {"grants": 1, "users": 1, "buckets": 1, "resources": 7}
+    assert data["summary"] == {"grants": 1, "users": 1, "roles": 0, "buckets": 1, "resources": 7}
     run = run_program(PROJECT_ROOT, "nonprod", world=None)
     assert data["bucketPolicies"]["my-shared-bucket-20932"]["policy"] == json.loads(
         run.by_name("bucket-policy-my-shared-bucket-20932").inputs["policy"]

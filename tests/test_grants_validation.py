@@ -35,11 +35,11 @@ CASES = {
     ),
     "missing users": (
         "grants:\n  - name: no-users\n    bucket: reports-bucket\n    access: read\n",
-        ["grant 'no-users'", "field 'users'", "required"],
+        ["grant 'no-users'", "field 'users'", "names nobody", "roles: [<IAM role>, ...]"],
     ),
     "empty users": (
         "grants:\n  - name: empty-users\n    users: []\n    bucket: reports-bucket\n    access: read\n",
-        ["grants.yaml:3:", "field 'users'", "must not be empty"],
+        ["grants.yaml:3:", "field 'users'", "'users' and 'roles' are both missing or empty"],
     ),
     "empty name": (
         "grants:\n  - name: ''\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n",

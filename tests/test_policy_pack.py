@@ -171,6 +171,7 @@ def test_other_resources_need_no_explicit_provider() -> None:
         {"AWS": USER},
         {"AWS": [USER, f"arn:aws:iam::{BUILD}:user/perf/perf-lab"]},
         USER,
+        {"AWS": [USER, f"arn:aws:iam::{BUILD}:role/ci/deployer"]},
     ],
 )
 def test_users_of_the_user_account_pass(principal: Any) -> None:
@@ -188,7 +189,8 @@ def test_users_of_the_user_account_pass(principal: Any) -> None:
         ({"AWS": f"arn:aws:iam::{THIRD}:root"}, "account root"),
         ({"AWS": f"arn:aws:iam::{THIRD}:user/test.user"}, f"a user of account {THIRD}"),
         ({"AWS": f"arn:aws:iam::{NONPROD}:user/test.user"}, f"a user of account {NONPROD}"),
-        ({"AWS": f"arn:aws:iam::{BUILD}:role/ci"}, "not an IAM user"),
+        ({"AWS": f"arn:aws:iam::{THIRD}:role/ci"}, f"a role of account {THIRD}"),
+        ({"AWS": f"arn:aws:iam::{BUILD}:assumed-role/ci/session"}, "not an IAM user or role"),
         ({"AWS": "AIDAEXAMPLEUNIQUEID"}, "not an IAM user"),
         ({"Service": "logging.s3.amazonaws.com"}, "Service principal"),
         ({"CanonicalUser": "abc123"}, "CanonicalUser principal"),

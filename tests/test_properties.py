@@ -153,6 +153,7 @@ WRONG_VALUE: dict[str, st.SearchStrategy[Any]] = {
     "bucket": garbage.filter(lambda v: not isinstance(v, str) and v is not None),
     "access": garbage.filter(lambda v: v not in LEVELS and v is not None),
     "users": garbage.filter(_not_list_of_text),
+    "roles": garbage.filter(_not_list_of_text),
     "buckets": garbage.filter(lambda v: _not_list_of_text(v) and v is not None),
     "prefixes": garbage.filter(lambda v: _not_list_of_text(v) and v is not None),
 }

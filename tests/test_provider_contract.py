@@ -39,6 +39,12 @@ EXPECTED = {
     (contract.GET_BUCKET_POLICY, contract.WRONG_REGION_SIGNATURE): Failure.OTHER_REGION,
     (contract.GET_BUCKET, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_BUCKET, contract.EMPTY_RESULT): Failure.EMPTY_RESULT,
+    (contract.GET_ROLE, contract.NOT_FOUND): Failure.NOT_FOUND,
+    (contract.GET_ROLE, contract.ACCESS_DENIED): Failure.DENIED,
+    # getRolePolicies' text is unconfirmed, so the program never classifies it (tests/test_roles.py);
+    # these only record what the generic reader would make of the rows.
+    (contract.GET_ROLE_POLICIES, contract.NOT_FOUND): Failure.UNCLASSIFIED,
+    (contract.GET_ROLE_POLICIES, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.GET_KEY, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_KEY, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.SIMULATE_PRINCIPAL_POLICY, contract.SIMULATOR_DENIED): Failure.DENIED,
@@ -58,7 +64,8 @@ def test_every_contract_row_has_an_expected_outcome_and_a_source() -> None:
 def test_each_exact_error_text_is_classified_as_the_contract_says(row: contract.ErrorRow) -> None:
     text = row.text("my-bucket.example")
     assert text.startswith(f"invoke of {row.token} failed: invocation of {row.token} returned an error: ")
-    assert text.endswith("\n\n") and "\n\t* " in text
+    if not row.plugin_framework:  # SDKv2: the bridge's go-multierror list
+        assert text.endswith("\n\n") and "\n\t* " in text
     assert failure_kind(text) is EXPECTED[(row.token, row.case)]
 
 

@@ -138,6 +138,9 @@ def test_outputs_tell_a_reviewer_who_gets_what(run: RunProgram) -> None:
     assert grant == {
         "group": "cross-account-s3-perf-lab-cache",
         "users": ["perf-lab"],
+        "rolePolicy": None,
+        "roles": [],
+        "roleLabels": [],
         "principals": [f"arn:aws:iam::{NONPROD}:user/perf/perf-lab"],
         "buckets": ["build-cache-012345678901"],
         "access": "full",

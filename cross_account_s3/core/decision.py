@@ -1,8 +1,9 @@
 """The decision a preview makes once AWS has answered: the plan, or every reason there can be none.
 
-The checks run in a fixed order. Users, buckets and KMS keys that do not exist (or cannot be used) come
-first, because a plan naming them means nothing. Then the plan is built, and the checks that need it
-(AWS's hard limits) run together with the statements someone else wrote into a live bucket policy.
+The checks run in a fixed order. Users, roles, buckets and KMS keys that do not exist (or cannot be
+used) come first, because a plan naming them means nothing. Then the plan is built, and the checks that
+need it (AWS's hard limits, room for the roles' inline policies, and inline policies of our name that
+someone else wrote) run together with the statements someone else wrote into a live bucket policy.
 Notes are what a reviewer must read but that does not stop the change.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import grantees, limits, live
+from . import limits, live, roles
 from .grants import LoadedGrants
-from .plan import Plan, build_plan
+from .plan import Plan, build_plan, resolve_all
 from .problems import Problem
 from .settings import Settings
 
@@ -33,13 +34,17 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     missing = live.lookup_problems(loaded, facts, user_account, bucket_account, bucket_region)
     if missing:
         return Decision(plan=None, problems=tuple(missing))
-    entries = sorted({entry for grant in loaded.grants for entry in grant.users})
-    plan = build_plan(loaded, settings, grantees.resolve(entries, user_account, facts.user_arns), facts.key_arns)
-    problems = [*live.foreign_statement_problems(loaded, facts), *limits.limit_problems(plan, loaded, settings)]
+    plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
+    problems = [
+        *live.foreign_statement_problems(loaded, facts),
+        *limits.limit_problems(plan, loaded, settings),
+        *roles.role_policy_problems(plan, settings, facts),
+    ]
     if problems:
         return Decision(plan=None, problems=tuple(problems))
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
         *live.replaced_statement_notes(loaded, facts),
+        *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))

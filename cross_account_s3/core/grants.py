@@ -30,7 +30,7 @@ from pydantic.config import JsonDict
 from . import naming, s3_actions
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import BucketSettings, unused_entry_findings
-from .grantees import entry_key
+from .grantees import GranteeKind, entry_key
 from .problems import Problem, raise_if_any
 from .statements import OWN_SID as OWN_SID
 from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
@@ -83,6 +83,39 @@ def _check_user(value: str, info: ValidationInfo) -> str:
             f"{value!r} is not a valid IAM user name: 1 to 64 characters of letters, digits and +=,.@_- "
             "(no spaces, slashes or accented letters)",
             "copy the user name exactly as the IAM console shows it, or give the user's full ARN",
+        )
+    return value
+
+
+def _check_role(value: str, info: ValidationInfo) -> str:
+    context = info.context if isinstance(info.context, dict) else {}
+    user_account = context.get("user_account")
+    if value.startswith("arn:"):
+        match = naming.GRANTEE_ROLE_ARN.fullmatch(value)
+        if not match:
+            reject(
+                f"{value!r} is not an IAM role ARN",
+                "write a role name such as 'deployer', or an ARN such as "
+                "'arn:aws:iam::<user account>:role/ci/deployer'",
+            )
+        if not naming.IAM_ROLE_NAME.fullmatch(match["name"]) or len(match["path"]) > naming.MAX_IAM_PATH:
+            reject(
+                f"{value!r} has a malformed role name or path",
+                "role names are 1-64 characters of letters, digits and +=,.@_-",
+            )
+        if user_account is not None and match["account"] != user_account:
+            reject(
+                f"{value!r} is a role in account {match['account']}, but this stack's grantees live in account "
+                f"{user_account} (userAccount); a bucket policy naming another account's role would open the "
+                "bucket to that account",
+                f"use a role of account {user_account}, or its plain role name",
+            )
+        return value
+    if not naming.IAM_ROLE_NAME.fullmatch(value):
+        reject(
+            f"{value!r} is not a valid IAM role name: 1 to 64 characters of letters, digits and +=,.@_- "
+            "(a role with a path is written as its full ARN)",
+            "copy the role name exactly as the IAM console shows it, or give the role's full ARN",
         )
     return value
 
@@ -170,6 +203,17 @@ UserRef = Annotated[
         },
     ),
 ]
+RoleRef = Annotated[
+    str,
+    AfterValidator(_check_role),
+    Field(
+        description="An IAM role name in the user account, or that role's full ARN (with its path).",
+        json_schema_extra={
+            "pattern": r"^(arn:aws:iam::[0-9]{12}:role/([!-~]*/)?[A-Za-z0-9+=,.@_-]"
+            r"{1,64}|[A-Za-z0-9+=,.@_-]{1,64})$"
+        },
+    ),
+]
 BucketName = Annotated[
     str,
     AfterValidator(_check_bucket),
@@ -199,19 +243,29 @@ _EXACTLY_ONE: JsonDict = {
     "allOf": [
         {"oneOf": [{"required": ["bucket"]}, {"required": ["buckets"]}]},
         {"oneOf": [{"required": ["access"]}, {"required": ["actions"]}]},
+        {
+            "anyOf": [
+                {"required": ["users"], "properties": {"users": {"minItems": 1}}},
+                {"required": ["roles"], "properties": {"roles": {"minItems": 1}}},
+            ]
+        },
     ]
 }
 _LEVELS = "an access level (read, write, read-write, full) or an explicit list of s3: actions"
 
 
 class Grant(BaseModel):
-    """One entry of the grants file: these users get this access to these buckets."""
+    """One entry of the grants file: these users and roles get this access to these buckets."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, json_schema_extra=_EXACTLY_ONE)
 
     name: GrantName
-    description: str | None = Field(default=None, description="Why these users need this access.")
-    users: list[UserRef] = Field(min_length=1, description="IAM users in the user account.")
+    description: str | None = Field(default=None, description="Why these users or roles need this access.")
+    users: list[UserRef] = Field(default_factory=list, description="IAM users in the user account.")
+    roles: list[RoleRef] = Field(
+        default_factory=list,
+        description="IAM roles in the user account; each gets an inline policy (roles cannot join groups).",
+    )
     bucket: BucketName | None = Field(default=None, description="The bucket; or use 'buckets'.")
     buckets: list[BucketName] | None = Field(default=None, min_length=1, description="The buckets; or use 'bucket'.")
     access: AccessLevel | None = Field(
@@ -270,6 +324,14 @@ class Grant(BaseModel):
         return self._origin
 
     @property
+    def entries(self) -> tuple[tuple[GranteeKind, str, int], ...]:
+        """Every grantee entry as (kind, entry, index in its list): users first, then roles."""
+        return (
+            *(("user", entry, index) for index, entry in enumerate(self.users)),
+            *(("role", entry, index) for index, entry in enumerate(self.roles)),
+        )
+
+    @property
     def bucket_names(self) -> tuple[str, ...]:
         return tuple(self.buckets) if self.buckets is not None else ((self.bucket,) if self.bucket else ())
 
@@ -279,8 +341,8 @@ class Grant(BaseModel):
 
 
 def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
-    """The rules that span fields: exactly one of 'bucket'/'buckets' and of 'access'/'actions', and no
-    repeated entries."""
+    """The rules that span fields: exactly one of 'bucket'/'buckets' and of 'access'/'actions', at least one
+    user or role, and no repeated entries."""
     found: list[Finding] = []
     if ("bucket" in item) == ("buckets" in item):
         both = "bucket" in item
@@ -302,12 +364,22 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
                 f"keep one: {_LEVELS}" if both else f"add one: {_LEVELS}",
             )
         )
-    for field in ("users", "buckets", "actions", "prefixes"):
+    if not any(isinstance(item.get(field), list) and item.get(field) for field in ("users", "roles")):
+        found.append(
+            (
+                ("users",),
+                "names nobody: 'users' and 'roles' are both missing or empty",
+                "add 'users: [<IAM user>, ...]' or 'roles: [<IAM role>, ...]' (or both)",
+            )
+        )
+    for field in ("users", "roles", "buckets", "actions", "prefixes"):
         values = item.get(field)
         if not isinstance(values, list):
             continue
         keys = [
-            entry_key(v) if field == "users" else (v.lower() if field == "actions" else v)
+            entry_key(v, "user" if field == "users" else "role").partition(":")[2]
+            if field in ("users", "roles")
+            else (v.lower() if field == "actions" else v)
             for v in values
             if isinstance(v, str)
         ]

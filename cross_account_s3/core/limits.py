@@ -75,7 +75,7 @@ def _per_grant_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     for grant_plan in plan.grants:
         size = non_whitespace_length(render_policy(grant_plan.identity_policy))
-        if size > GROUP_INLINE_POLICY_CHARS:
+        if grant_plan.group is not None and size > GROUP_INLINE_POLICY_CHARS:
             problems.append(
                 grant_plan.grant.where.problem(
                     f"the group's inline policy would be {size} characters (whitespace not counted); AWS "
@@ -119,7 +119,8 @@ def _group_name_clash_problems(plan: Plan) -> list[Problem]:
 
 def _account_group_problems(plan: Plan, settings: Settings) -> list[Problem]:
     problems: list[Problem] = []
-    groups = len(plan.grants) + settings.other_groups_in_account
+    ours = sum(1 for grant_plan in plan.grants if grant_plan.group is not None)  # grants naming only roles make none
+    groups = ours + settings.other_groups_in_account
     if groups > settings.group_quota:
         problems.append(
             Problem(
@@ -127,7 +128,7 @@ def _account_group_problems(plan: Plan, settings: Settings) -> list[Problem]:
                 line=None,
                 grant=None,
                 field="cross-account-s3:groupQuota",
-                message=f"the user account would have {groups} IAM groups ({len(plan.grants)} from this program plus "
+                message=f"the user account would have {groups} IAM groups ({ours} from this program plus "
                 f"{settings.other_groups_in_account} others); its quota is {settings.group_quota}",
                 fix="merge grants, or raise the account's IAM group quota and then groupQuota",
             )

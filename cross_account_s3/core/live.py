@@ -1,4 +1,4 @@
-"""Checks against what already exists in AWS: users, buckets, the buckets' current policies and KMS keys.
+"""Checks against what already exists in AWS: users, roles, buckets, the buckets' current policies and KMS keys.
 
 The Pulumi layer looks these facts up through the account providers during preview; this module
 decides what they mean. A missing user or bucket would otherwise fail only at apply time ("Invalid
@@ -21,7 +21,7 @@ from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import snippet as region_snippet
 from .documents import principals, statements
-from .grantees import entry_name
+from .grantees import GranteeKind, entry_name
 from .grants import OWN_SID, OWN_SID_PREFIX, LoadedGrants
 from .problems import Problem
 
@@ -108,6 +108,17 @@ class LiveUser:
 
 
 @dataclass(frozen=True)
+class LiveRole:
+    """An IAM role as the user account reports it, with the names of its inline policies."""
+
+    name: str
+    arn: str  # with the role's path
+    role_id: str  # AROA...; a bucket policy shows this instead of the ARN once the role is deleted
+    inline_policies: tuple[str, ...] | None = None  # None: the listing failed (see `policies_error`)
+    policies_error: str | None = None  # getRolePolicies' failure, word for word: its text is not classified
+
+
+@dataclass(frozen=True)
 class LiveBucket:
     """A bucket as the bucket account reports it."""
 
@@ -131,6 +142,35 @@ def user_from_answer(name: str, answer: Answer) -> LiveUser | LookupFailure | No
     if answer.failure is Failure.NOT_FOUND:
         return None
     return LookupFailure.of(answer, "iam:GetUser")
+
+
+def needs_role_policies(role_answer: Answer) -> bool:
+    """getRolePolicies is asked only for a role getRole found: existence is decided by getRole's confirmed text."""
+    return role_answer.payload is not None
+
+
+def role_from_answers(
+    name: str, role_answer: Answer, policies_answer: Answer | None
+) -> LiveRole | LookupFailure | None:
+    """getRole's answer (and getRolePolicies' for a role that exists): the role, None, or why it failed.
+
+    getRolePolicies is a Plugin Framework data source whose error text is not confirmed for the
+    provider version in use, so nothing is decided from it: any failure is kept word for word and
+    stops the preview, because without the list the program cannot know it would not overwrite.
+    """
+    if role_answer.payload is None:
+        if role_answer.failure is Failure.NOT_FOUND:
+            return None
+        return LookupFailure.of(role_answer, "iam:GetRole")
+    found = role_answer.payload
+    role = LiveRole(
+        name=str(found.get("name") or name), arn=str(found["arn"]), role_id=str(found.get("uniqueId") or "")
+    )
+    if policies_answer is None or policies_answer.error is not None:
+        error = policies_answer.error if policies_answer is not None else None
+        return LiveRole(role.name, role.arn, role.role_id, None, " ".join((error or "not asked").split()))
+    names = policies_answer.payload.get("policyNames") if policies_answer.payload else None
+    return LiveRole(role.name, role.arn, role.role_id, tuple(sorted(str(n) for n in names or ())))
 
 
 def needs_bucket_check(policy_answer: Answer) -> bool:
@@ -185,6 +225,10 @@ class LiveFacts:
     users: Mapping[str, LiveUser | None]  # by lowercase user name; None: no such user
     buckets: Mapping[str, LiveBucket]
     user_failures: Mapping[str, LookupFailure] = field(default_factory=dict)  # by lowercase name
+    roles: Mapping[str, LiveRole | None] = field(default_factory=dict)  # by lowercase role name; None: no such role
+    role_failures: Mapping[str, LookupFailure] = field(default_factory=dict)  # by lowercase role name
+    # (lowercase role name, inline policy name) pairs this stack wrote in its last deployment: its own.
+    owned_role_policies: frozenset[tuple[str, str]] = frozenset()
     keys: Mapping[str, LiveKey | LookupFailure | None] = field(default_factory=dict)  # by `kmsKey` setting
 
     @property
@@ -195,6 +239,12 @@ class LiveFacts:
     @property
     def user_arns(self) -> dict[str, str]:
         return {key: user.arn for key, user in self.users.items() if user is not None}
+
+    @property
+    def found_arns(self) -> dict[GranteeKind, dict[str, str]]:
+        """The ARN of every user and role found, by kind and lowercase name."""
+        roles = {key: role.arn for key, role in self.roles.items() if role is not None}
+        return {"user": self.user_arns, "role": roles}
 
 
 def _body(statement: Mapping[str, Any]) -> str:
@@ -219,6 +269,34 @@ def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, 
         return (
             f"the ARN {user!r} does not match the user's real ARN {live.arn!r} (its path differs)",
             f"write {live.arn!r}, or just the user name",
+        )
+    return None
+
+
+def _role_problem(role: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a grants-file role entry does not match a real role of the user account."""
+    name = entry_name(role, "role")
+    failure = facts.role_failures.get(name.lower())
+    live = facts.roles.get(name.lower())
+    if failure is not None:
+        return _failure_problem(f"the role {name!r}", f"user account {user_account}", failure, None, bucket=None)
+    if live is None:
+        return (
+            f"the role {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
+            "policy with 'Invalid principal in policy'",
+            "check the spelling against the IAM console, or create the role before adding the grant",
+        )
+    if role.startswith("arn:") and role != live.arn:
+        return (
+            f"the ARN {role!r} does not match the role's real ARN {live.arn!r} (its path differs)",
+            f"write {live.arn!r}, or just the role name",
+        )
+    if live.policies_error is not None:
+        return (
+            f"the inline policies of role {name!r} could not be listed, so this program cannot tell whether its "
+            f"policy would replace one someone else wrote; the provider said: {live.policies_error}",
+            "make sure the user account's profile (or role) may call iam:ListRolePolicies, then preview again "
+            "(see docs/roles.md)",
         )
     return None
 
@@ -278,7 +356,7 @@ def _failure_problem(
 def lookup_problems(
     loaded: LoadedGrants, facts: LiveFacts, user_account: str, bucket_account: str, bucket_region: str
 ) -> list[Problem]:
-    """Users and buckets that the grants name but AWS does not have, has elsewhere, or would not show.
+    """Users, roles and buckets that the grants name but AWS does not have, has elsewhere, or would not show.
 
     `bucket_region` is the bucket account's region, where buckets without `bucketSettings` are looked up.
     """
@@ -288,6 +366,10 @@ def lookup_problems(
             found = _user_problem(user, facts, user_account)
             if found:
                 problems.append(grant.where.at("users", index).problem(*found))
+        for index, role in enumerate(grant.roles):
+            found = _role_problem(role, facts, user_account)
+            if found:
+                problems.append(grant.where.at("roles", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
         for bucket in grant.bucket_names:
             found = _bucket_problem(bucket, facts, bucket_account, bucket_region)
@@ -423,13 +505,14 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
 
 
 def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, set[str]]) -> list[str]:
-    """Users whose ARN in a live bucket policy has turned into an AIDA... unique ID.
+    """Users and roles whose ARN in a live bucket policy has turned into a unique ID (AIDA... or AROA...).
 
-    AWS does that when a named user is deleted; a re-created user of the same name does not get
-    access back until the policy is written again, which the next `pulumi up` does.
+    AWS does that when a named user or role is deleted; a re-created one of the same name does not
+    get access back until the policy is written again, which the next `pulumi up` does.
     """
     notes: list[str] = []
     current_ids = {user.user_id for user in facts.users.values() if user is not None}
+    current_ids |= {role.role_id for role in facts.roles.values() if role is not None}
     for bucket, expected in sorted(principals_by_bucket.items()):
         state = facts.buckets.get(bucket)
         if state is None:
@@ -437,12 +520,13 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         named = {
             p for statement in statements(state.policy) if _is_own(statement) for p in principals(statement, "AWS")
         }
-        stale = sorted(value for value in named if value.startswith("AIDA") and value not in current_ids)
+        stale = sorted(value for value in named if value.startswith(("AIDA", "AROA")) and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:
             notes.append(
                 f"bucket {bucket}: its live policy names {', '.join(stale)} where "
-                f"{', '.join(missing)} should be. Those users were deleted and re-created, and have had no access "
-                "to this bucket since. `pulumi up` rewrites the policy with their current ARNs and restores it."
+                f"{', '.join(missing)} should be. Those users or roles were deleted and re-created, and have had "
+                "no access to this bucket since. `pulumi up` rewrites the policy with their current ARNs and "
+                "restores it."
             )
     return notes

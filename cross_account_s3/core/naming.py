@@ -18,6 +18,11 @@ USER_ARN = re.compile(
     r"arn:aws:iam::(?P<account>[0-9]{12}):user(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[A-Za-z0-9+=,.@_-]+)", re.ASCII
 )
 ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>[0-9]{12}):role/[\x21-\x7e]+", re.ASCII)
+# A role a grant names: like USER_ARN, its path and name apart. Role names follow the user-name rules.
+GRANTEE_ROLE_ARN = re.compile(
+    r"arn:aws:iam::(?P<account>[0-9]{12}):role(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[A-Za-z0-9+=,.@_-]+)", re.ASCII
+)
+IAM_ROLE_NAME = IAM_USER_NAME
 BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 IP_SHAPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", re.ASCII)
 SID = re.compile(r"[A-Za-z0-9]+", re.ASCII)
@@ -34,6 +39,7 @@ KMS_ALIAS_ARN = re.compile(
 )
 
 MAX_GROUP_NAME = 128
+MAX_INLINE_POLICY_NAME = 128  # IAM PutRolePolicy: PolicyName is 1-128 characters of [\w+=,.@-]
 MAX_IAM_PATH = 512
 
 # S3 user guide, "General purpose bucket naming rules".

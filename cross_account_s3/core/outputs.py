@@ -15,12 +15,18 @@ from .plan import GrantPlan, Plan
 
 
 class GrantOutput(BaseModel):
-    """One grant in words: who (by name and principal), which buckets, which access, where."""
+    """One grant in words: who (by name and principal), which buckets, which access, where.
+
+    The role fields have defaults so an output written before roles existed still reads.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    group: str | None  # the IAM group the users join; None for a grant without users
+    group: str | None = None  # the IAM group the users join; None (or absent: nulls may be dropped) without users
     users: tuple[str, ...]
+    rolePolicy: str | None = None  # the inline policy name each role gets; None for a grant without roles
+    roles: tuple[str, ...] = ()  # role names as IAM spells them
+    roleLabels: tuple[str, ...] = ()  # how a reviewer reads each role: "role ci/deployer"
     principals: tuple[str, ...]
     buckets: tuple[str, ...]
     access: str  # a level name, or "actions " and the action list
@@ -28,10 +34,13 @@ class GrantOutput(BaseModel):
 
     @classmethod
     def of(cls, grant_plan: GrantPlan) -> GrantOutput:
-        group = grant_plan.group
+        group, role_policy = grant_plan.group, grant_plan.role_policy
         return cls(
             group=group.name if group else None,
             users=group.members if group else (),
+            rolePolicy=role_policy.policy_name if role_policy else None,
+            roles=role_policy.roles if role_policy else (),
+            roleLabels=tuple(sorted(g.label for g in grant_plan.grantees if g.kind == "role")),
             principals=grant_plan.principals,
             buckets=grant_plan.grant.bucket_names,
             access=grant_plan.grant.access_label(),
@@ -49,6 +58,13 @@ _GRANTS_OUTPUT: TypeAdapter[dict[str, GrantOutput]] = TypeAdapter(dict[str, Gran
 def grants_output(plan: Plan) -> dict[str, dict[str, Any]]:
     """The `grants` output as plain data, by grant name, ready for `pulumi.export`."""
     return {grant_plan.grant.name: GrantOutput.of(grant_plan).as_json() for grant_plan in plan.grants}
+
+
+def owned_role_policies(grants: GrantsOutput) -> frozenset[tuple[str, str]]:
+    """The inline role policies a deployment with these grants wrote: (lowercase role name, policy name)."""
+    return frozenset(
+        (role.lower(), grant.rolePolicy) for grant in grants.values() if grant.rolePolicy for role in grant.roles
+    )
 
 
 def read_grants_output(value: Any) -> dict[str, GrantOutput]:

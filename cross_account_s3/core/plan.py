@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import grantees as grantee_lookup
 from .bucket_settings import BucketSettings
-from .grantees import Grantee
+from .grantees import KINDS, Grantee, GranteeKind
 from .grants import Grant, LoadedGrants
 from .kms import BucketKey, KmsGrant
 from .policies import PolicyDocument, Statement, merge_by_permission, policy_document, statements_for
@@ -20,14 +20,23 @@ from .settings import GROUP_PATH, Settings
 
 @dataclass(frozen=True)
 class GroupAttachment:
-    """How the users of a grant receive its identity policy: a group of their own, with them as its members.
-
-    A role cannot join a group; its share will attach as an inline policy on the role instead.
-    """
+    """How the users of a grant receive its identity policy: a group of their own, with them as its members."""
 
     name: str
     path: str
     members: tuple[str, ...]  # user names as IAM spells them
+
+
+@dataclass(frozen=True)
+class RolePolicyAttachment:
+    """How the roles of a grant receive its identity policy: an inline policy of this name on each role.
+
+    A role cannot join a group. The roles themselves belong to whoever made them; the program only
+    puts (and later deletes) this one inline policy on each.
+    """
+
+    policy_name: str
+    roles: tuple[str, ...]  # role names as IAM spells them
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,8 @@ class GrantPlan:
     grant: Grant
     grantees: tuple[Grantee, ...]  # sorted, one per identity
     identity_policy: PolicyDocument
-    group: GroupAttachment | None  # None once a grant can name roles only
+    group: GroupAttachment | None  # None for a grant that names roles only
+    role_policy: RolePolicyAttachment | None = None  # None for a grant that names users only
     kms_grants: tuple[KmsGrant, ...] = ()  # made in the bucket account, one per grantee per key
 
     @property
@@ -79,6 +89,26 @@ def group_name(settings: Settings, grant_name: str) -> str:
     return f"{settings.group_prefix}{grant_name}"
 
 
+def role_policy_name(settings: Settings, grant_name: str) -> str:
+    """The inline policy name a grant puts on its roles: the program's prefix and the grant name, like its group."""
+    return f"{settings.group_prefix}{grant_name}"
+
+
+ResolvedGrantees = Mapping[tuple[GranteeKind, str], Grantee]  # (kind, grants-file entry) -> grantee
+
+
+def resolve_all(
+    loaded: LoadedGrants, account_id: str, found_arns: Mapping[GranteeKind, Mapping[str, str]]
+) -> dict[tuple[GranteeKind, str], Grantee]:
+    """Every grantee entry of every grant, resolved from the ARNs a lookup found (by kind, by lowercase name)."""
+    resolved: dict[tuple[GranteeKind, str], Grantee] = {}
+    for kind in KINDS:
+        entries = sorted({entry for grant in loaded.grants for k, entry, _ in grant.entries if k == kind})
+        found = grantee_lookup.resolve(entries, account_id, found_arns.get(kind, {}), kind)
+        resolved |= {(kind, entry): grantee for entry, grantee in found.items()}
+    return resolved
+
+
 def bucket_keys(
     loaded: LoadedGrants, settings: Settings, key_arns: Mapping[str, str] | None = None
 ) -> dict[str, BucketKey]:
@@ -103,38 +133,39 @@ def bucket_keys(
 def build_plan(
     loaded: LoadedGrants,
     settings: Settings,
-    resolved: Mapping[str, Grantee] | None = None,
+    resolved: ResolvedGrantees | None = None,
     key_arns: Mapping[str, str] | None = None,
 ) -> Plan:
     """Everything the stack should contain, from validated grants and settings.
 
-    `resolved` maps grants-file entries to the grantees a live lookup found (`grantees.resolve`);
+    `resolved` maps (kind, grants-file entry) to the grantees a live lookup found (`resolve_all`);
     entries missing from it are read from the file itself. `key_arns` maps `kmsKey` settings to the key
     ARNs getKey returned (see `bucket_keys`).
     """
     account = settings.bucket_account.accountId
     keys = bucket_keys(loaded, settings, key_arns)
-    found = dict(resolved or {})
+    found = {**resolve_all(loaded, settings.user_account.accountId, {}), **(resolved or {})}
     grant_plans: list[GrantPlan] = []
     bucket_statements: dict[str, list[Statement]] = {}
     bucket_grants: dict[str, list[str]] = {}
     for grant in loaded.grants:
-        missing = [entry for entry in grant.users if entry not in found]
-        found |= grantee_lookup.resolve(missing, settings.user_account.accountId, {})
-        # One grantee per identity: a name and an ARN of the same user are one member and one principal.
-        by_key = {found[entry].key: found[entry] for entry in grant.users}
+        # One grantee per identity: a name and an ARN of the same user (or role) are one principal.
+        by_key = {found[kind, entry].key: found[kind, entry] for kind, entry, _ in grant.entries}
         grantees = tuple(sorted(by_key.values(), key=lambda grantee: grantee.arn))
+        users = sorted({grantee.name for grantee in grantees if grantee.kind == "user"})
+        roles = sorted({grantee.name for grantee in grantees if grantee.kind == "role"})
         halves = statements_for(grant, grantees, account, keys)
         grant_plans.append(
             GrantPlan(
                 grant=grant,
                 grantees=grantees,
                 identity_policy=policy_document(halves.identity),
-                group=GroupAttachment(
-                    name=group_name(settings, grant.name),
-                    path=GROUP_PATH,
-                    members=tuple(sorted({grantee.name for grantee in grantees})),
-                ),
+                group=GroupAttachment(name=group_name(settings, grant.name), path=GROUP_PATH, members=tuple(users))
+                if users
+                else None,
+                role_policy=RolePolicyAttachment(policy_name=role_policy_name(settings, grant.name), roles=tuple(roles))
+                if roles
+                else None,
                 kms_grants=halves.kms_grants,
             )
         )

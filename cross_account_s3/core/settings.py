@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -130,6 +130,18 @@ def _count(text: Any, default: int) -> Any:
     return count
 
 
+def _counts_by_name(text: Any, names: str, unit: str, example: str) -> Any:
+    value = _decoded(text)
+    if not isinstance(value, dict) or not all(
+        isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()
+    ):
+        reject(
+            f"must map {names} to whole numbers of {unit} (0 or more)",
+            f"write it as lines such as '{example}' indented under it",
+        )
+    return {str(name): count for name, count in value.items()}
+
+
 _ACCOUNT_FIX = (
     "add '{namespace}:{field}' to {file} with accountId, region and optionally profile and roleArn (see README)"
 )
@@ -158,6 +170,8 @@ class StackSettings(BaseModel):
     groupQuota: int = DEFAULT_GROUP_QUOTA
     otherGroupsInAccount: int = 0
     otherGroupsByUser: dict[str, int] = Field(default_factory=dict)
+    otherRoleInlinePolicyChars: int = 0
+    otherRoleInlinePolicyCharsByRole: dict[str, int] = Field(default_factory=dict)
     simulateAccess: bool = True
 
     @field_validator("simulateAccess", mode="before")
@@ -184,7 +198,7 @@ class StackSettings(BaseModel):
             )
         return value
 
-    @field_validator("otherGroupsPerUser", "otherGroupsInAccount", mode="before")
+    @field_validator("otherGroupsPerUser", "otherGroupsInAccount", "otherRoleInlinePolicyChars", mode="before")
     @classmethod
     def _count_of_other_groups(cls, text: Any) -> Any:
         return _count(text, 0)
@@ -197,15 +211,12 @@ class StackSettings(BaseModel):
     @field_validator("otherGroupsByUser", mode="before")
     @classmethod
     def _counts_by_user(cls, text: Any) -> Any:
-        value = _decoded(text)
-        if not isinstance(value, dict) or not all(
-            isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()
-        ):
-            reject(
-                "must map user names to whole numbers of groups (0 or more)",
-                "write it as lines such as 'test.user: 3' indented under it",
-            )
-        return {str(user): count for user, count in value.items()}
+        return _counts_by_name(text, "user names", "groups", "test.user: 3")
+
+    @field_validator("otherRoleInlinePolicyCharsByRole", mode="before")
+    @classmethod
+    def _chars_by_role(cls, text: Any) -> Any:
+        return _counts_by_name(text, "role names", "characters", "deployer: 2500")
 
     @field_validator("groupPrefix")
     @classmethod
@@ -252,6 +263,9 @@ class Settings:
     other_groups_by_user: Mapping[str, int]
     group_quota: int
     other_groups_in_account: int
+    # Characters (whitespace not counted) a role's inline policies not written by this program already use.
+    other_role_inline_policy_chars: int = 0
+    other_role_inline_policy_chars_by_role: Mapping[str, int] = field(default_factory=dict)
     simulate_access: bool = True  # prove the planned access with AWS's policy simulator during preview
 
 
@@ -304,5 +318,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
         other_groups_by_user=checked.otherGroupsByUser,
         group_quota=checked.groupQuota,
         other_groups_in_account=checked.otherGroupsInAccount,
+        other_role_inline_policy_chars=checked.otherRoleInlinePolicyChars,
+        other_role_inline_policy_chars_by_role=checked.otherRoleInlinePolicyCharsByRole,
         simulate_access=checked.simulateAccess,
     )

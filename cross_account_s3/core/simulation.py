@@ -246,12 +246,15 @@ def _verdict_words(result: ActionResult, resources: Sequence[str]) -> str:
     return f"{result.action} on {', '.join(resources)} ({result.decision}{_source_words(result.sources)}{missing})"
 
 
-def _user_where(simulation: Simulation) -> list[tuple[Grant, int]]:
-    """Each grant of the simulation, with the index of its entry naming the grantee (for the problem's line)."""
+def _entry_where(simulation: Simulation) -> list[tuple[Grant, str, int]]:
+    """Each grant of the simulation, with the list and index of the entry naming the grantee (for the line)."""
+    kind = simulation.grantee.kind
     found = []
     for grant in simulation.grants:
-        index = next((i for i, entry in enumerate(grant.users) if entry_key(entry) == simulation.grantee.key), 0)
-        found.append((grant, index))
+        index = next(
+            (i for k, entry, i in grant.entries if k == kind and entry_key(entry, kind) == simulation.grantee.key), 0
+        )
+        found.append((grant, "users" if kind == "user" else "roles", index))
     return found
 
 
@@ -261,30 +264,34 @@ Denial = tuple[Simulation, ActionResult]
 def _denial_problems(denials: Sequence[Denial], user: LiveUser | None) -> list[Problem]:
     """One problem per grant and grantee on a bucket, naming every action the simulator denied there."""
     simulation = denials[0][0]
+    kind = simulation.grantee.kind
     boundary = user.permissions_boundary if user is not None else None
     message = (
-        f"AWS's policy simulator says the {simulation.grantee.kind} {simulation.grantee.name!r} would still be "
+        f"AWS's policy simulator says the {kind} {simulation.grantee.name!r} would still be "
         f"denied on the bucket {simulation.bucket!r} with this program's planned policies in place: "
         + "; ".join(_verdict_words(result, denied_on.resource_arns) for denied_on, result in denials)
     )
     if boundary:
         message += f"; the user has the permissions boundary {boundary}, which must also allow these actions"
+    others = "policies or groups" if kind == "user" else "policies"
     blockers = (
-        f"the permissions boundary {boundary}, " if boundary else "a permissions boundary on the user, "
-    ) + "a Deny in another of the user's policies or groups, or an organisation's SCP"
+        f"the permissions boundary {boundary}, " if boundary else f"a permissions boundary on the {kind}, "
+    ) + f"a Deny in another of the {kind}'s {others}, or an organisation's SCP"
     fix = (
-        f"find what blocks it in the user account ({blockers}) and change it, or remove the user from the grant; "
+        f"find what blocks it in the user account ({blockers}) and change it, or remove the {kind} from the grant; "
         "nothing was applied. If the access depends on request details the simulator cannot know, set "
         f"'{SETTING}: false' in the stack file to skip this check (see docs/access-simulation.md)"
     )
-    where = {(grant.name, index): (grant, index) for denied_on, _ in denials for grant, index in _user_where(denied_on)}
-    return [grant.where.at("users", index).problem(message, fix) for _, (grant, index) in sorted(where.items())]
+    where = {(g.name, field, i): (g, field, i) for denied_on, _ in denials for g, field, i in _entry_where(denied_on)}
+    return [
+        grant.where.at(field, index).problem(message, fix) for grant, field, index in (where[k] for k in sorted(where))
+    ]
 
 
 def _failure_problem(simulation: Simulation, answer: Answer) -> Problem:
     assert answer.error is not None
-    (grant, index), *_ = _user_where(simulation)
-    return grant.where.at("users", index).problem(
+    (grant, field, index), *_ = _entry_where(simulation)
+    return grant.where.at(field, index).problem(
         f"AWS's policy simulator could not be asked about {simulation.grantee.name!r} on {simulation.bucket!r}, "
         f"and the answer is not one this program knows, so it assumes nothing; the provider said: "
         f"{provider_message(answer.error)}",
@@ -300,7 +307,8 @@ def denied_simulator_problem(settings: Settings, text: str) -> Problem:
         stack_file_name(settings.stack),
         f"the user account's profile (or role) may not call {PERMISSION}, so preview cannot prove the planned "
         f"access with AWS's policy simulator; the provider said: {provider_message(text)}",
-        f"allow {PERMISSION} on arn:aws:iam::{account}:user/* to the user account's profile (or role), or turn "
+        f"allow {PERMISSION} on arn:aws:iam::{account}:user/* (and role/* when roles are granted) to the user "
+        "account's profile (or role), or turn "
         f"the check off with '{SETTING}: false' under 'config:' (see docs/access-simulation.md)",
     )
 

@@ -18,6 +18,10 @@ class Answers(Protocol):
         """The invoke's payload, or `InvokeFailed` with the provider's exact error text."""
         ...
 
+    def stack_outputs(self, stack: str) -> dict[str, Any]:
+        """The outputs of the stack's last deployment, as a `StackReference` reads them ({}: never deployed)."""
+        ...
+
 
 def stable_digits(text: str, count: int) -> str:
     """Digits derived from text, the same in every process (unlike hash(), which Python salts per run)."""

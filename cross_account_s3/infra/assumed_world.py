@@ -1,11 +1,11 @@
 """What `plan` assumes AWS would answer, since it runs without credentials and cannot look.
 
-Every user exists (at the path its ARN in the grants file gives, else `/`), every bucket exists in the
-region asked, with no policy yet, and every KMS key is a customer managed key that is enabled (an alias
-names a key whose ID is derived from the alias, since `plan` cannot look it up). The answers are the
-real provider's, taken from the contract table, so `plan` runs the program's lookup code on the very
-texts `pulumi preview` gets: "no policy" is getBucketPolicy's "couldn't find resource" followed by
-getBucket's success.
+Every user and role exists (at the path its ARN in the grants file gives, else `/`), roles hold no
+inline policies, every bucket exists in the region asked, with no policy yet, every KMS key is a
+customer managed key that is enabled (an alias names a key whose ID is derived from the alias, since
+`plan` cannot look it up), and the stack was never deployed. The answers are the real provider's,
+taken from the contract table, so `plan` runs the program's lookup code on the very texts `pulumi
+preview` gets: "no policy" is getBucketPolicy's "couldn't find resource" followed by getBucket's success.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class AssumedWorld:
     """Answers as if every user and bucket exists, unpolicied; user paths as the grants file's ARNs give them."""
 
     user_paths: Mapping[str, str] = field(default_factory=dict)  # user name -> path, such as "/ci/"
+    role_paths: Mapping[str, str] = field(default_factory=dict)  # role name -> path
     bucket_region: str = _DEFAULT_REGION  # the bucket account's region, for buckets without bucketSettings
 
     def answer(self, token: str, args: Mapping[str, Any], account: str) -> dict[str, Any]:
@@ -39,6 +40,13 @@ class AssumedWorld:
             path = self.user_paths.get(name, "/")
             arn = f"arn:aws:iam::{account}:user{path}{name}"
             return contract.user_payload(account, name, path, "AIDA" + stable_digits(arn, 17))
+        if token == contract.GET_ROLE:
+            name = str(args["name"])
+            path = self.role_paths.get(name, "/")
+            arn = f"arn:aws:iam::{account}:role{path}{name}"
+            return contract.role_payload(account, name, path, "AROA" + stable_digits(arn, 17))
+        if token == contract.GET_ROLE_POLICIES:
+            return contract.role_policies_payload(str(args["roleName"]), [])
         if token == contract.GET_BUCKET_POLICY:
             bucket = str(args["bucket"])
             raise InvokeFailed(contract.error_row(token, contract.NOT_FOUND).text(bucket))
@@ -48,6 +56,9 @@ class AssumedWorld:
         if token == contract.GET_KEY:
             return _assumed_key(str(args["keyId"]))
         raise InvokeFailed(f"plan's assumed world does not answer {token}")
+
+    def stack_outputs(self, stack: str) -> dict[str, Any]:
+        return {}  # plan has no stack state
 
 
 def _assumed_key(asked: str) -> dict[str, Any]:
@@ -64,6 +75,7 @@ def assumed_world(project_root: Path, stack: str, config: Mapping[str, str]) -> 
     """The world `plan` assumes for this stack's merged config (the stack file's plus overrides)."""
     grants_file = grants_file_of(stack, config.get(f"{NAMESPACE}:{GRANTS_FILE_KEY}"))
     paths: dict[str, str] = {}
+    role_paths: dict[str, str] = {}
     try:
         loaded = read_grants(project_root / grants_file, grants_file, None)
     except InputProblems:
@@ -71,9 +83,11 @@ def assumed_world(project_root: Path, stack: str, config: Mapping[str, str]) -> 
     if loaded is not None:
         arns = (naming.USER_ARN.fullmatch(user) for grant in loaded.grants for user in grant.users)
         paths = {match["name"]: match["path"] for match in arns if match}
+        role_arns = (naming.GRANTEE_ROLE_ARN.fullmatch(role) for grant in loaded.grants for role in grant.roles)
+        role_paths = {match["name"]: match["path"] for match in role_arns if match}
     try:
         bucket_account = json.loads(config.get(f"{NAMESPACE}:bucketAccount") or "{}")
     except ValueError:
         bucket_account = {}
     region = bucket_account.get("region") if isinstance(bucket_account, dict) else None
-    return AssumedWorld(user_paths=paths, bucket_region=str(region or _DEFAULT_REGION))
+    return AssumedWorld(user_paths=paths, role_paths=role_paths, bucket_region=str(region or _DEFAULT_REGION))

@@ -11,20 +11,21 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core.kms import KmsGrant
-from ..core.plan import BucketPlan, GrantPlan, GroupAttachment
+from ..core.plan import BucketPlan, GrantPlan, GroupAttachment, RolePolicyAttachment
 from ..core.policies import render_policy
 
 BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 
 
 class BucketGrant(pulumi.ComponentResource):
-    """One grant: its identity side in the user account (a group, its inline policy, and its members),
-    and, for buckets encrypted with a customer managed key, its KMS grants in the bucket account.
+    """One grant: its identity side in the user account (a group for its users, an inline policy on
+    each role), and, for buckets encrypted with a customer managed key, its KMS grants in the bucket account.
 
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
-    because the group belongs to this grant alone. The KMS grants are children too, so removing the
-    grant revokes them with it.
+    because the group belongs to this grant alone. A role cannot join a group, so each role gets the
+    same identity policy as an inline `RolePolicy`; the role itself is never created or changed. The
+    KMS grants are children too, so removing the grant revokes them with it.
     """
 
     def __init__(
@@ -42,6 +43,8 @@ class BucketGrant(pulumi.ComponentResource):
         if plan.group is not None:
             group = _group_with_policy(name, plan.group, render_policy(plan.identity_policy), child)
             outputs = {"groupName": group.name, "groupArn": group.arn}
+        if plan.role_policy is not None:
+            _role_policies(name, plan.role_policy, render_policy(plan.identity_policy), child)
         if plan.kms_grants:
             assert key_provider is not None, "KMS grants are made through the bucket account's provider"
             for kms_grant in plan.kms_grants:
@@ -63,6 +66,18 @@ def _group_with_policy(
         opts=opts,
     )
     return group
+
+
+def _role_policies(name: str, attachment: RolePolicyAttachment, policy: str, opts: pulumi.ResourceOptions) -> None:
+    """The grant's identity policy, inline on each of its roles, under one name derived from the grant.
+
+    Logical names use the role's name ignoring case (IAM's own identity of a role), so a different
+    spelling in the grants file never replaces the policy.
+    """
+    for role in attachment.roles:
+        aws.iam.RolePolicy(
+            f"{name}-role-policy-{role.lower()}", role=role, name=attachment.policy_name, policy=policy, opts=opts
+        )
 
 
 def _kms_grant(kms_grant: KmsGrant, opts: pulumi.ResourceOptions) -> aws.kms.Grant:

@@ -25,7 +25,7 @@ import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
 from ..core.bucket_settings import BucketSettings
-from ..core.grantees import entry_name
+from ..core.grantees import GranteeKind, entry_name
 from ..core.grants import LoadedGrants
 from ..core.kms import KeyReference
 from ..core.live import (
@@ -33,11 +33,14 @@ from ..core.live import (
     LiveBucket,
     LiveFacts,
     LiveKey,
+    LiveRole,
     LiveUser,
     LookupFailure,
     bucket_from_answers,
     key_from_answer,
     needs_bucket_check,
+    needs_role_policies,
+    role_from_answers,
     user_from_answer,
 )
 from ..core.simulation import Simulation
@@ -70,6 +73,10 @@ GET_BUCKET = Lookup[str](  # aws.s3.get_bucket (HeadBucket): tells "no bucket" f
 GET_KEY = Lookup[str](  # aws.kms.get_key (DescribeKey): a bucket's kmsKey, in the key's region; an alias resolves
     "aws:kms/getKey:getKey", lambda key, region: _with_region({"keyId": key}, region)
 )
+GET_ROLE = Lookup[str]("aws:iam/getRole:getRole", lambda name, _region: {"name": name})  # aws.iam.get_role: by name
+GET_ROLE_POLICIES = Lookup[str](  # aws.iam.get_role_policies: the role's inline policy names
+    "aws:iam/getRolePolicies:getRolePolicies", lambda name, _region: {"roleName": name}
+)
 
 
 def _compact(document: Mapping[str, Any]) -> str:
@@ -96,7 +103,7 @@ def _simulation_request(simulation: Simulation, _region: str | None) -> dict[str
 
 # The second phase, after the plan is built: AWS's policy simulator (SimulatePrincipalPolicy).
 SIMULATE = Lookup[Simulation]("aws:iam/getPrincipalPolicySimulation:getPrincipalPolicySimulation", _simulation_request)
-LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_KEY, SIMULATE)
+LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_KEY, GET_ROLE, GET_ROLE_POLICIES, SIMULATE)
 
 
 async def ask(lookup: Lookup[K], name: K, region: str | None, provider: pulumi.ProviderResource) -> Answer:
@@ -114,6 +121,15 @@ async def _look_up_bucket(name: str, region: str | None, provider: pulumi.Provid
     policy = await ask(GET_BUCKET_POLICY, name, region, provider)
     bucket = await ask(GET_BUCKET, name, region, provider) if needs_bucket_check(policy) else None
     return bucket_from_answers(name, policy, bucket, region)
+
+
+async def _look_up_role(name: str, provider: pulumi.ProviderResource) -> LiveRole | LookupFailure | None:
+    """getRole proves the role exists; only then are its inline policy names listed, by IAM's spelling."""
+    role = await ask(GET_ROLE, name, None, provider)
+    if not needs_role_policies(role):
+        return role_from_answers(name, role, None)
+    spelled = str((role.payload or {}).get("name") or name)
+    return role_from_answers(name, role, await ask(GET_ROLE_POLICIES, spelled, None, provider))
 
 
 async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
@@ -148,24 +164,44 @@ def _region(bucket: str, settings: Mapping[str, BucketSettings]) -> str | None:
     return entry.region if entry else None
 
 
-def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
-    """Every user, bucket and KMS key the grants name, as the two accounts report them, looked up concurrently."""
-    # IAM user names are unique ignoring case: look each user up once, by one spelling chosen the same
-    # way every run, and let IAM's answer say how the name is really spelled.
+def _names(loaded: LoadedGrants, kind: GranteeKind) -> list[str]:
+    """IAM names are unique per kind ignoring case: each identity once, by one spelling chosen the same
+    way every run; IAM's answer then says how the name is really spelled."""
     spellings: dict[str, str] = {}
-    for name in sorted({entry_name(user) for grant in loaded.grants for user in grant.users}):
+    entries = {entry_name(entry, kind) for grant in loaded.grants for k, entry, _ in grant.entries if k == kind}
+    for name in sorted(entries):
         spellings.setdefault(name.lower(), name)
-    user_names = [spellings[key] for key in sorted(spellings)]
+    return [spellings[key] for key in sorted(spellings)]
+
+
+async def _identities(
+    user_names: Sequence[str], role_names: Sequence[str], provider: pulumi.ProviderResource
+) -> tuple[list[Answer], list[LiveRole | LookupFailure | None]]:
+    users = [ask(GET_USER, name, None, provider) for name in user_names]
+    return await _pair(users, [_look_up_role(name, provider) for name in role_names])
+
+
+def look_up(
+    loaded: LoadedGrants, providers: AccountProviders, owned_role_policies: frozenset[tuple[str, str]] = frozenset()
+) -> LiveFacts:
+    """Every user, role and bucket the grants name, as the two accounts report them, looked up concurrently.
+
+    `owned_role_policies` are the inline role policies this stack wrote before (see `stack_history`).
+    """
+    user_names, role_names = _names(loaded, "user"), _names(loaded, "role")
     buckets = loaded.managed_buckets
-    user_lookups = [ask(GET_USER, name, None, providers.user_account) for name in user_names]
     bucket_lookups = [
         _look_up_bucket(bucket, _region(bucket, loaded.bucket_settings), providers.bucket_account) for bucket in buckets
     ]
     keys = sorted({entry.kmsKey for entry in loaded.bucket_settings.values() if entry.kmsKey})
     key_lookups = [ask(GET_KEY, key, _key_region(key), providers.bucket_account) for key in keys]
-    answers, [(states, key_answers)] = ask_all(user_lookups, [_buckets_and_keys(bucket_lookups, key_lookups)])
+    identities, [(states, key_answers)] = ask_all(
+        [_identities(user_names, role_names, providers.user_account)], [_buckets_and_keys(bucket_lookups, key_lookups)]
+    )
+    answers, roles = identities[0]
     users = [user_from_answer(name, answer) for name, answer in zip(user_names, answers, strict=True)]
     by_name = {name.lower(): user for name, user in zip(user_names, users, strict=True)}
+    by_role = {name.lower(): role for name, role in zip(role_names, roles, strict=True)}
     found_keys: dict[str, LiveKey | LookupFailure | None] = {
         key: key_from_answer(answer) for key, answer in zip(keys, key_answers, strict=True)
     }
@@ -173,6 +209,9 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders) -> LiveFacts:
         users={key: user for key, user in by_name.items() if not isinstance(user, LookupFailure)},
         buckets=dict(zip(buckets, states, strict=True)),
         user_failures={key: user for key, user in by_name.items() if isinstance(user, LookupFailure)},
+        roles={key: role for key, role in by_role.items() if not isinstance(role, LookupFailure)},
+        role_failures={key: role for key, role in by_role.items() if isinstance(role, LookupFailure)},
+        owned_role_policies=owned_role_policies,
         keys=found_keys,
     )
 

@@ -27,6 +27,7 @@ from .answers import Answers, InvokeFailed, stable_digits
 from .assumed_world import assumed_world
 
 PROVIDER_TYPE = "pulumi:providers:aws"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 PROJECT = "cross-account-s3"
 SIMULATE_ACCESS = f"{NAMESPACE}:simulateAccess"
@@ -126,7 +127,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         try:
             return super().Invoke(request)  # type: ignore[no-untyped-call]
         except InvokeFailed as failure:
-            raise _InvokeError(str(failure)) from None
+            # The contract's texts are what the program receives; the SDK adds "invoke of T failed: "
+            # itself when it raises, so the engine's part is handed over without it.
+            raise _InvokeError(str(failure).removeprefix(f"invoke of {request.tok} failed: ")) from None
 
 
 class _AnsweringMocks(pulumi_mocks.Mocks):
@@ -149,6 +152,9 @@ class _AnsweringMocks(pulumi_mocks.Mocks):
             state["arn"] = f"arn:aws:iam::{account}:group{state.get('path', '/')}{state['name']}"
             state["uniqueId"] = "AGPA" + stable_digits(state["name"], 16)
             return state["name"], state
+        if args.typ == STACK_REFERENCE_TYPE:  # a read: what the referenced stack's last deployment exported
+            stack = str(state.get("name") or args.name)
+            return stack, {"name": stack, "outputs": self.answers.stack_outputs(stack), "secretOutputNames": []}
         return f"{args.name}-id", state
 
     def _account_of(self, provider_ref: str | None) -> str | None:

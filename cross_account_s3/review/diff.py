@@ -37,9 +37,9 @@ class AccessEntry:
 
 @dataclass(frozen=True)
 class AccessChange:
-    """A user's access to one bucket before and after the change; an empty side means no access."""
+    """A user's or role's access to one bucket before and after the change; an empty side means no access."""
 
-    user: str
+    user: str  # a user name, or a role as "role ci/deployer"
     bucket: str
     kind: ChangeKind = field(init=False)
     before: tuple[AccessEntry, ...]
@@ -229,7 +229,7 @@ def _access_by_user_and_bucket(grants: GrantsOutput) -> dict[tuple[str, str], se
     access: dict[tuple[str, str], set[AccessEntry]] = {}
     for grant in grants.values():
         entry = AccessEntry(grant.access, grant.prefixes)
-        for user in grant.users:
+        for user in (*grant.users, *grant.roleLabels):  # a role reads as "role ci/deployer"
             for bucket in grant.buckets:
                 access.setdefault((user, bucket), set()).add(entry)
     return access

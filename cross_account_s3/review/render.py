@@ -32,6 +32,7 @@ from .snapshot import (
     KMS_LOOKUPS_NOTE,
     LOOKUPS_NOTE,
     PROVIDER_TYPE,
+    ROLE_POLICY_TYPE,
     SIMULATION_NOTE,
     STACK_TYPE,
     PlannedResource,
@@ -70,6 +71,9 @@ def _info(resource: PlannedResource, providers: dict[str, ProviderPin]) -> str:
     detail = ""
     if resource.type == GROUP_MEMBERSHIP_TYPE:
         detail = "members: " + ", ".join(str(user) for user in resource.inputs.get("users") or [])
+    elif resource.type == ROLE_POLICY_TYPE and resource.policy is not None:
+        statements = plural(len(resource.policy.get("Statement") or []), "statement")
+        detail = f"inline on role {resource.inputs.get('role', '')}, {statements}"
     elif resource.policy is not None:
         detail = plural(len(resource.policy.get("Statement") or []), "statement")
         if resource.inputs.get("region"):
@@ -121,6 +125,24 @@ def group_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items()))
 
 
+def role_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
+    """Each grant's inline role policy, keyed by grant name: one document, put on each of the grant's roles."""
+    found: dict[str, dict[str, Any]] = {}
+    for resource in snapshot.of_type(ROLE_POLICY_TYPE):
+        grant = name_in_urn(resource.parent) or resource.name
+        entry = found.setdefault(
+            grant,
+            {
+                "name": resource.inputs.get("name"),
+                "roles": [],
+                "account": _account_of(snapshot, resource),
+                "policy": resource.policy,
+            },
+        )
+        entry["roles"] = sorted({*entry["roles"], str(resource.inputs.get("role"))}, key=str.lower)
+    return dict(sorted(found.items()))
+
+
 def bucket_policies(snapshot: PlanSnapshot) -> dict[str, dict[str, Any]]:
     """Each bucket's one policy, keyed by bucket name."""
     found = {
@@ -167,6 +189,7 @@ def summary(snapshot: PlanSnapshot) -> dict[str, int]:
     return {
         "grants": len(snapshot.grants),
         "users": len(snapshot.user_names()),
+        "roles": len(snapshot.role_labels()),
         "buckets": len(snapshot.bucket_names()),
         "resources": len(snapshot.resources),
     }
@@ -176,7 +199,14 @@ def summary_line(snapshot: PlanSnapshot) -> str:
     counts = summary(snapshot)
     return "Plan: " + ", ".join(
         plural(counts[key], noun)
-        for key, noun in (("grants", "grant"), ("users", "user"), ("buckets", "bucket"), ("resources", "resource"))
+        for key, noun in (
+            ("grants", "grant"),
+            ("users", "user"),
+            ("roles", "role"),
+            ("buckets", "bucket"),
+            ("resources", "resource"),
+        )
+        if key != "roles" or counts[key]  # a stack without roles reads as it always did
     )
 
 
@@ -203,6 +233,16 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
             lines += [
                 "",
                 f"  {entry['group']}{account} (grant {grant}):",
+                *_indented(pretty_json(entry["policy"]), "    "),
+            ]
+    roles = role_policies(snapshot)
+    if roles:
+        lines += ["", "Role policies (user account; an inline policy on each role, which this program does not own):"]
+        for grant, entry in roles.items():
+            account = f" in account {entry['account']}" if entry["account"] else ""
+            lines += [
+                "",
+                f"  {entry['name']} on roles {', '.join(entry['roles'])}{account} (grant {grant}):",
                 *_indented(pretty_json(entry["policy"]), "    "),
             ]
     buckets = bucket_policies(snapshot)
@@ -255,6 +295,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],
         "grants": {name: grant.as_json() for name, grant in snapshot.grants.items()},
         "groupPolicies": group_policies(snapshot),
+        "rolePolicies": role_policies(snapshot),
         "bucketPolicies": bucket_policies(snapshot),
         "bucketKeys": {bucket: dict(key) for bucket, key in sorted(snapshot.bucket_keys.items())},
         "kmsGrants": kms_grants(snapshot),

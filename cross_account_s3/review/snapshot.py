@@ -20,18 +20,21 @@ PROVIDER_TYPE = "pulumi:providers:aws"
 COMPONENT_TYPE = "cross-account-s3:index:BucketGrant"
 GROUP_POLICY_TYPE = "aws:iam/groupPolicy:GroupPolicy"
 GROUP_MEMBERSHIP_TYPE = "aws:iam/groupMembership:GroupMembership"
+ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
 BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 KMS_GRANT_TYPE = "aws:kms/grant:Grant"
-POLICY_TYPES = (GROUP_POLICY_TYPE, BUCKET_POLICY_TYPE)
+POLICY_TYPES = (GROUP_POLICY_TYPE, BUCKET_POLICY_TYPE, ROLE_POLICY_TYPE)
 
 # The tree's reading order: providers, then each grant's component with its children, then bucket policies.
 _TOP_LEVEL_ORDER = {PROVIDER_TYPE: 0, COMPONENT_TYPE: 1, BUCKET_POLICY_TYPE: 2}
-# A grant's children in the order the component creates them: the group, its policy, its members.
+# A grant's children in the order the component creates them: the group, its policy, its members,
+# then the inline policy on each role.
 _CHILD_ORDER = {
     "aws:iam/group:Group": 0,
     "aws:iam/groupPolicy:GroupPolicy": 1,
     "aws:iam/groupMembership:GroupMembership": 2,
-    KMS_GRANT_TYPE: 3,
+    ROLE_POLICY_TYPE: 3,
+    KMS_GRANT_TYPE: 4,
 }
 
 LOOKUPS_NOTE = (
@@ -157,6 +160,11 @@ class PlanSnapshot:
     def user_names(self) -> list[str]:
         names = {user.lower(): user for grant in self.grants.values() for user in grant.users}
         return sorted(names.values(), key=str.lower)
+
+    def role_labels(self) -> list[str]:
+        """Every role the grants name, as a reviewer reads it ("role ci/deployer")."""
+        labels = {label.lower(): label for grant in self.grants.values() for label in grant.roleLabels}
+        return sorted(labels.values(), key=str.lower)
 
     def bucket_names(self) -> list[str]:
         return sorted({bucket for grant in self.grants.values() for bucket in grant.buckets})
