@@ -48,7 +48,7 @@ from .providers import AccountProviders
 
 T = TypeVar("T")
 U = TypeVar("U")
-K = TypeVar("K")
+K = TypeVar("K")  # what a lookup is asked about: a name, or (for the simulator) a planned simulation
 
 
 @dataclass(frozen=True)
