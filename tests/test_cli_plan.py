@@ -279,3 +279,12 @@ def test_the_bad_input_example_in_the_grants_file_doc_is_what_plan_prints(tmp_pa
     result = plan("--grants", str(tmp_path / "bad.yaml"))
     assert result.exit_code == 1
     assert result.stderr.replace(str(tmp_path), "/tmp/demo") == expected
+
+
+def test_the_sample_plan_in_the_plan_doc_is_what_plan_prints() -> None:
+    """docs/plan.md shows `./run plan` on the sample nonprod stack (the fixture project holds the same)."""
+    doc = (REPO_ROOT / "docs" / "plan.md").read_text(encoding="utf-8")
+    shown = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    result = plan()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown
