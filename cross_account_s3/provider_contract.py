@@ -70,6 +70,18 @@ S3_ERROR_CODES = Source(
     "2006-03-01",
     "inferred from S3's documented redirect, not seen in a report",
 )
+SDK_V2_RETRIES = Source(
+    "aws/aws-sdk-go-v2",
+    "aws/retry/middleware.go",
+    "07f013a52b2583056c12913b7132a875c205ab69",
+    "AttemptMiddleware wraps the last retryable error in aws.MaxAttemptsError, whose Error() is "
+    "'exceeded maximum number of attempts, %d, %v'; the standard retryer makes 3 attempts",
+)
+S3_SLOW_DOWN = Source(
+    "AWS S3 API Reference",
+    "ErrorResponses.html (SlowDown: 503 'Please reduce your request rate.')",
+    "2006-03-01",
+)
 PYTHON_SDK_INVOKE = Source(
     "pulumi/pulumi", "sdk/python/lib/pulumi/runtime/invoke.py", "243aa5df8e371982705fedd4e679d738b1b110ca"
 )
@@ -183,6 +195,7 @@ ACCESS_DENIED = "access denied"
 REDIRECT = "bucket in another region (redirect)"
 WRONG_REGION_SIGNATURE = "bucket in another region (signed for the wrong region)"
 EMPTY_RESULT = "access denied, or bucket in another region"
+THROTTLED = "throttled until the retries ran out"  # the program decides nothing from it: it quotes it
 
 ERRORS: tuple[ErrorRow, ...] = (
     ErrorRow(
@@ -228,6 +241,14 @@ ERRORS: tuple[ErrorRow, ...] = (
         "400, RequestID: {request_id}, HostID: {host_id}, api error AuthorizationHeaderMalformed: The "
         "authorization header is malformed; the region '{asked_region}' is wrong; expecting '{bucket_region}'",
         (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, S3_ERROR_CODES),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        THROTTLED,
+        "reading S3 Bucket ({name}) Policy: operation error S3: GetBucketPolicy, exceeded maximum number of "
+        "attempts, 3, https response error StatusCode: 503, RequestID: {request_id}, HostID: {host_id}, api error "
+        "SlowDown: Please reduce your request rate.",
+        (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, SDK_V2_RETRIES, S3_SLOW_DOWN),
     ),
     ErrorRow(
         GET_BUCKET,

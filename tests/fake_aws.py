@@ -97,7 +97,12 @@ class FakeWorld:
         if asked in account.denied:
             raise _failure(contract.GET_USER, contract.ACCESS_DENIED, asked)
         # IAM finds a user whatever the case of the name asked for, and answers with its own spelling.
-        name = next((known for known in account.users if known.lower() == asked.lower()), asked)
+        # (The exact spelling first: scanning every user for each lookup would make large worlds quadratic.)
+        name = (
+            asked
+            if asked in account.users
+            else next((known for known in account.users if known.lower() == asked.lower()), asked)
+        )
         path = account.users.get(name)
         if path is None:
             raise _failure(contract.GET_USER, contract.NOT_FOUND, asked)

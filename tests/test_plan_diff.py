@@ -128,7 +128,7 @@ def test_adding_a_user(write: WriteFile) -> None:
     assert "users: + u05" in out
     # The bucket statements keep their Sids (they are named by permission, not by who), and gain u05.
     assert "+ statement" not in out and "- statement" not in out
-    assert out.count(f"Principal: + {U05_ARN}") == 2  # the listing and the object statements
+    assert out.count(f"Principal: + {U05_ARN}") == 1  # the one statement of listing and objects
     assert out.rstrip().splitlines()[-1] == "Changes: 0 to add, 2 to change, 0 to remove; 1 access change"
 
 

@@ -77,10 +77,14 @@ def statements_for(
     """The single choke point: one grant becomes its identity statements, bucket statements and KMS grants.
 
     Bucket statements carry their kind as a provisional Sid until `merge_by_permission` names them.
-    Object actions go on object ARNs (narrowed to the grant's prefixes); listing actions go on the
-    bucket ARN with an `s3:prefix` condition when the grant has prefixes; other bucket-level reads go
-    on the bucket ARN. The identity side also pins `s3:ResourceAccount`, so the group's permissions
-    cannot follow a bucket name to another account if the bucket is ever deleted and re-created there.
+    A grant without prefixes gives each bucket one statement naming the bucket ARN and `bucket/*`
+    (see `_whole_bucket_statement`). A grant with prefixes keeps separate statements: object actions
+    on the prefixes' object ARNs, listing actions on the bucket ARN with an `s3:prefix` condition
+    (which would deny object actions in the same statement, since object requests carry no
+    `s3:prefix`), and other bucket-level reads on the bucket ARN.
+
+    The identity side also pins `s3:ResourceAccount`, so the group's permissions cannot follow a
+    bucket name to another account if the bucket is ever deleted and re-created there.
     `keys` maps each encrypted bucket to its key: the grant then also gets the key's KMS actions, through a
     KMS grant per grantee and key, and an identity statement narrowed to S3 and to the granted objects.
     """
@@ -122,18 +126,23 @@ def statements_for(
 
     by_bucket: dict[str, tuple[Statement, ...]] = {}
     for bucket in buckets:
-        statements: list[Statement] = []
-        if object_actions:
-            statements.append(
-                _statement("Objects", principal_list, object_actions, object_arns(bucket, prefixes), None)
-            )
-        if listing_actions:
-            statements.append(
-                _statement("Listing", principal_list, listing_actions, [bucket_arn(bucket)], prefix_condition)
-            )
-        if other_bucket_actions:
-            statements.append(_statement("Bucket", principal_list, other_bucket_actions, [bucket_arn(bucket)], None))
-        by_bucket[bucket] = tuple(statements)
+        if prefixes:
+            statements: list[Statement] = []
+            if object_actions:
+                statements.append(
+                    _statement("Objects", principal_list, object_actions, object_arns(bucket, prefixes), None)
+                )
+            if listing_actions:
+                statements.append(
+                    _statement("Listing", principal_list, listing_actions, [bucket_arn(bucket)], prefix_condition)
+                )
+            if other_bucket_actions:
+                statements.append(
+                    _statement("Bucket", principal_list, other_bucket_actions, [bucket_arn(bucket)], None)
+                )
+            by_bucket[bucket] = tuple(statements)
+        else:
+            by_bucket[bucket] = (_whole_bucket_statement(bucket, principal_list, actions),)
     encrypted = {bucket: key for bucket, key in (keys or {}).items() if bucket in buckets}
     kms_actions = kms_actions_of(grant) if encrypted else ()
     identity += kms.identity_statements(
@@ -170,6 +179,23 @@ def _kms_grants(
     return tuple(sorted(found, key=lambda kms_grant: kms_grant.resource_name))
 
 
+def _whole_bucket_statement(bucket: str, principal_list: list[str], actions: Iterable[S3Action]) -> Statement:
+    """One bucket statement for a grant without prefixes, as the AWS CDK's `grantRead` writes it.
+
+    Each action names the resource it acts on only (IAM matches an action against the ARN of the
+    request, and a ListBucket request always names the bucket, a GetObject request always an object),
+    so listing on the bucket ARN and object actions on `bucket/*` can share a statement and stay
+    exact. A user then costs one principal ARN per bucket policy instead of two. Only the resources
+    some action acts on are named, so every action in the statement applies to one of them.
+    """
+    actions = tuple(actions)
+    on_objects = any(action.target is Target.OBJECT for action in actions)
+    on_bucket = any(action.target is Target.BUCKET for action in actions)
+    resources = ([bucket_arn(bucket)] if on_bucket else []) + (object_arns(bucket, None) if on_objects else [])
+    kind = "Data" if on_objects and on_bucket else "Objects" if on_objects else "Bucket"
+    return _statement(kind, principal_list, actions, resources, None)
+
+
 def _stable_sid(kind: str, statement: Statement) -> str:
     """A Sid that depends on what a statement allows, not on who: adding a user keeps the Sid.
 
@@ -185,7 +211,7 @@ def merge_by_permission(statements: Iterable[Statement]) -> list[Statement]:
 
     A bucket's policy then grows by user ARNs, not by statements, which is what lets hundreds of
     users share one bucket within the 20 KB bucket policy limit. Incoming statements carry their
-    kind ("Objects", "Listing", "Bucket") as a provisional Sid.
+    kind ("Data", "Objects", "Listing", "Bucket") as a provisional Sid.
     """
     merged: dict[str, Statement] = {}
     for statement in statements:

@@ -23,7 +23,7 @@ from .validation import Finding, describe_value, reject, reject_all
 OWN_SID_PREFIX = "CrossAccountS3"
 # The exact shape of those Sids (see policies._stable_sid). A statement that only starts with the
 # prefix was written by hand, and is treated like any other statement someone else wrote.
-OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
+OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Data|Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
 
 # An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
 _NOT_OPEN_TO_EVERYONE: JsonDict = {
