@@ -48,6 +48,9 @@ EXPECTED = {
     (contract.GET_ROLE_POLICIES, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.GET_KEY, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_KEY, contract.ACCESS_DENIED): Failure.DENIED,
+    (contract.SIMULATE_PRINCIPAL_POLICY, contract.SIMULATOR_DENIED): Failure.DENIED,
+    # Not wrapped in NotFoundError, so no "couldn't find resource": the program must not read it as "not found".
+    (contract.SIMULATE_PRINCIPAL_POLICY, contract.NO_SUCH_USER): Failure.UNCLASSIFIED,
 }
 ROW_IDS = [f"{row.token.split(':')[-1]}-{row.case}" for row in contract.ERRORS]
 
@@ -174,7 +177,8 @@ def test_the_lookup_code_and_the_contract_table_do_not_import_each_other() -> No
                 found |= {alias.name for alias in node.names}
         return found
 
-    for lookup_module in (PACKAGE / "infra" / "lookups.py", PACKAGE / "core" / "live.py"):
+    lookup_modules = ("infra/lookups.py", "core/live.py", "core/simulation.py")
+    for lookup_module in (PACKAGE / path for path in lookup_modules):
         assert not any("provider_contract" in name for name in imports(lookup_module)), lookup_module
     table_imports = imports(PACKAGE / "provider_contract.py")
     assert not any("cross_account_s3" in name or name.startswith(".") for name in table_imports), table_imports
