@@ -13,6 +13,7 @@ from cross_account_s3.infra.stack import (
     input_problems_end_the_run,
     load_inputs,
     plan_with_live_checks,
+    prove_access,
     register,
 )
 from cross_account_s3.infra.stack_history import previously_written_role_policies
@@ -25,5 +26,6 @@ with input_problems_end_the_run():
     owned = previously_written_role_policies(grants)  # inline role policies this stack wrote before
     facts = look_up(grants, providers, owned)  # users, roles, buckets, their policies and KMS keys, read live
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
+    prove_access(plan, settings, facts, providers)  # AWS's policy simulator: boundaries, SCPs and denies
     register(plan, providers)  # a BucketGrant per grant (with its KMS grants), one BucketPolicy per bucket
     export_outputs(plan, settings)  # what a reviewer reads

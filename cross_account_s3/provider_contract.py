@@ -70,6 +70,18 @@ S3_ERROR_CODES = Source(
     "2006-03-01",
     "inferred from S3's documented redirect, not seen in a report",
 )
+SDK_V2_RETRIES = Source(
+    "aws/aws-sdk-go-v2",
+    "aws/retry/middleware.go",
+    "07f013a52b2583056c12913b7132a875c205ab69",
+    "AttemptMiddleware wraps the last retryable error in aws.MaxAttemptsError, whose Error() is "
+    "'exceeded maximum number of attempts, %d, %v'; the standard retryer makes 3 attempts",
+)
+S3_SLOW_DOWN = Source(
+    "AWS S3 API Reference",
+    "ErrorResponses.html (SlowDown: 503 'Please reduce your request rate.')",
+    "2006-03-01",
+)
 PYTHON_SDK_INVOKE = Source(
     "pulumi/pulumi", "sdk/python/lib/pulumi/runtime/invoke.py", "243aa5df8e371982705fedd4e679d738b1b110ca"
 )
@@ -183,6 +195,7 @@ ACCESS_DENIED = "access denied"
 REDIRECT = "bucket in another region (redirect)"
 WRONG_REGION_SIGNATURE = "bucket in another region (signed for the wrong region)"
 EMPTY_RESULT = "access denied, or bucket in another region"
+THROTTLED = "throttled until the retries ran out"  # the program decides nothing from it: it quotes it
 
 ERRORS: tuple[ErrorRow, ...] = (
     ErrorRow(
@@ -228,6 +241,14 @@ ERRORS: tuple[ErrorRow, ...] = (
         "400, RequestID: {request_id}, HostID: {host_id}, api error AuthorizationHeaderMalformed: The "
         "authorization header is malformed; the region '{asked_region}' is wrong; expecting '{bucket_region}'",
         (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, S3_ERROR_CODES),
+    ),
+    ErrorRow(
+        GET_BUCKET_POLICY,
+        THROTTLED,
+        "reading S3 Bucket ({name}) Policy: operation error S3: GetBucketPolicy, exceeded maximum number of "
+        "attempts, 3, https response error StatusCode: 503, RequestID: {request_id}, HostID: {host_id}, api error "
+        "SlowDown: Please reduce your request rate.",
+        (BUCKET_POLICY_DATA_SOURCE, SDK_V2_ERRORS, SDK_V2_RETRIES, S3_SLOW_DOWN),
     ),
     ErrorRow(
         GET_BUCKET,
@@ -341,13 +362,16 @@ def payload_row(token: str) -> PayloadRow:
     return row
 
 
-def user_payload(account_id: str, name: str, path: str, user_id: str) -> dict[str, Any]:
-    """getUser's answer for an existing user (IAM answers with its own spelling of the name)."""
+def user_payload(account_id: str, name: str, path: str, user_id: str, permissions_boundary: str = "") -> dict[str, Any]:
+    """getUser's answer for an existing user (IAM answers with its own spelling of the name).
+
+    `permissions_boundary` is the boundary policy's ARN (upstream reads PermissionsBoundaryArn), or "".
+    """
     return {
         "arn": f"arn:aws:iam::{account_id}:user{path}{name}",
         "id": user_id,
         "path": path,
-        "permissionsBoundary": "",
+        "permissionsBoundary": permissions_boundary,
         "tags": {},
         "userId": user_id,
         "userName": name,
@@ -406,6 +430,129 @@ def key_payload(
         "origin": "AWS_KMS",
         "pendingDeletionWindowInDays": 0,
         "region": region,
+    }
+
+
+# AWS's policy simulator, asked during preview after the plan is built (SimulatePrincipalPolicy).
+SIMULATE_PRINCIPAL_POLICY = "aws:iam/getPrincipalPolicySimulation:getPrincipalPolicySimulation"
+POLICY_SIMULATION_DATA_SOURCE = Source(
+    TF_AWS,
+    "internal/service/iam/principal_policy_simulation_data_source.go",
+    "7f9e8340bc0c0be077143aab3628b64caace02ce",
+    "AWS SDK for Go v2 revision: 'simulating IAM Principal Policy: %s' around the SDK error, no NotFoundError; "
+    "results and matched_statements are sets (no order); all_allowed = allowedCount > 0 && deniedCount == 0; "
+    "id '-'; boundary and organisations details dropped",
+)
+PULUMI_AWS_SIMULATION_SDK = Source(
+    "pulumi/pulumi-aws",
+    "sdk/python/pulumi_aws/iam/get_principal_policy_simulation.py (__args__, getters); iam/outputs.py "
+    "GetPrincipalPolicySimulationResultResult, GetPrincipalPolicySimulationResultMatchedStatementResult; "
+    "iam/_inputs.py GetPrincipalPolicySimulationContextArgs (key, type, values)",
+    "v7.51.1 (09c280658117930e42b821203f0039200273deeb)",
+)
+IAM_SIMULATE_API = Source(
+    "AWS IAM API Reference",
+    "API_SimulatePrincipalPolicy.html, API_EvaluationResult.html, API_Statement.html, API_ContextEntry.html",
+    "2010-05-08",
+    "EvalDecision allowed | explicitDeny | implicitDeny; SourcePolicyType user | group | role | aws-managed | "
+    "user-managed | resource | none (also amazonka's generated PolicySourceType); resource policies are "
+    "simulated for IAM users only",
+)
+IAM_ERROR_MESSAGES = Source(
+    "AWS IAM API Reference",
+    "CommonErrors (AccessDenied), API_SimulatePrincipalPolicy.html#API_SimulatePrincipalPolicy_Errors (NoSuchEntity)",
+    "2010-05-08",
+    "the codes are documented; the words after them are IAM's usual ones for other actions (as in getUser's "
+    "AccessDenied row), inferred for this action, not seen in a report",
+)
+
+SIMULATOR_DENIED = ACCESS_DENIED
+NO_SUCH_USER = "no such user (not wrapped as not found)"
+
+ERRORS += (
+    ErrorRow(
+        SIMULATE_PRINCIPAL_POLICY,
+        SIMULATOR_DENIED,
+        "simulating IAM Principal Policy: operation error IAM: SimulatePrincipalPolicy, https response error "
+        "StatusCode: 403, RequestID: {request_id}, api error AccessDenied: User: {caller} is not authorized to "
+        "perform: iam:SimulatePrincipalPolicy on resource: {name} because no identity-based policy allows the "
+        "iam:SimulatePrincipalPolicy action",
+        (POLICY_SIMULATION_DATA_SOURCE, SDK_V2_ERRORS, IAM_ERROR_MESSAGES),
+    ),
+    ErrorRow(
+        SIMULATE_PRINCIPAL_POLICY,
+        NO_SUCH_USER,
+        "simulating IAM Principal Policy: operation error IAM: SimulatePrincipalPolicy, https response error "
+        "StatusCode: 404, RequestID: {request_id}, api error NoSuchEntity: The user with name {name} cannot be found.",
+        (POLICY_SIMULATION_DATA_SOURCE, SDK_V2_ERRORS, IAM_ERROR_MESSAGES),
+    ),
+)
+
+# The simulator's answer: the inputs echoed back, plus allAllowed, id and results (an unordered set).
+SIMULATION_ARGUMENTS = (
+    "actionNames",
+    "additionalPoliciesJsons",
+    "callerArn",
+    "contexts",
+    "permissionsBoundaryPoliciesJsons",
+    "policySourceArn",
+    "resourceArns",
+    "resourceHandlingOption",
+    "resourceOwnerAccountId",
+    "resourcePolicyJson",
+)
+PAYLOADS += (
+    PayloadRow(
+        SIMULATE_PRINCIPAL_POLICY,
+        tuple(sorted((*SIMULATION_ARGUMENTS, "allAllowed", "id", "results"))),
+        SIMULATION_ARGUMENTS,
+        (PULUMI_AWS_SIMULATION_SDK, POLICY_SIMULATION_DATA_SOURCE),
+    ),
+)
+SIMULATION_RESULT_KEYS = (  # each of results[]
+    "actionName",
+    "allowed",
+    "decision",
+    "decisionDetails",
+    "matchedStatements",
+    "missingContextKeys",
+    "resourceArn",  # only when AWS names the resource (EvalResourceName)
+)
+MATCHED_STATEMENT_KEYS = ("sourcePolicyId", "sourcePolicyType")  # each of results[].matchedStatements[]
+CONTEXT_ENTRY_KEYS = ("key", "type", "values")  # each of contexts[]
+DECISIONS = ("allowed", "explicitDeny", "implicitDeny")  # EvalDecision, copied verbatim into `decision`
+SOURCE_POLICY_TYPES = ("user", "group", "role", "aws-managed", "user-managed", "resource", "none")
+
+
+def simulation_result(
+    action: str,
+    decision: str,
+    matched: tuple[tuple[str, str], ...] = (),
+    missing_context_keys: tuple[str, ...] = (),
+    resource_arn: str | None = None,
+) -> dict[str, Any]:
+    """One entry of `results`: `matched` holds (sourcePolicyType, sourcePolicyId) pairs."""
+    result: dict[str, Any] = {
+        "actionName": action,
+        "allowed": decision == "allowed",
+        "decision": decision,
+        "decisionDetails": {},  # AWS fills EvalDecisionDetails only for cross-account simulations
+        "matchedStatements": [{"sourcePolicyId": sid, "sourcePolicyType": kind} for kind, sid in matched],
+        "missingContextKeys": list(missing_context_keys),
+    }
+    if resource_arn is not None:
+        result["resourceArn"] = resource_arn
+    return result
+
+
+def simulation_payload(arguments: Mapping[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """getPrincipalPolicySimulation's answer: the arguments echoed, allAllowed as upstream computes it, id '-'."""
+    allowed = sum(1 for result in results if result["decision"] == "allowed")
+    return {
+        **{key: value for key, value in arguments.items() if key in SIMULATION_ARGUMENTS and value is not None},
+        "allAllowed": allowed > 0 and allowed == len(results),
+        "id": "-",
+        "results": results,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.infra.answers import InvokeFailed, stable_digits
+from tests.iam_oracle.oracle import analyse
 
 PROVIDER_REGION = "us-east-1"  # the region the committed stacks' providers use
 
@@ -43,6 +44,10 @@ class FakeAccount:
     raw_failures: dict[str, str] = field(default_factory=dict)  # name -> an exact error text to raise instead
     keys: dict[str, FakeKey] = field(default_factory=dict)  # key ARN -> the key
     aliases: dict[str, str] = field(default_factory=dict)  # alias ARN -> the key ARN it names
+    # What AWS's policy simulator sees in this account beyond what the program passes in:
+    user_policies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # user -> name -> document
+    boundaries: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # user -> (policy ARN, document)
+    simulator_denied: bool = False  # the profile may not call iam:SimulatePrincipalPolicy
 
 
 @dataclass
@@ -52,12 +57,16 @@ class FakeWorld:
     accounts: dict[str, FakeAccount] = field(default_factory=dict)
     user_ids: dict[str, str] = field(default_factory=dict)  # ARN -> AIDA (or AROA) id; defaults are derived
     previous_outputs: dict[str, Any] = field(default_factory=dict)  # the stack's last deployment's outputs
+    simulations: int = 0  # how many times the policy simulator was asked
 
     def account(self, account_id: str) -> FakeAccount:
         return self.accounts.setdefault(account_id, FakeAccount())
 
     def answer(self, token: str, args: Mapping[str, Any], account_id: str) -> dict[str, Any]:
         account = self.account(account_id)
+        if token == contract.SIMULATE_PRINCIPAL_POLICY:
+            self.simulations += 1
+            return _simulate(account, account_id, args)
         name = str(
             args.get("userName") or args.get("bucket") or args.get("keyId") or args.get("name") or args.get("roleName")
         )
@@ -99,7 +108,8 @@ class FakeWorld:
             raise _failure(contract.GET_USER, contract.NOT_FOUND, asked)
         arn = f"arn:aws:iam::{account_id}:user{path}{name}"
         user_id = self.user_ids.get(arn, "AIDA" + stable_digits(arn, 17))
-        return contract.user_payload(account_id, name, path, user_id)
+        boundary = account.boundaries.get(name, ("", {}))[0]
+        return contract.user_payload(account_id, name, path, user_id, permissions_boundary=boundary)
 
     def stack_outputs(self, stack: str) -> dict[str, Any]:
         return dict(self.previous_outputs)
@@ -145,3 +155,91 @@ class FakeWorld:
 
 def _failure(token: str, case: str, name: str, **details: str) -> InvokeFailed:
     return InvokeFailed(contract.error_row(token, case).text(name, **details))
+
+
+# iam-simulate's results, as AWS's EvalDecision keywords (contract.DECISIONS).
+_DECISIONS = {"Allowed": "allowed", "ImplicitlyDenied": "implicitDeny", "ExplicitlyDenied": "explicitDeny"}
+_RESTRICTIVENESS = ("allowed", "implicitDeny", "explicitDeny")
+
+
+def _simulate(account: FakeAccount, account_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """SimulatePrincipalPolicy, decided by the independent simulator (iam-simulate), never by this fake.
+
+    The simulator is fed what AWS would feed it: the user's own policies and permissions boundary (the
+    account's knobs), the policies passed in, the resource policy and the context entries. Matched
+    statements are reported only with the documented source types AWS gives the user's own policies
+    ("user") and the resource policy ("resource"); what AWS reports for passed-in policies is not
+    documented, so the fake says nothing about them rather than guess.
+    """
+    principal = str(args["policySourceArn"])
+    if account.simulator_denied:
+        raise _failure(contract.SIMULATE_PRINCIPAL_POLICY, contract.SIMULATOR_DENIED, principal)
+    kind, _, name = principal.split(":", 5)[5].partition("/")
+    name = name.rsplit("/", 1)[-1]
+    if kind == "user" and name not in account.users:
+        raise _failure(contract.SIMULATE_PRINCIPAL_POLICY, contract.NO_SUCH_USER, name)
+    if kind != "user" and args.get("resourcePolicyJson"):
+        # What AWS does with a resource policy for a role (an error, or ignoring it) is not confirmed.
+        raise InvokeFailed("the fake AWS does not simulate a resource policy for a role: AWS's behaviour is unknown")
+    own = [
+        {"name": f"user/{policy}", "policy": document}
+        for policy, document in account.user_policies.get(name, {}).items()
+    ]
+    passed = [
+        {"name": f"PolicyInputList.{index}", "policy": json.loads(text)}
+        for index, text in enumerate(args.get("additionalPoliciesJsons") or [], start=1)
+    ]
+    context = {
+        str(entry["key"]): entry["values"][0] if len(entry["values"]) == 1 else list(entry["values"])
+        for entry in args.get("contexts") or []
+    }
+    owner = str(args.get("resourceOwnerAccountId") or principal.split(":")[4])
+    resources = [str(arn) for arn in args.get("resourceArns") or ["*"]]
+    base: dict[str, Any] = {
+        "identityPolicies": own + passed,
+        "serviceControlPolicies": [],
+        "resourceControlPolicies": [],
+    }
+    if name in account.boundaries:
+        arn, document = account.boundaries[name]
+        base["permissionBoundaryPolicies"] = [{"name": arn, "policy": document}]
+    if args.get("resourcePolicyJson"):
+        base["resourcePolicy"] = json.loads(str(args["resourcePolicyJson"]))
+    asked = [(str(action), resource) for action in args["actionNames"] for resource in resources]
+    simulations = [
+        {
+            **base,
+            "request": {
+                "principal": principal,
+                "action": action,
+                "resource": {"resource": resource, "accountId": owner},
+                "contextVariables": context,
+            },
+        }
+        for action, resource in asked
+    ]
+    answers = analyse(simulations)
+    refused = [answer for answer in answers if answer["result"] == "Error"]
+    if refused:
+        raise InvokeFailed(f"the fake AWS's simulator refused the request as invalid: {refused[0]['errors']}")
+    by_action: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (action, _resource), answer in zip(asked, answers, strict=True):
+        by_action.setdefault(action, []).append((_DECISIONS[answer["result"]], answer))
+    results = []
+    for action, found in by_action.items():
+        # One result per action, the most restrictive across the resources (boto3 v4 EvaluationResult docs).
+        decision, answer = max(found, key=lambda pair: _RESTRICTIVENESS.index(pair[0]))
+        effect = {"allowed": "Allow", "explicitDeny": "Deny"}.get(decision)
+        matched: list[tuple[str, str]] = []
+        if effect is not None:
+            identity = answer["identityAllow" if effect == "Allow" else "identityDeny"]
+            matched += [
+                ("user", policy.removeprefix("user/")) for policy, _sid in identity if policy.startswith("user/")
+            ]
+            matched += [("resource", "") for _ in answer["resourceAllow" if effect == "Allow" else "resourceDeny"]][:1]
+        results.append(
+            contract.simulation_result(
+                action, decision, tuple(sorted(set(matched))), (), resources[0] if len(resources) == 1 else None
+            )
+        )
+    return contract.simulation_payload(args, results)

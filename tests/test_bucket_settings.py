@@ -58,6 +58,14 @@ def test_bad_settings_are_located_and_explained(settings: str, expected: str) ->
     assert expected in _problems(settings)
 
 
+def test_a_bad_region_does_not_hide_a_bad_key_in_the_same_entry() -> None:
+    """Every problem at once: the key's check must not depend on the region being valid."""
+    problems = _problems("  shared-bucket:\n    region: Europe\n    kmsKey: alias/aws/s3\n")
+    assert "grants.yaml:8: field 'bucketSettings.shared-bucket.region': is 'Europe'" in problems
+    assert "grants.yaml:9: field 'bucketSettings.shared-bucket.kmsKey': is 'alias/aws/s3'" in problems
+    assert problems.count("\n  - ") == 2
+
+
 def test_the_schema_knows_bucket_settings() -> None:
     validator = Draft202012Validator(grants_json_schema())
     base = {"grants": [{"name": "g", "users": ["u"], "bucket": "shared-bucket", "access": "read"}]}

@@ -265,3 +265,26 @@ def test_json_urns_are_the_ones_pulumi_gives(tmp_path: Path) -> None:
     assert urns["bucket-policy-some-bucket"] == prefix + "aws:s3/bucketPolicy:BucketPolicy::bucket-policy-some-bucket"
     assert urns["reads-group"] == prefix + "cross-account-s3:index:BucketGrant$aws:iam/group:Group::reads-group"
     assert not any("pulumi:pulumi:Stack$" in urn for urn in urns.values())
+
+
+def test_the_bad_input_example_in_the_grants_file_doc_is_what_plan_prints(tmp_path: Path) -> None:
+    """docs/grants-file.md shows a bad file and plan's answer to it; the answer must be today's, word for word."""
+    doc = (REPO_ROOT / "docs" / "grants-file.md").read_text(encoding="utf-8")
+    section = doc.split("## Bad input", 1)[1]
+    bad_yaml = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    command, _, expected = shown.partition("\n")
+    assert command == "$ ./run plan --grants /tmp/demo/bad.yaml"
+    (tmp_path / "bad.yaml").write_text(bad_yaml, encoding="utf-8")
+    result = plan("--grants", str(tmp_path / "bad.yaml"))
+    assert result.exit_code == 1
+    assert result.stderr.replace(str(tmp_path), "/tmp/demo") == expected
+
+
+def test_the_sample_plan_in_the_plan_doc_is_what_plan_prints() -> None:
+    """docs/plan.md shows `./run plan` on the sample nonprod stack (the fixture project holds the same)."""
+    doc = (REPO_ROOT / "docs" / "plan.md").read_text(encoding="utf-8")
+    shown = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    result = plan()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown

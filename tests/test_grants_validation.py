@@ -210,6 +210,11 @@ def test_a_single_user_written_as_text_is_refused_with_the_list_to_write() -> No
     refusal(grant(users="ci-bot"), "field 'users'", "must be a list, but YAML read 'ci-bot'", "'users: [ci-bot]'")
 
 
+def test_a_single_role_written_as_text_is_one_problem_not_also_nobody_named() -> None:
+    message = refusal(grant(users=None, roles="deployer"), "field 'roles'", "'roles: [deployer]'")
+    assert "names nobody" not in message and "found 1 problem" in message
+
+
 def test_a_rule_across_fields_is_reported_once_even_beside_an_invalid_field() -> None:
     message = refusal(grant(users=["bad user"], buckets=["other-bucket"]), "field 'users[0]'", "field 'buckets'")
     assert message.count("sets both 'bucket' and 'buckets'") == 1

@@ -59,6 +59,8 @@ def test_lookups_go_through_the_provider_of_the_right_account(run: RunProgram) -
         ("aws:iam/getUser:getUser", BUILD),
         ("aws:s3/getBucketPolicy:getBucketPolicy", NONPROD),
         ("aws:s3/getBucket:getBucket", NONPROD),  # the buckets have no policy: HeadBucket tells they exist
+        # AWS's policy simulator evaluates the user's own policies, so it is asked in the user account
+        ("aws:iam/getPrincipalPolicySimulation:getPrincipalPolicySimulation", BUILD),
     }
 
 

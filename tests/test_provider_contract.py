@@ -37,6 +37,7 @@ EXPECTED = {
     (contract.GET_BUCKET_POLICY, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.GET_BUCKET_POLICY, contract.REDIRECT): Failure.OTHER_REGION,
     (contract.GET_BUCKET_POLICY, contract.WRONG_REGION_SIGNATURE): Failure.OTHER_REGION,
+    (contract.GET_BUCKET_POLICY, contract.THROTTLED): Failure.UNCLASSIFIED,  # quoted, never guessed at
     (contract.GET_BUCKET, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_BUCKET, contract.EMPTY_RESULT): Failure.EMPTY_RESULT,
     (contract.GET_ROLE, contract.NOT_FOUND): Failure.NOT_FOUND,
@@ -47,6 +48,9 @@ EXPECTED = {
     (contract.GET_ROLE_POLICIES, contract.ACCESS_DENIED): Failure.DENIED,
     (contract.GET_KEY, contract.NOT_FOUND): Failure.NOT_FOUND,
     (contract.GET_KEY, contract.ACCESS_DENIED): Failure.DENIED,
+    (contract.SIMULATE_PRINCIPAL_POLICY, contract.SIMULATOR_DENIED): Failure.DENIED,
+    # Not wrapped in NotFoundError, so no "couldn't find resource": the program must not read it as "not found".
+    (contract.SIMULATE_PRINCIPAL_POLICY, contract.NO_SUCH_USER): Failure.UNCLASSIFIED,
 }
 ROW_IDS = [f"{row.token.split(':')[-1]}-{row.case}" for row in contract.ERRORS]
 
@@ -173,7 +177,8 @@ def test_the_lookup_code_and_the_contract_table_do_not_import_each_other() -> No
                 found |= {alias.name for alias in node.names}
         return found
 
-    for lookup_module in (PACKAGE / "infra" / "lookups.py", PACKAGE / "core" / "live.py"):
+    lookup_modules = ("infra/lookups.py", "core/live.py", "core/simulation.py")
+    for lookup_module in (PACKAGE / path for path in lookup_modules):
         assert not any("provider_contract" in name for name in imports(lookup_module)), lookup_module
     table_imports = imports(PACKAGE / "provider_contract.py")
     assert not any("cross_account_s3" in name or name.startswith(".") for name in table_imports), table_imports
@@ -273,14 +278,11 @@ def test_access_denied_names_the_missing_permission(
 
 
 def test_an_unclassifiable_error_registers_nothing_and_quotes_the_provider(run: RunProgram, grants_file) -> None:
-    strange = (
-        "reading S3 Bucket (my-shared-bucket-20932) Policy: operation error S3: GetBucketPolicy, exceeded maximum "
-        "number of attempts, 3, https response error StatusCode: 503, RequestID: R1, HostID: H1, api error "
-        "SlowDown: Please reduce your request rate."
-    )
+    row = contract.error_row(contract.GET_BUCKET_POLICY, contract.THROTTLED)
     world = _world()
-    world.account(NONPROD).raw_failures["my-shared-bucket-20932"] = contract.invoke_failure(
-        contract.GET_BUCKET_POLICY, strange
+    world.account(NONPROD).raw_failures["my-shared-bucket-20932"] = row.text("my-shared-bucket-20932")
+    strange = row.message.format(
+        name="my-shared-bucket-20932", request_id=contract.EXAMPLE_REQUEST_ID, host_id=contract.EXAMPLE_HOST_ID
     )
     result = run("nonprod", world=world, config=grants_file(NO_POLICY_GRANTS))
     assert result.error is not None

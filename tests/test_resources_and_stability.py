@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 
 from cross_account_s3.infra.offline_runner import ProgramRun
-from tests.conftest import BUILD, NONPROD, RunProgram, grants_yaml
+from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world, grants_yaml
+from tests.fake_aws import FakeKey
 
 GRANTS = [
     {"name": "alpha", "users": ["u01", "u02"], "bucket": "reports-bucket", "access": "read"},
@@ -165,3 +166,34 @@ def test_both_stack_files_disable_default_providers() -> None:
     for stack in ("nonprod", "build"):
         config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
         assert config["pulumi:disable-default-providers"] == ["aws"]
+
+
+def test_every_aws_resource_goes_through_its_accounts_pinned_provider(run: RunProgram, grants_file) -> None:
+    """Users, roles and an SSE-KMS bucket together: nothing falls back to a default provider, and each
+    resource goes to the account that owns what it changes (IAM in the user account; bucket policies and
+    KMS grants in the bucket account, which owns the key)."""
+    key = f"arn:aws:kms:us-east-1:{NONPROD}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    world = fixture_world()
+    world.account(NONPROD).keys[key] = FakeKey()
+    world.account(BUILD).roles["build-runner"] = "/"
+    grants = grants_yaml(
+        {"name": "readers", "users": ["u01"], "roles": ["build-runner"], "bucket": "reports-bucket", "access": "read"},
+        bucketSettings={"reports-bucket": {"kmsKey": key}},
+    )
+    result = run("nonprod", world=world, config=grants_file(grants))
+    assert result.error is None, result.error
+    providers = {r.urn: r.name for r in result.of_type("pulumi:providers:aws")}
+    assert sorted(providers.values()) == ["bucket-account", "user-account"]
+    expected = {
+        "aws:iam/group:Group": "user-account",
+        "aws:iam/groupPolicy:GroupPolicy": "user-account",
+        "aws:iam/groupMembership:GroupMembership": "user-account",
+        "aws:iam/rolePolicy:RolePolicy": "user-account",
+        "aws:s3/bucketPolicy:BucketPolicy": "bucket-account",
+        "aws:kms/grant:Grant": "bucket-account",
+    }
+    aws_resources = [r for r in result.registrations if r.type.startswith("aws:")]
+    assert {r.type for r in aws_resources} == set(expected)
+    for resource in aws_resources:
+        owner = next((name for urn, name in providers.items() if resource.provider.startswith(urn)), None)
+        assert owner == expected[resource.type], (resource.name, resource.provider)

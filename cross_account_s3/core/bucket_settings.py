@@ -19,10 +19,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from . import kms, naming
-from .validation import Finding, reject, reject_all
+from .validation import Finding, reject
 
 KEY = "bucketSettings"
 
@@ -55,19 +61,22 @@ class BucketSettings(BaseModel):
         json_schema_extra={"pattern": r"^arn:aws:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"},
     )
 
-    @model_validator(mode="after")
-    def _key_is_the_bucket_accounts(self, info: ValidationInfo) -> BucketSettings:
+    @field_validator("kmsKey")
+    @classmethod
+    def _key_is_the_bucket_accounts(cls, value: str | None, info: ValidationInfo) -> str | None:
         """The key's format and account, against the stack's bucket account (when it is valid).
 
-        Its region is compared with the bucket's once every file is read (`key_region_problems`): in a grants
-        directory, one file may set a bucket's region and another its key.
+        A field validator, so a key's problems are reported even when `region` is invalid too (a model
+        validator would not run then). Its region is compared with the bucket's once every file is read
+        (`key_region_problems`): in a grants directory, one file may set a bucket's region and another its key.
         """
-        if self.kmsKey is None:
-            return self
+        if value is None:
+            return value
         context = info.context if isinstance(info.context, dict) else {}
-        problems = kms.key_setting_problems(self.kmsKey, context.get("bucket_account"))
-        reject_all([((kms.SETTING,), message, fix) for message, fix in problems], self, type(self).__name__)
-        return self
+        problems = kms.key_setting_problems(value, context.get("bucket_account"))
+        if problems:
+            reject("; and it ".join(message for message, _ in problems), "; and ".join(fix for _, fix in problems))
+        return value
 
 
 def snippet(bucket: str, region: str) -> str:

@@ -364,7 +364,9 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
                 f"keep one: {_LEVELS}" if both else f"add one: {_LEVELS}",
             )
         )
-    if not any(isinstance(item.get(field), list) and item.get(field) for field in ("users", "roles")):
+    # A field that is set but is not a list (`roles: deployer`) is refused on its own with the list to
+    # write; it does name someone, so it does not also count as naming nobody.
+    if not any(item.get(field) not in (None, [], "") for field in ("users", "roles")):
         found.append(
             (
                 ("users",),

@@ -104,6 +104,7 @@ class LiveUser:
     name: str
     arn: str
     user_id: str  # AIDA...; a bucket policy shows this instead of the ARN once the user is deleted
+    permissions_boundary: str | None = None  # the boundary policy's ARN, when the user has one
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,12 @@ def user_from_answer(name: str, answer: Answer) -> LiveUser | LookupFailure | No
     """getUser's answer: the user, None when IAM has no such user, or why the lookup failed."""
     if answer.payload is not None:
         found = answer.payload
-        return LiveUser(name=str(found.get("userName") or name), arn=str(found["arn"]), user_id=str(found["userId"]))
+        return LiveUser(
+            name=str(found.get("userName") or name),
+            arn=str(found["arn"]),
+            user_id=str(found["userId"]),
+            permissions_boundary=str(found.get("permissionsBoundary") or "") or None,
+        )
     if answer.failure is Failure.NOT_FOUND:
         return None
     return LookupFailure.of(answer, "iam:GetUser")

@@ -172,6 +172,20 @@ class StackSettings(BaseModel):
     otherGroupsByUser: dict[str, int] = Field(default_factory=dict)
     otherRoleInlinePolicyChars: int = 0
     otherRoleInlinePolicyCharsByRole: dict[str, int] = Field(default_factory=dict)
+    simulateAccess: bool = True
+
+    @field_validator("simulateAccess", mode="before")
+    @classmethod
+    def _switch(cls, text: Any) -> Any:
+        """Pulumi hands a YAML boolean over as the text 'true' or 'false'."""
+        if isinstance(text, bool):
+            return text
+        if isinstance(text, str) and text.strip().lower() in ("true", "false"):
+            return text.strip().lower() == "true"
+        reject(
+            f"must be true or false, but is {describe_value(_decoded(text))}",
+            "write 'true' to prove each grant with AWS's policy simulator during preview, or 'false' to skip it",
+        )
 
     @field_validator("bucketAccount", "userAccount", mode="before")
     @classmethod
@@ -252,6 +266,7 @@ class Settings:
     # Characters (whitespace not counted) a role's inline policies not written by this program already use.
     other_role_inline_policy_chars: int = 0
     other_role_inline_policy_chars_by_role: Mapping[str, int] = field(default_factory=dict)
+    simulate_access: bool = True  # prove the planned access with AWS's policy simulator during preview
 
 
 KNOWN_KEYS = tuple(StackSettings.model_fields)
@@ -305,4 +320,5 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
         other_groups_in_account=checked.otherGroupsInAccount,
         other_role_inline_policy_chars=checked.otherRoleInlinePolicyChars,
         other_role_inline_policy_chars_by_role=checked.otherRoleInlinePolicyCharsByRole,
+        simulate_access=checked.simulateAccess,
     )

@@ -16,9 +16,10 @@ still before the first registration.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
@@ -42,42 +43,70 @@ from ..core.live import (
     role_from_answers,
     user_from_answer,
 )
+from ..core.simulation import Simulation
 from .providers import AccountProviders
 
 T = TypeVar("T")
 U = TypeVar("U")
+K = TypeVar("K")  # what a lookup is asked about: a name, or (for the simulator) a planned simulation
 
 
 @dataclass(frozen=True)
-class Lookup:
-    """One invoke: its token, and the request for a name (and, for S3, the bucket's region when set)."""
+class Lookup(Generic[K]):
+    """One invoke: its token, and the request for what is asked (a name, or a simulation), with a region when set."""
 
     token: str
-    request: Callable[[str, str | None], dict[str, Any]]
+    request: Callable[[K, str | None], dict[str, Any]]
 
 
 def _with_region(arguments: dict[str, Any], region: str | None) -> dict[str, Any]:
     return {**arguments, "region": region} if region else arguments
 
 
-GET_USER = Lookup("aws:iam/getUser:getUser", lambda name, _region: {"userName": name})  # aws.iam.get_user
-GET_BUCKET_POLICY = Lookup(  # aws.s3.get_bucket_policy: the policy, or "couldn't find resource"
+GET_USER = Lookup[str]("aws:iam/getUser:getUser", lambda name, _region: {"userName": name})  # aws.iam.get_user
+GET_BUCKET_POLICY = Lookup[str](  # aws.s3.get_bucket_policy: the policy, or "couldn't find resource"
     "aws:s3/getBucketPolicy:getBucketPolicy", lambda bucket, region: _with_region({"bucket": bucket}, region)
 )
-GET_BUCKET = Lookup(  # aws.s3.get_bucket (HeadBucket): tells "no bucket" from "no policy"
+GET_BUCKET = Lookup[str](  # aws.s3.get_bucket (HeadBucket): tells "no bucket" from "no policy"
     "aws:s3/getBucket:getBucket", lambda bucket, region: _with_region({"bucket": bucket}, region)
 )
-GET_KEY = Lookup(  # aws.kms.get_key (DescribeKey): a bucket's kmsKey, in the key's region; an alias resolves
+GET_KEY = Lookup[str](  # aws.kms.get_key (DescribeKey): a bucket's kmsKey, in the key's region; an alias resolves
     "aws:kms/getKey:getKey", lambda key, region: _with_region({"keyId": key}, region)
 )
-GET_ROLE = Lookup("aws:iam/getRole:getRole", lambda name, _region: {"name": name})  # aws.iam.get_role: by name
-GET_ROLE_POLICIES = Lookup(  # aws.iam.get_role_policies: the role's inline policy names
+GET_ROLE = Lookup[str]("aws:iam/getRole:getRole", lambda name, _region: {"name": name})  # aws.iam.get_role: by name
+GET_ROLE_POLICIES = Lookup[str](  # aws.iam.get_role_policies: the role's inline policy names
     "aws:iam/getRolePolicies:getRolePolicies", lambda name, _region: {"roleName": name}
 )
-LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_KEY, GET_ROLE, GET_ROLE_POLICIES)
 
 
-async def ask(lookup: Lookup, name: str, region: str | None, provider: pulumi.ProviderResource) -> Answer:
+def _compact(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def _simulation_request(simulation: Simulation, _region: str | None) -> dict[str, Any]:
+    """aws.iam.get_principal_policy_simulation's arguments, as the Python SDK names them on the wire."""
+    request: dict[str, Any] = {
+        "policySourceArn": simulation.grantee.arn,
+        "actionNames": list(simulation.actions),
+        "resourceArns": list(simulation.resource_arns),
+        "additionalPoliciesJsons": [_compact(document) for document in simulation.identity_policies],
+        "contexts": [
+            {"key": entry.key, "type": entry.type, "values": list(entry.values)} for entry in simulation.context
+        ],
+    }
+    if simulation.resource_policy is not None:  # never for a role: AWS simulates resource policies for users only
+        request["resourcePolicyJson"] = _compact(simulation.resource_policy)
+    if simulation.resource_owner is not None:
+        request["resourceOwnerAccountId"] = simulation.resource_owner
+    return request
+
+
+# The second phase, after the plan is built: AWS's policy simulator (SimulatePrincipalPolicy).
+SIMULATE = Lookup[Simulation]("aws:iam/getPrincipalPolicySimulation:getPrincipalPolicySimulation", _simulation_request)
+LOOKUPS = (GET_USER, GET_BUCKET_POLICY, GET_BUCKET, GET_KEY, GET_ROLE, GET_ROLE_POLICIES, SIMULATE)
+
+
+async def ask(lookup: Lookup[K], name: K, region: str | None, provider: pulumi.ProviderResource) -> Answer:
     """Invoke one lookup; a failure becomes the answer's error text, for the core to classify."""
     try:
         payload = await pulumi.runtime.invoke_async(
@@ -187,4 +216,10 @@ def look_up(
     )
 
 
-__all__ = ["LOOKUPS", "LiveUser", "ask", "ask_all", "look_up"]
+def simulate(simulations: Sequence[Simulation], providers: AccountProviders) -> list[Answer]:
+    """Ask the simulator about every planned call at once, through the user account, and wait for all answers."""
+    answers, _ = ask_all([ask(SIMULATE, simulation, None, providers.user_account) for simulation in simulations], [])
+    return answers
+
+
+__all__ = ["LOOKUPS", "LiveUser", "ask", "ask_all", "look_up", "simulate"]

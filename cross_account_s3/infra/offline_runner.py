@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
+from ..core.settings import NAMESPACE
 from ..core.stack_file import stack_config
 from .answers import Answers, InvokeFailed, stable_digits
 from .assumed_world import assumed_world
@@ -29,6 +30,7 @@ PROVIDER_TYPE = "pulumi:providers:aws"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 PROJECT = "cross-account-s3"
+SIMULATE_ACCESS = f"{NAMESPACE}:simulateAccess"
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,12 @@ def run_program(
     """Run `__main__.py` (or `program`) for `stack` under mocks, with the stack file's config plus `config`.
 
     `config` keys are full keys such as "cross-account-s3:grantsFile"; a value of "" removes the key.
+    Without a `world`, the run assumes one (`plan`): nothing there can answer AWS's policy simulator,
+    so the simulation is turned off, and `plan` says it happens in `pulumi preview`.
     """
     merged = {**stack_config(project_root, stack), **(config or {})}
+    if world is None:
+        merged[SIMULATE_ACCESS] = "false"
     mocks = _AnsweringMocks(world if world is not None else assumed_world(project_root, stack, merged))
     monitor = _RecordingMonitor(mocks)
     logger, collector = _collecting_logger()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pulumi
 
-from ..core import inputs, live
+from ..core import inputs, live, simulation
 from ..core.decision import decide
 from ..core.grants import LoadedGrants
 from ..core.outputs import bucket_keys_output, grants_output
@@ -17,6 +17,7 @@ from ..core.problems import InputProblems, raise_if_any
 from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
 from ..core.yaml_source import YamlDocument, read_yaml
 from .components import BucketGrant, bucket_resources
+from .lookups import simulate
 from .providers import AccountProviders
 
 
@@ -49,6 +50,24 @@ def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.
     for note in decision.notes:
         pulumi.log.warn(note)
     return decision.plan
+
+
+def prove_access(plan: Plan, settings: Settings, facts: live.LiveFacts, providers: AccountProviders) -> None:
+    """Ask AWS's policy simulator whether each planned grantee really gets each planned action, before registering.
+
+    Two calls per grantee and bucket, all at once; a denied action ends the run with one clean list.
+    Off when the stack sets `simulateAccess: false` (plan, which runs offline, always turns it off).
+    """
+    if not settings.simulate_access:
+        return
+    simulations = simulation.plan_simulations(plan, settings)
+    if not simulations:
+        return
+    proof = simulation.judge(settings, simulations, simulate(simulations, providers), facts.users)
+    raise_if_any(list(proof.problems))
+    for note in proof.notes:
+        pulumi.log.warn(note)
+    pulumi.log.info(simulation.proven_line(proof, len(simulations)))
 
 
 def register(plan: Plan, providers: AccountProviders) -> None:

@@ -33,6 +33,7 @@ from .snapshot import (
     LOOKUPS_NOTE,
     PROVIDER_TYPE,
     ROLE_POLICY_TYPE,
+    SIMULATION_NOTE,
     STACK_TYPE,
     PlannedResource,
     PlanSnapshot,
@@ -219,6 +220,7 @@ def render_plan_text(snapshot: PlanSnapshot) -> str:
         f"Plan for stack {snapshot.stack}, from {snapshot.grants_file}",
         LOOKUPS_NOTE,
         *([KMS_LOOKUPS_NOTE] if snapshot.bucket_keys else []),
+        SIMULATION_NOTE,
         NO_STATE_NOTE,
         "",
         *tree_lines(snapshot),
@@ -287,6 +289,7 @@ def plan_as_json(snapshot: PlanSnapshot) -> dict[str, Any]:
         "grantsFile": snapshot.grants_file,
         "lookups": LOOKUPS_NOTE,
         "kmsLookups": KMS_LOOKUPS_NOTE if snapshot.bucket_keys else None,
+        "simulation": SIMULATION_NOTE,
         "accounts": dict(snapshot.accounts),
         "providers": [pin.as_json() for _, pin in sorted(snapshot.providers().items())],  # registration order varies
         "resources": [resource.as_json() for resource in _in_tree_order(snapshot)],

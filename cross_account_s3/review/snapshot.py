@@ -40,6 +40,10 @@ _CHILD_ORDER = {
 LOOKUPS_NOTE = (
     "lookups assumed: plan does not contact AWS; every user and bucket is taken to exist, with no bucket policy yet"
 )
+SIMULATION_NOTE = (
+    "access not simulated: AWS's policy simulator (permissions boundaries, SCPs, other denies) runs in "
+    "`pulumi preview`, which contacts AWS; plan cannot"
+)
 KMS_LOOKUPS_NOTE = (
     "KMS keys assumed: every kmsKey is taken to be a customer managed key that is enabled; an alias stands for a "
     "key whose ID plan makes up"
