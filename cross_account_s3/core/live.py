@@ -252,49 +252,30 @@ def _body(statement: Mapping[str, Any]) -> str:
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
-def _user_problem(user: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
-    """(message, fix) when a grants-file user entry does not match a real user of the user account."""
-    name = entry_name(user)
-    failure = facts.user_failures.get(name.lower())
-    live = facts.users.get(name.lower())
+def _grantee_problem(kind: GranteeKind, entry: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
+    """(message, fix) when a grants-file user or role entry does not match a real one of the user account."""
+    name = entry_name(entry, kind)
+    failures, found = (facts.user_failures, facts.users) if kind == "user" else (facts.role_failures, facts.roles)
+    failure = failures.get(name.lower())
+    live = found.get(name.lower())
     if failure is not None:
-        return _failure_problem(f"the user {name!r}", f"user account {user_account}", failure, None, bucket=None)
+        return _failure_problem(f"the {kind} {name!r}", f"user account {user_account}", failure, None, bucket=None)
     if live is None:
         return (
-            f"the user {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
+            f"the {kind} {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
             "policy with 'Invalid principal in policy'",
-            "check the spelling against the IAM console, or create the user before adding the grant",
+            f"check the spelling against the IAM console, or create the {kind} before adding the grant",
         )
-    if user.startswith("arn:") and user != live.arn:
+    if entry.startswith("arn:") and entry != live.arn:
         return (
-            f"the ARN {user!r} does not match the user's real ARN {live.arn!r} (its path differs)",
-            f"write {live.arn!r}, or just the user name",
+            f"the ARN {entry!r} does not match the {kind}'s real ARN {live.arn!r} (its path differs)",
+            f"write {live.arn!r}, or just the {kind} name",
         )
-    return None
-
-
-def _role_problem(role: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
-    """(message, fix) when a grants-file role entry does not match a real role of the user account."""
-    name = entry_name(role, "role")
-    failure = facts.role_failures.get(name.lower())
-    live = facts.roles.get(name.lower())
-    if failure is not None:
-        return _failure_problem(f"the role {name!r}", f"user account {user_account}", failure, None, bucket=None)
-    if live is None:
-        return (
-            f"the role {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
-            "policy with 'Invalid principal in policy'",
-            "check the spelling against the IAM console, or create the role before adding the grant",
-        )
-    if role.startswith("arn:") and role != live.arn:
-        return (
-            f"the ARN {role!r} does not match the role's real ARN {live.arn!r} (its path differs)",
-            f"write {live.arn!r}, or just the role name",
-        )
-    if live.policies_error is not None:
+    policies_error = live.policies_error if isinstance(live, LiveRole) else None  # a role's inline policy names
+    if policies_error is not None:
         return (
             f"the inline policies of role {name!r} could not be listed, so this program cannot tell whether its "
-            f"policy would replace one someone else wrote; the provider said: {live.policies_error}",
+            f"policy would replace one someone else wrote; the provider said: {policies_error}",
             "make sure the user account's profile (or role) may call iam:ListRolePolicies, then preview again "
             "(see docs/roles.md)",
         )
@@ -363,11 +344,11 @@ def lookup_problems(
     problems: list[Problem] = []
     for grant in loaded.grants:
         for index, user in enumerate(grant.users):
-            found = _user_problem(user, facts, user_account)
+            found = _grantee_problem("user", user, facts, user_account)
             if found:
                 problems.append(grant.where.at("users", index).problem(*found))
         for index, role in enumerate(grant.roles):
-            found = _role_problem(role, facts, user_account)
+            found = _grantee_problem("role", role, facts, user_account)
             if found:
                 problems.append(grant.where.at("roles", index).problem(*found))
         field_name = "bucket" if grant.bucket else "buckets"
