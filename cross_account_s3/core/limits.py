@@ -49,6 +49,11 @@ def compact_policy_text(document: Mapping[str, object]) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
 
 
+def inline_policy_chars(document: Mapping[str, object]) -> int:
+    """An inline policy's size as IAM counts it against a group's or role's quota: whitespace not counted."""
+    return non_whitespace_length(compact_policy_text(document))
+
+
 def provider_policy_text(document: Mapping[str, object]) -> str:
     """The bucket policy exactly as the AWS provider sends it to PutBucketPolicy.
 
@@ -107,7 +112,7 @@ def _groups_per_user_problems(plan: Plan, settings: Settings) -> list[Problem]:
 def _per_grant_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     for grant_plan in plan.grants:
-        size = non_whitespace_length(compact_policy_text(grant_plan.identity_policy))
+        size = inline_policy_chars(grant_plan.identity_policy)
         if grant_plan.group is not None and size > GROUP_INLINE_POLICY_CHARS:
             problems.append(
                 grant_plan.grant.where.problem(

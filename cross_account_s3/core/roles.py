@@ -19,10 +19,9 @@ from collections import defaultdict
 from . import naming
 from .grantees import entry_name
 from .grants import Grant
-from .limits import non_whitespace_length
+from .limits import inline_policy_chars
 from .live import LiveFacts
 from .plan import Plan
-from .policies import render_policy
 from .problems import Problem
 from .settings import Settings
 
@@ -67,7 +66,7 @@ def _size_problems(plan: Plan, settings: Settings) -> list[Problem]:
     for grant_plan in plan.grants:
         if grant_plan.role_policy is None:
             continue
-        size = non_whitespace_length(render_policy(grant_plan.identity_policy))
+        size = inline_policy_chars(grant_plan.identity_policy)
         for role in grant_plan.role_policy.roles:
             by_role[role.lower()].append((grant_plan.grant, role, size))
     declared = {name.lower(): chars for name, chars in settings.other_role_inline_policy_chars_by_role.items()}
