@@ -9,7 +9,7 @@ with other work, wall-clock time also counts the waits for a free core, so the C
 steadier measure of what the program itself costs. The spread (lowest and highest ratio of one
 run of ours to the bare run beside it) shows how noisy the machine was.
 
-Run: venv/bin/python -m bench.speed [--repeat N]
+Run: venv/bin/python -m bench.speed [--repeat N] [--grants N [N ...]]
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ def time_bare(grants: int, buckets: int) -> Timing:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--grants", type=int, nargs="+", default=[10, 100, 250, 1000], help="the sizes to run (default: all four)"
+    )
     args = parser.parse_args()
     print(f"Median of {args.repeat} alternating runs each, same process, same mock runtime, {BUCKETS} buckets.")
     print()
@@ -97,7 +100,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
-        for count in (10, 100, 250, 1000):
+        for count in args.grants:
             data = grants_file(count)
             path = Path(folder) / f"grants-{count}.yaml"
             path.write_text(yaml.safe_dump(data), encoding="utf-8")

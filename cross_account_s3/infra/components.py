@@ -10,8 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..core.kms import KmsGrant
-from ..core.plan import BucketPlan, GrantPlan, GroupAttachment, RolePolicyAttachment
+from ..core.plan import BucketPlan, GrantPlan
 from ..core.policies import render_policy
 
 BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
@@ -24,8 +23,15 @@ class BucketGrant(pulumi.ComponentResource):
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
     because the group belongs to this grant alone. A role cannot join a group, so each role gets the
-    same identity policy as an inline `RolePolicy`; the role itself is never created or changed. The
-    KMS grants are children too, so removing the grant revokes them with it.
+    same identity policy as an inline `RolePolicy`, under one name derived from the grant; the role
+    itself is never created or changed. The KMS grants are children too, so removing the grant revokes
+    them with it.
+
+    The children are made here, not in helper functions: for every registration Pulumi records the
+    program's call stack, frame by frame, and that bookkeeping is the largest cost of a preview with
+    many grants (docs/benchmarks.md). The component registers no outputs of its own: the stack's
+    `grants` output already names each grant's group, and `register_outputs({})` still marks the
+    component complete.
     """
 
     def __init__(
@@ -39,64 +45,46 @@ class BucketGrant(pulumi.ComponentResource):
     ) -> None:
         super().__init__(BUCKET_GRANT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        outputs: dict[str, pulumi.Output[str]] = {}
-        if plan.group is not None:
-            group = _group_with_policy(name, plan.group, render_policy(plan.identity_policy), child)
-            outputs = {"groupName": group.name, "groupArn": group.arn}
-        if plan.role_policy is not None:
-            _role_policies(name, plan.role_policy, render_policy(plan.identity_policy), child)
+        policy = render_policy(plan.identity_policy)
+        if (users := plan.group) is not None:
+            group = aws.iam.Group(f"{name}-group", name=users.name, path=users.path, opts=child)
+            aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=users.name, policy=policy, opts=child)
+            aws.iam.GroupMembership(
+                f"{name}-members",
+                group=group.name,
+                name=f"{users.name}-members",
+                users=list(users.members),
+                opts=child,
+            )
+        if (roles := plan.role_policy) is not None:
+            for role in roles.roles:
+                # Logical names use the role's name ignoring case (IAM's own identity of a role), so a
+                # different spelling in the grants file never replaces the policy.
+                aws.iam.RolePolicy(
+                    f"{name}-role-policy-{role.lower()}",
+                    role=role,
+                    name=roles.policy_name,
+                    policy=policy,
+                    opts=child,
+                )
         if plan.kms_grants:
             assert key_provider is not None, "KMS grants are made through the bucket account's provider"
+            in_key_account = pulumi.ResourceOptions(parent=self, provider=key_provider)
             for kms_grant in plan.kms_grants:
-                _kms_grant(kms_grant, pulumi.ResourceOptions(parent=self, provider=key_provider))
-        self.register_outputs(outputs)
-
-
-def _group_with_policy(
-    name: str, attachment: GroupAttachment, policy: str, opts: pulumi.ResourceOptions
-) -> aws.iam.Group:
-    """The group that carries a grant's identity policy to its users."""
-    group = aws.iam.Group(f"{name}-group", name=attachment.name, path=attachment.path, opts=opts)
-    aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=attachment.name, policy=policy, opts=opts)
-    aws.iam.GroupMembership(
-        f"{name}-members",
-        group=group.name,
-        name=f"{attachment.name}-members",
-        users=list(attachment.members),
-        opts=opts,
-    )
-    return group
-
-
-def _role_policies(name: str, attachment: RolePolicyAttachment, policy: str, opts: pulumi.ResourceOptions) -> None:
-    """The grant's identity policy, inline on each of its roles, under one name derived from the grant.
-
-    Logical names use the role's name ignoring case (IAM's own identity of a role), so a different
-    spelling in the grants file never replaces the policy.
-    """
-    for role in attachment.roles:
-        aws.iam.RolePolicy(
-            f"{name}-role-policy-{role.lower()}", role=role, name=attachment.policy_name, policy=policy, opts=opts
-        )
-
-
-def _kms_grant(kms_grant: KmsGrant, opts: pulumi.ResourceOptions) -> aws.kms.Grant:
-    """One grantee's use of one key, made by the key's own account; the key policy is never touched.
-
-    `retire_on_delete=False` makes deleting the grant a RevokeGrant by the key's account, which needs no
-    cooperation from the grantee. The grant is made in the bucket's region, which is the key's.
-    """
-    key = kms_grant.key
-    return aws.kms.Grant(
-        kms_grant.resource_name,
-        name=kms_grant.name,
-        key_id=key.arn,  # the key's own ARN: KMS needs it for a grantee in another account, never an alias
-        grantee_principal=kms_grant.grantee,
-        operations=list(kms_grant.operations),
-        retire_on_delete=False,
-        region=key.region,
-        opts=opts,
-    )
+                # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
+                # makes deleting the grant a RevokeGrant by the key's account, which needs no cooperation
+                # from the grantee. The grant is made in the bucket's region, which is the key's.
+                aws.kms.Grant(
+                    kms_grant.resource_name,
+                    name=kms_grant.name,
+                    key_id=kms_grant.key.arn,  # the key's own ARN: KMS needs it for another account's grantee
+                    grantee_principal=kms_grant.grantee,
+                    operations=list(kms_grant.operations),
+                    retire_on_delete=False,
+                    region=kms_grant.key.region,
+                    opts=in_key_account,
+                )
+        self.register_outputs({})
 
 
 def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:
