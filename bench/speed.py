@@ -11,10 +11,9 @@ run of ours to the bare run beside it) shows how noisy the machine was. Every ru
 garbage collection, so no run pays for collecting the garbage the one before it left.
 
 A second baseline, the bare program with its components made by a `ComponentResource` subclass (as
-Pulumi's docs write components, and as `BucketGrant` is), is timed beside them: the SDK records a
+Pulumi's docs write components; `BucketGrant` is a plain one), is timed beside them: the SDK records a
 call stack for every component made that way and none for a plain `ComponentResource`, so this column
-shows how much of the gap is that bookkeeping rather than the program. The target is against the
-first baseline.
+shows what that bookkeeping would cost. The target is against the first baseline.
 
 Run: venv/bin/python -m bench.speed [--repeat N] [--grants N [N ...]]
 """

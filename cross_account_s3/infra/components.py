@@ -16,9 +16,16 @@ from ..core.policies import render_policy
 BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 
 
-class BucketGrant(pulumi.ComponentResource):
-    """One grant: its identity side in the user account (a group for its users, an inline policy on
-    each role), and, for buckets encrypted with a customer managed key, its KMS grants in the bucket account.
+def bucket_grant(
+    name: str,
+    plan: GrantPlan,
+    provider: aws.Provider,
+    *,
+    key_provider: aws.Provider | None = None,
+) -> pulumi.ComponentResource:
+    """One grant's `BucketGrant` component: its identity side in the user account (a group for its users,
+    an inline policy on each role), and, for buckets encrypted with a customer managed key, its KMS
+    grants in the bucket account.
 
     The group exists so the users' permissions are reviewable in one place and removable by
     deleting one grant. `GroupMembership` owns the group's whole member list, which is right here
@@ -27,64 +34,60 @@ class BucketGrant(pulumi.ComponentResource):
     itself is never created or changed. The KMS grants are children too, so removing the grant revokes
     them with it.
 
-    The children are made here, not in helper functions: for every registration Pulumi records the
-    program's call stack, frame by frame, and that bookkeeping is the largest cost of a preview with
-    many grants (docs/benchmarks.md). The component registers no outputs of its own: the stack's
-    `grants` output already names each grant's group, and `register_outputs({})` still marks the
-    component complete.
+    The component is a plain `ComponentResource` of type `cross-account-s3:index:BucketGrant`, not a
+    subclass: same type, URN, children and preview. For every registration Pulumi records the program's
+    call stack, frame by frame, and that bookkeeping is the largest cost of a preview with many grants
+    (docs/benchmarks.md). For a subclass the SDK also records the component's own stack, whose position
+    would be the one line in `stack.register` that makes every grant, so it tells a reader nothing
+    (Pulumi keeps a source position for display only, never for diffs: pulumi/pulumi#18579); the
+    children, which are what AWS can refuse, keep theirs. The children are made here, not in helper
+    functions, for the same reason: each function between the program and a resource is one more frame
+    recorded for it. The component registers no outputs of its own: the stack's `grants` output already
+    names each grant's group, and `register_outputs({})` still marks the component complete.
     """
-
-    def __init__(
-        self,
-        name: str,
-        plan: GrantPlan,
-        provider: aws.Provider,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        key_provider: aws.Provider | None = None,
-    ) -> None:
-        super().__init__(BUCKET_GRANT_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
-        policy = render_policy(plan.identity_policy)
-        if (users := plan.group) is not None:
-            group = aws.iam.Group(f"{name}-group", name=users.name, path=users.path, opts=child)
-            aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=users.name, policy=policy, opts=child)
-            aws.iam.GroupMembership(
-                f"{name}-members",
-                group=group.name,
-                name=f"{users.name}-members",
-                users=list(users.members),
+    component = pulumi.ComponentResource(BUCKET_GRANT_TYPE, name)
+    child = pulumi.ResourceOptions(parent=component, provider=provider)
+    policy = render_policy(plan.identity_policy)
+    if (users := plan.group) is not None:
+        group = aws.iam.Group(f"{name}-group", name=users.name, path=users.path, opts=child)
+        aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=users.name, policy=policy, opts=child)
+        aws.iam.GroupMembership(
+            f"{name}-members",
+            group=group.name,
+            name=f"{users.name}-members",
+            users=list(users.members),
+            opts=child,
+        )
+    if (roles := plan.role_policy) is not None:
+        for role in roles.roles:
+            # Logical names use the role's name ignoring case (IAM's own identity of a role), so a
+            # different spelling in the grants file never replaces the policy.
+            aws.iam.RolePolicy(
+                f"{name}-role-policy-{role.lower()}",
+                role=role,
+                name=roles.policy_name,
+                policy=policy,
                 opts=child,
             )
-        if (roles := plan.role_policy) is not None:
-            for role in roles.roles:
-                # Logical names use the role's name ignoring case (IAM's own identity of a role), so a
-                # different spelling in the grants file never replaces the policy.
-                aws.iam.RolePolicy(
-                    f"{name}-role-policy-{role.lower()}",
-                    role=role,
-                    name=roles.policy_name,
-                    policy=policy,
-                    opts=child,
-                )
-        if plan.kms_grants:
-            assert key_provider is not None, "KMS grants are made through the bucket account's provider"
-            in_key_account = pulumi.ResourceOptions(parent=self, provider=key_provider)
-            for kms_grant in plan.kms_grants:
-                # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
-                # makes deleting the grant a RevokeGrant by the key's account, which needs no cooperation
-                # from the grantee. The grant is made in the bucket's region, which is the key's.
-                aws.kms.Grant(
-                    kms_grant.resource_name,
-                    name=kms_grant.name,
-                    key_id=kms_grant.key.arn,  # the key's own ARN: KMS needs it for another account's grantee
-                    grantee_principal=kms_grant.grantee,
-                    operations=list(kms_grant.operations),
-                    retire_on_delete=False,
-                    region=kms_grant.key.region,
-                    opts=in_key_account,
-                )
-        self.register_outputs({})
+    if plan.kms_grants:
+        assert key_provider is not None, "KMS grants are made through the bucket account's provider"
+        in_key_account = pulumi.ResourceOptions(parent=component, provider=key_provider)
+        for kms_grant in plan.kms_grants:
+            # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
+            # makes deleting the grant a RevokeGrant by the key's account, which needs no cooperation
+            # from the grantee. The grant is made in the bucket's region, which is the key's.
+            aws.kms.Grant(
+                kms_grant.resource_name,
+                name=kms_grant.name,
+                key_id=kms_grant.key.arn,  # the key's own ARN: KMS needs it for another account's grantee
+                grantee_principal=kms_grant.grantee,
+                operations=list(kms_grant.operations),
+                retire_on_delete=False,
+                region=kms_grant.key.region,
+                opts=in_key_account,
+            )
+    component.register_outputs({})
+    return component
 
 
 def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:

@@ -16,7 +16,7 @@ from ..core.plan import Plan
 from ..core.problems import InputProblems, raise_if_any
 from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
 from ..core.yaml_source import YamlDocument, read_yaml
-from .components import BucketGrant, bucket_resources
+from .components import bucket_grant, bucket_resources
 from .lookups import simulate
 from .providers import AccountProviders
 
@@ -74,7 +74,7 @@ def register(plan: Plan, providers: AccountProviders) -> None:
     """Each grant's component (its identity side, and its KMS grants through the bucket account), then each
     bucket's policy in its region."""
     for grant_plan in plan.grants:
-        BucketGrant(grant_plan.grant.name, grant_plan, providers.user_account, key_provider=providers.bucket_account)
+        bucket_grant(grant_plan.grant.name, grant_plan, providers.user_account, key_provider=providers.bucket_account)
     for bucket_plan in plan.buckets:
         bucket_resources(bucket_plan, providers.bucket_account)
 
