@@ -5,8 +5,8 @@ policy per bucket, with fixed inputs: no YAML, no validation, no lookups, no pol
 
 With `bench:componentClass` true, each component is an instance of a `ComponentResource` subclass, as
 Pulumi's docs write components (and as this program's `BucketGrant` was until 2026-11-29). It registers
-the same resources and costs more: the SDK records the creating call stack for a subclass (it looks for a third
-`__init__` frame: Resource, ComponentResource, the subclass) and records none for a plain
+the same resources and costs more: the SDK records the creating call stack for a subclass (it looks for
+a third `__init__` frame: Resource, ComponentResource, the subclass) and records none for a plain
 `ComponentResource`, which has only two.
 """
 
