@@ -20,9 +20,8 @@ def bucket_grant(
     name: str,
     plan: GrantPlan,
     provider: aws.Provider,
-    *,
-    key_provider: aws.Provider | None = None,
-) -> pulumi.ComponentResource:
+    key_provider: aws.Provider,
+) -> None:
     """One grant's `BucketGrant` component: its identity side in the user account (a group for its users,
     an inline policy on each role), and, for buckets encrypted with a customer managed key, its KMS
     grants in the bucket account.
@@ -70,7 +69,6 @@ def bucket_grant(
                 opts=child,
             )
     if plan.kms_grants:
-        assert key_provider is not None, "KMS grants are made through the bucket account's provider"
         in_key_account = pulumi.ResourceOptions(parent=component, provider=key_provider)
         for kms_grant in plan.kms_grants:
             # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
@@ -87,7 +85,6 @@ def bucket_grant(
                 opts=in_key_account,
             )
     component.register_outputs({})
-    return component
 
 
 def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:

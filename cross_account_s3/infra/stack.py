@@ -74,7 +74,7 @@ def register(plan: Plan, providers: AccountProviders) -> None:
     """Each grant's component (its identity side, and its KMS grants through the bucket account), then each
     bucket's policy in its region."""
     for grant_plan in plan.grants:
-        bucket_grant(grant_plan.grant.name, grant_plan, providers.user_account, key_provider=providers.bucket_account)
+        bucket_grant(grant_plan.grant.name, grant_plan, providers.user_account, providers.bucket_account)
     for bucket_plan in plan.buckets:
         bucket_resources(bucket_plan, providers.bucket_account)
 
