@@ -19,8 +19,8 @@ BUCKET_GRANT_TYPE = "cross-account-s3:index:BucketGrant"
 def bucket_grant(
     name: str,
     plan: GrantPlan,
-    provider: aws.Provider,
-    key_provider: aws.Provider,
+    user_account: aws.Provider,
+    bucket_account: aws.Provider,
 ) -> None:
     """One grant's `BucketGrant` component: its identity side in the user account (a group for its users,
     an inline policy on each role), and, for buckets encrypted with a customer managed key, its KMS
@@ -45,7 +45,7 @@ def bucket_grant(
     names each grant's group, and `register_outputs({})` still marks the component complete.
     """
     component = pulumi.ComponentResource(BUCKET_GRANT_TYPE, name)
-    child = pulumi.ResourceOptions(parent=component, provider=provider)
+    child = pulumi.ResourceOptions(parent=component, provider=user_account)
     policy = render_policy(plan.identity_policy)
     if (users := plan.group) is not None:
         group = aws.iam.Group(f"{name}-group", name=users.name, path=users.path, opts=child)
@@ -69,7 +69,7 @@ def bucket_grant(
                 opts=child,
             )
     if plan.kms_grants:
-        in_key_account = pulumi.ResourceOptions(parent=component, provider=key_provider)
+        in_key_account = pulumi.ResourceOptions(parent=component, provider=bucket_account)
         for kms_grant in plan.kms_grants:
             # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
             # makes deleting the grant a RevokeGrant by the key's account, which needs no cooperation
