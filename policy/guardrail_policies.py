@@ -1,6 +1,6 @@
 """Thin pulumi-policy wrappers around the rules in `guardrail_rules.py`, all at mandatory level.
 
-Four rules look at one resource at a time, so each runs immediately before its resource is created or
+Five rules look at one resource at a time, so each runs immediately before its resource is created or
 updated and a violation halts `pulumi up`, with or without a preview. One more, a stack validation,
 cross-checks that the `user-account` provider is pinned to the configured user account.
 """

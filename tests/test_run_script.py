@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import venv
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
@@ -41,3 +43,19 @@ def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
     assert "needs Python 3.11 or later" in result.stderr and "Python 3.9.18" in result.stderr
     missing = run_script("plan", python=str(tmp_path / "no-such-python"))
     assert missing.returncode == 2 and "was not found" in missing.stderr
+
+
+def test_a_failed_set_up_exits_2_never_1_which_means_bad_grants(tmp_path: Path) -> None:
+    """A Python without pip, and no pinned uv on PATH: ./run cannot install, and says so with the machine's code."""
+    checkout = tmp_path / "checkout"  # a copy: the real checkout's venv must never be rebuilt by a test
+    checkout.mkdir()
+    for name in ("run", "uv.lock"):
+        shutil.copy2(REPO_ROOT / name, checkout / name)
+    venv.create(tmp_path / "no-pip", with_pip=False)
+    # PATH has the shell's own tools only: no uv of the pinned version is there
+    env = {**os.environ, "PYTHON": str(tmp_path / "no-pip" / "bin" / "python"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [str(checkout / "run"), "plan"], capture_output=True, text=True, env=env, check=False, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    assert "set-up failed while installing uv" in result.stderr and "nothing was planned" in result.stderr
