@@ -162,7 +162,46 @@ CASES = {
         "grants:\n  - name: num\n    users: [12345]\n    bucket: reports-bucket\n    access: read\n",
         ["field 'users[0]'", "the number 12345", "quotes"],
     ),
+    # YAML 1.1 reads these unquoted values otherwise than written; a kept statement would change silently.
+    "extra statement with an account ID YAML reads as octal": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: DenyPartner\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition: {StringEquals: {'aws:PrincipalAccount': 012345670123}}\n",
+        [
+            "grants.yaml:13: field 'extraStatements.reports-bucket[0].Condition.StringEquals.aws:PrincipalAccount'",
+            "read by YAML as the number 1402433619",
+            'put it in quotes ("012345670123")',
+        ],
+    ),
+    "extra statement with yes, no, on or off": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: DenyPlainHttp\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition: {StringEquals: {'aws:username': off}}\n",
+        ["grants.yaml:13:", "the unquoted value 'off' is read by YAML as false", "quotes: 'off'"],
+    ),
 }
+
+
+def kept_condition(value: str) -> object:
+    """The Condition value of a kept statement, as the program will write it into the bucket policy."""
+    text = (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Kept\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        f"      Condition: {{NumericGreaterThan: {{'s3:max-keys': {value}}}}}\n"
+    )
+    loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
+    (statement,) = loaded.extra_statements["reports-bucket"]
+    return statement["Condition"]["NumericGreaterThan"]["s3:max-keys"]
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"), [("'012345670123'", "012345670123"), ("1000", 1000), ("false", False), ("2.5", 2.5)]
+)
+def test_a_kept_statement_keeps_a_value_yaml_reads_as_written(written: str, kept: object) -> None:
+    assert kept_condition(written) == kept
 
 
 def problems_in(text: str, file: str = "grants.yaml") -> InputProblems:

@@ -529,14 +529,19 @@ def check_grants_file(
     # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
     # use it, so the directory checks that across its files.
     unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
-    unused_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
+    file_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
+    # A kept statement is copied into the policy as YAML read it: a value read otherwise than written (an
+    # account ID with a leading 0 read as an octal number) would silently change someone else's statement.
+    file_problems += tuple(
+        root.at(*path).problem(*reread) for path, reread in doc.rereads.items() if path[:1] == ("extraStatements",)
+    )
     try:
         context = {"user_account": user_account, "bucket_account": bucket_account, IN_DIRECTORY: in_directory}
         model = GrantsFile.model_validate(data, context=context)
     except ValidationError as error:
-        return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *unused_problems), names)
-    if unused_problems:
-        return CheckedFile(doc, None, unused_problems, names)
+        return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *file_problems), names)
+    if file_problems:
+        return CheckedFile(doc, None, file_problems, names)
     for index, grant in enumerate(model.grants):
         grant._origin = root.at("grants", index)
     return CheckedFile(doc, model, (), names)

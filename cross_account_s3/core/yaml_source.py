@@ -3,11 +3,15 @@
 Error messages must name the file and line of the offending value, and PyYAML drops that
 information once it builds Python objects. We compose the node tree first, record the line of
 every key and item by its path (the same shape as pydantic's error locations), and refuse
-duplicate mapping keys, which PyYAML would otherwise resolve silently by keeping the last one.
+duplicate mapping keys, which PyYAML would otherwise resolve silently by keeping the last one. We
+also note each unquoted value that YAML 1.1 reads differently from how it is written (an account ID
+with a leading 0 is an octal number): where a value is copied verbatim, that is a problem.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,9 @@ class YamlDocument:
     file: str
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    # Unquoted values YAML reads as something else than their text (012 as 10, yes as true), by path:
+    # (what happened, what to do).
+    rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
 
     def line_of(self, path: PathKey) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -60,8 +67,58 @@ def _is_text(value: object) -> bool:
     return True
 
 
+# How YAML 1.1 (PyYAML's schema) reads some unquoted values differs from how they are written: 012345670123
+# is the octal number 1402433619, 1_000 is 1000, 1:30 is 90, and yes/no/on/off are true/false. Where the
+# program copies a value as it is (a statement kept under extraStatements), that would silently change
+# it, so a value is accepted unquoted only when JSON would write it the same way.
+_PLAIN_AS_WRITTEN = {
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"[-+]?(?:0|[1-9][0-9]*)?\.[0-9]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
+    ),
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+}
+
+
+_NUMBER_READINGS: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (lambda text: text.startswith("0x"), "0x makes it hexadecimal"),
+    (lambda text: text.startswith("0b"), "0b makes it binary"),
+    (lambda text: ":" in text, "YAML 1.1 reads ':' as base 60, as in a time of day"),
+    (lambda text: "_" in text, "YAML 1.1 ignores '_' in a number"),
+    (lambda text: text.startswith("0"), "a leading 0 makes it octal"),
+)
+
+
+def _read_otherwise(node: yaml.Node) -> tuple[str, str] | None:
+    """(message, fix) for an unquoted scalar that YAML reads as something other than what its text says."""
+    pattern = _PLAIN_AS_WRITTEN.get(node.tag) if isinstance(node, yaml.ScalarNode) and not node.style else None
+    if pattern is None or pattern.fullmatch(node.value):
+        return None
+    try:
+        read = yaml.safe_load(node.value)
+    except (ValueError, yaml.YAMLError):  # a number too long for Python: reported when the document is built
+        return None
+    if isinstance(read, bool):
+        return (
+            f"the unquoted value {node.value!r} is read by YAML as {str(read).lower()}, not as the text written",
+            f"write {str(read).lower()} if you mean it, or put the text in quotes: '{node.value}'",
+        )
+    text = node.value.lstrip("+-").lower()
+    why = next((reason for found, reason in _NUMBER_READINGS if found(text)), "YAML 1.1 reads it differently from JSON")
+    return (
+        f"the unquoted value {node.value} is read by YAML as the number {read}, not as written ({why})",
+        f'put it in quotes ("{node.value}") to keep it as written, or write the number as {read}',
+    )
+
+
 def _index_lines(
-    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], problems: list[Problem], file: str, seen: list[int]
+    node: yaml.Node,
+    path: PathKey,
+    lines: dict[PathKey, int],
+    problems: list[Problem],
+    file: str,
+    seen: list[int],
+    rereads: dict[PathKey, tuple[str, str]],
 ) -> None:
     line = node.start_mark.line + 1
     seen[0] += 1
@@ -90,13 +147,15 @@ def _index_lines(
                 fix="remove the \\uD800-\\uDFFF escape; write the character itself",
             )
         )
+    if (reread := _read_otherwise(node)) is not None:
+        rereads[path] = reread
     if isinstance(node, yaml.MappingNode):
         seen_keys: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             key_line = key_node.start_mark.line + 1
             if not _is_text(key):
-                _index_lines(key_node, path, lines, problems, file, seen)
+                _index_lines(key_node, path, lines, problems, file, seen, rereads)
                 continue
             if key in seen_keys:
                 problems.append(
@@ -113,10 +172,10 @@ def _index_lines(
                 continue
             seen_keys[key] = key_line
             lines[(*path, key)] = key_line
-            _index_lines(value_node, (*path, key), lines, problems, file, seen)
+            _index_lines(value_node, (*path, key), lines, problems, file, seen, rereads)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines, problems, file, seen)
+            _index_lines(item, (*path, index), lines, problems, file, seen, rereads)
 
 
 def _value_problem(error: Exception) -> str:
@@ -142,7 +201,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                 return YamlDocument(file=file, data=None)
             problems: list[Problem] = []
             lines: dict[PathKey, int] = {}
-            _index_lines(node, (), lines, problems, file, [0])
+            rereads: dict[PathKey, tuple[str, str]] = {}
+            _index_lines(node, (), lines, problems, file, [0], rereads)
             if problems:
                 raise InputProblems(problems)
             try:
@@ -189,7 +249,7 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         raise InputProblems(
             [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
-    return YamlDocument(file=file, data=data, lines=lines)
+    return YamlDocument(file=file, data=data, lines=lines, rereads=rereads)
 
 
 def read_yaml(path: Path, shown_as: str) -> YamlDocument:
