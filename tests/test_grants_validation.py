@@ -174,6 +174,20 @@ CASES = {
             'put it in quotes ("012345670123")',
         ],
     ),
+    "extra statement open to everyone behind a wildcard condition": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Open\n      Effect: Allow\n      Principal: '*'\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
+        ["field 'extraStatements.reports-bucket[0]'", "no condition that limits it", "makes the bucket public"],
+    ),
+    "extra statement to a canonical user": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Canonical\n      Effect: Allow\n"
+        "      Principal: {CanonicalUser: 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be}\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        ["field 'extraStatements.reports-bucket[0].Principal'", "stands for a whole AWS account"],
+    ),
     "extra statement with yes, no, on or off": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
         "extraStatements:\n  reports-bucket:\n    - Sid: DenyPlainHttp\n      Effect: Deny\n      Principal: '*'\n"
@@ -339,3 +353,21 @@ def test_the_listed_values_keep_their_case() -> None:
         "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
     )
     refusal(text, "field 'extraStatements.reports-bucket[0].Effect'", "'Allow' or 'Deny'", "did you mean 'Allow'?")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "{StringLike: {'aws:PrincipalArn': '*'}, StringEquals: {'aws:SourceVpce': vpce-1a2b3c4d}}",  # ANDed
+        "{StringLike: {'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/*'}}",
+        "{StringEquals: {'aws:SourceArn': 'arn:aws:cloudfront::111122223333:distribution/E1'}}",
+    ],
+)
+def test_an_allow_to_everyone_behind_a_real_condition_is_kept(condition: str) -> None:
+    text = (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Limited\n      Effect: Allow\n      Principal: '*'\n"
+        f"      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n      Condition: {condition}\n"
+    )
+    loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
+    assert [statement["Sid"] for statement in loaded.extra_statements["reports-bucket"]] == ["Limited"]

@@ -83,8 +83,9 @@ class PolicyStatement(BaseModel):
             )
         if self.Effect == "Allow" and _allows_everyone(statement):
             reject(
-                "allows everyone ('Principal: *', or 'NotPrincipal') with no condition, which makes the bucket "
-                "public; S3 Block Public Access then also blocks the cross-account access this program grants",
+                "allows everyone ('Principal: *', or 'NotPrincipal') with no condition that limits it (a 'Like' "
+                "condition whose value is '*' matches everyone), which makes the bucket public; S3 Block Public "
+                "Access then also blocks the cross-account access this program grants",
                 "name the principals, or add the Condition that limits the statement",
             )
         reject_all(_shape_findings(statement, allow=self.Effect == "Allow"), statement, type(self).__name__)
@@ -162,6 +163,15 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
                     "name the role or user that needs the access",
                 )
             )
+    for value in principals(statement, "CanonicalUser"):
+        found.append(
+            (
+                ("Principal",),
+                f"names the canonical user {value!r}, which stands for a whole AWS account, as an account root "
+                "does, so that account could pass the access to any of its identities",
+                "name the role or user that needs the access",
+            )
+        )
     return found
 
 
@@ -203,10 +213,32 @@ def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
 
 
 def _allows_everyone(statement: Mapping[str, Any]) -> bool:
-    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), unconditioned."""
+    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), with no condition that
+    limits it."""
     if "NotPrincipal" in statement:
         return True
-    return "*" in principals(statement, "AWS") and not statement.get("Condition")
+    return "*" in principals(statement, "AWS") and not _limits_anyone(statement.get("Condition"))
+
+
+# A Like condition with the value "*" matches any value: `StringLike: {aws:PrincipalArn: "*"}` is every
+# authenticated caller of every account. Conditions are ANDed, so one clause that is not such a match
+# limits the statement. This catches the wildcard only; no program can judge every condition (a
+# StringNotEquals on a value nobody has limits nothing either), which is why the policy pack also blocks
+# a kept Allow to anyone but the user account's users and roles until a reviewer exempts it.
+_LIKE = re.compile(r"(?:ForAnyValue:|ForAllValues:)?(?:String|Arn)Like(?:IfExists)?")
+
+
+def _limits_anyone(condition: Any) -> bool:
+    if not isinstance(condition, dict) or not condition:
+        return False
+    for operator, keys in condition.items():
+        if not (isinstance(operator, str) and _LIKE.fullmatch(operator) and isinstance(keys, dict)):
+            return True
+        if any(
+            not any(isinstance(v, str) and v and set(v) == {"*"} for v in _as_list(values)) for values in keys.values()
+        ):
+            return True
+    return False
 
 
 def _not_json(value: Any) -> str | None:
