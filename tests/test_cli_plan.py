@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cross_account_s3.cli import main
+from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.infra.offline_runner import run_program
 from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
 
@@ -243,6 +244,46 @@ def test_plan_reads_an_unquoted_account_id_as_pulumi_does(tmp_path: Path) -> Non
     assert result.error is not None
     assert "Pulumi.nonprod.yaml:12: field 'cross-account-s3:userAccount.accountId'" in result.error
     assert "the number 12345678901" in result.error
+
+
+def project_with_stack_file(tmp_path: Path, stack_file: bytes) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((PROJECT_ROOT / name).read_text())
+    (tmp_path / "Pulumi.nonprod.yaml").write_bytes(stack_file)
+    (tmp_path / "grants").mkdir()
+    (tmp_path / "grants" / "nonprod.yaml").write_text((PROJECT_ROOT / "grants" / "nonprod.yaml").read_text())
+    return tmp_path
+
+
+def test_a_stack_file_that_sets_a_key_twice_is_refused_not_read_as_its_last_value(tmp_path: Path) -> None:
+    """go-yaml (the Pulumi CLI) refuses a duplicate key; reading the last one would re-point the stack's account."""
+    second = b'  cross-account-s3:bucketAccount:\n    accountId: "012345678901"\n    region: us-east-1\n'
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + second
+    lines = stack_file.decode().splitlines()
+    first, again = (
+        index + 1 for index, line in enumerate(lines) if line.startswith("  cross-account-s3:bucketAccount:")
+    )
+    with pytest.raises(InputProblems) as refused:
+        run_program(project_with_stack_file(tmp_path, stack_file), "nonprod")
+    message = refused.value.render()
+    assert f"Pulumi.nonprod.yaml:{again}: the key 'cross-account-s3:bucketAccount' appears twice" in message
+    assert f"(first on line {first})" in message
+
+
+@pytest.mark.parametrize(
+    ("stack_file", "fragment"),
+    [
+        (b"config:\n  cross-account-s3:bucketAccount: \xff\n", "cannot be read"),
+        (b"config: " + b"[" * 3000, "too deeply"),
+    ],
+)
+def test_an_unreadable_stack_file_is_a_problem_not_a_crash(tmp_path: Path, stack_file: bytes, fragment: str) -> None:
+    result = CliRunner().invoke(
+        main, ["plan"], env={"CROSS_ACCOUNT_S3_PROJECT": str(project_with_stack_file(tmp_path, stack_file))}
+    )
+    assert result.exit_code == 1, result.output
+    assert "Pulumi.nonprod.yaml: " in result.output and fragment in result.output
+    assert "unexpectedly" not in result.output
 
 
 def test_a_diff_base_that_looks_like_an_option_is_refused(tmp_path: Path) -> None:

@@ -14,10 +14,31 @@ import yaml
 from .problems import InputProblems, Problem
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A key written twice in one mapping: go-yaml, which the Pulumi CLI reads stack files with, refuses it."""
+
+    def __init__(self, key: str, first: yaml.Mark, again: yaml.Mark) -> None:
+        super().__init__(None, None, f"duplicate key {key!r}", again)
+        self.key, self.first_line, self.line = key, first.line + 1, again.line + 1
+
+
 class _Yaml12Loader(yaml.SafeLoader):
     """Reads plain digit strings as YAML 1.2 does, as the Pulumi CLI (go-yaml) does: `012345678901` is the
     decimal number 12345678901, not a string (PyYAML's YAML 1.1 reading, when it is no valid octal) and not
-    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi."""
+    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi.
+
+    A key written twice in one mapping is refused, as go-yaml refuses it, instead of PyYAML's keeping the
+    last: a second `bucketAccount` block would otherwise silently re-point the stack at another account."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        first: dict[str, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key_node.value in first:
+                raise _DuplicateKey(key_node.value, first[key_node.value], key_node.start_mark)
+            first[key_node.value] = key_node.start_mark
+        return super().construct_mapping(node, deep)
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
@@ -39,13 +60,43 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
     path = project_root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
-    return config_of(path.read_text(encoding="utf-8"), path.name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as error:  # ValueError: bytes that are not UTF-8
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    path.name, f"the stack file cannot be read: {error}", "make it a readable UTF-8 text file"
+                )
+            ]
+        ) from None
+    return config_of(text, path.name)
 
 
 def config_of(text: str, shown_as: str) -> dict[str, str]:
     """The config of a stack file's text (read from disk, or from git at a revision), as Pulumi hands it over."""
     try:
         data = yaml.load(text, Loader=_Yaml12Loader) or {}
+    except _DuplicateKey as twice:
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    shown_as,
+                    f"the key '{twice.key}' appears twice in one mapping (first on line {twice.first_line}); "
+                    "`pulumi preview` refuses such a stack file, and reading it would keep only the last one",
+                    f"remove one of the two '{twice.key}' entries",
+                    line=twice.line,
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    shown_as, "the stack file nests too deeply to read", "correct its brackets and indentation"
+                )
+            ]
+        ) from None
     except (yaml.YAMLError, ValueError) as error:
         mark = getattr(error, "problem_mark", None)
         raise InputProblems(
