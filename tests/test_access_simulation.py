@@ -22,8 +22,9 @@ from cross_account_s3.core.live import Answer, LiveUser
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
+from cross_account_s3.infra.offline_runner import run_program
 from tests.access_check import bucket_policy_of, identity_policies_of
-from tests.conftest import BUILD, NONPROD, RunProgram, assert_refused, fixture_world
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, RunProgram, assert_refused, fixture_world
 
 SIMULATE = contract.SIMULATE_PRINCIPAL_POLICY
 BOUNDARY_ARN = f"arn:aws:iam::{BUILD}:policy/ci-boundary"
@@ -313,6 +314,12 @@ def test_plan_cannot_simulate_and_says_that_preview_does() -> None:
 def test_a_setting_that_is_not_true_or_false_is_a_clean_problem(run: RunProgram) -> None:
     result = run("nonprod", config={"cross-account-s3:simulateAccess": "sometimes"})
     assert_refused(result, "field 'cross-account-s3:simulateAccess': must be true or false")
+
+
+def test_plan_refuses_a_bad_setting_as_preview_does_though_it_never_simulates() -> None:
+    """plan turns the simulator off, since it cannot reach AWS; it must not turn a typo into a valid 'false'."""
+    result = run_program(PROJECT_ROOT, "nonprod", config={"cross-account-s3:simulateAccess": "flase"})
+    assert_refused(result, "field 'cross-account-s3:simulateAccess': must be true or false, but is 'flase'")
 
 
 def test_what_the_program_sends_and_the_fake_answers_are_the_contract_s_keys(run: RunProgram, grants_file) -> None:

@@ -99,6 +99,11 @@ class AccountSettings(BaseModel):
         return self
 
 
+def is_switch(text: Any) -> bool:
+    """Whether a setting's text is a valid on/off switch ('true' or 'false', as Pulumi hands a YAML boolean over)."""
+    return isinstance(text, str) and text.strip().lower() in ("true", "false")
+
+
 def _quoted_account_id(value: int) -> str:
     """The user's own number, as the quoted text it most likely was before YAML read it as a number."""
     written = [f'accountId: "{value:012d}"'] if 0 <= value < 10**12 else [f'accountId: "{value}"']
@@ -180,7 +185,7 @@ class StackSettings(BaseModel):
         """Pulumi hands a YAML boolean over as the text 'true' or 'false'."""
         if isinstance(text, bool):
             return text
-        if isinstance(text, str) and text.strip().lower() in ("true", "false"):
+        if is_switch(text):
             return text.strip().lower() == "true"
         reject(
             f"must be true or false, but is {describe_value(_decoded(text))}",

@@ -21,7 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
-from ..core.settings import NAMESPACE
+from ..core.settings import NAMESPACE, is_switch
 from ..core.stack_file import stack_config
 from .answers import Answers, InvokeFailed, stable_digits
 from .assumed_world import assumed_world
@@ -204,7 +204,8 @@ def run_program(
     so the simulation is turned off, and `plan` says it happens in `pulumi preview`.
     """
     merged = {**stack_config(project_root, stack), **(config or {})}
-    if world is None:
+    if world is None and is_switch(merged.get(SIMULATE_ACCESS, "true")):
+        # A bad value is left as it is, for the program to refuse it exactly as `pulumi preview` would.
         merged[SIMULATE_ACCESS] = "false"
     mocks = _AnsweringMocks(world if world is not None else assumed_world(project_root, stack, merged))
     monitor = _RecordingMonitor(mocks)
