@@ -188,6 +188,21 @@ CASES = {
         "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
         ["field 'extraStatements.reports-bucket[0].Principal'", "stands for a whole AWS account"],
     ),
+    "extra statement with elements AWS would refuse at apply": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Typed\n      Effect: Allow\n"
+        "      Principal: {AWS: [5, null], Foo: bar}\n      Action: [s3:GetObject, 5]\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n      Extra: 1\n"
+        "    - Sid: Listed\n      Effect: Deny\n      Principal: [x]\n      Action: s3:GetObject\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        [
+            "grants.yaml:10: field 'extraStatements.reports-bucket[0].Principal.AWS': must be a text or a list of texts",
+            "field 'extraStatements.reports-bucket[0].Principal.Foo': 'Foo' is not a kind of principal",
+            "grants.yaml:11: field 'extraStatements.reports-bucket[0].Action': must be a text or a list of texts",
+            "grants.yaml:13: field 'extraStatements.reports-bucket[0].Extra': 'Extra' is not an element",
+            "grants.yaml:16: field 'extraStatements.reports-bucket[1].Principal': must be '*' or a mapping",
+        ],
+    ),
     "extra statement with yes, no, on or off": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
         "extraStatements:\n  reports-bucket:\n    - Sid: DenyPlainHttp\n      Effect: Deny\n      Principal: '*'\n"

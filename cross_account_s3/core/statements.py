@@ -104,7 +104,7 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
     may not give what this program itself never gives: bucket administration, actions outside S3, or
     an account root.
     """
-    found: list[Finding] = []
+    found: list[Finding] = _element_findings(statement)
     for one_of in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
         present = [key for key in one_of if key in statement]
         if len(present) != 1:
@@ -139,7 +139,9 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
             )
         )
     for action in _as_list(statement.get("Action", [])):
-        text = str(action)
+        if not isinstance(action, str):
+            continue  # reported by _element_findings
+        text = action
         service, _, name = text.partition(":")
         expansion = s3_actions.expand(text) if service.lower() == "s3" and name.strip("*?") else None
         if expansion is None or expansion.administrative or expansion.elsewhere:
@@ -172,6 +174,60 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
                 "name the role or user that needs the access",
             )
         )
+    return found
+
+
+# The elements of a bucket policy statement (IAM JSON policy reference, "IAM JSON policy elements"), and the
+# kinds of principal a bucket policy may name. AWS refuses anything else, but only when `pulumi up` writes it.
+_ELEMENTS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+_PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+def _texts(value: Any) -> bool:
+    """A non-empty string, or a non-empty list of them: how a policy names actions, resources and principals."""
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(isinstance(item, str) and item for item in values)
+
+
+def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    found: list[Finding] = [
+        (
+            (key,),
+            f"'{key}' is not an element of a policy statement, and AWS refuses the policy",
+            f"remove it, or correct its spelling ({', '.join(_ELEMENTS)})",
+        )
+        for key in statement
+        if key not in _ELEMENTS
+    ]
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        if key in statement and not _texts(statement[key]):
+            found.append(((key,), "must be a text or a list of texts, none of them empty", f"write {key}: [...]"))
+    for key in ("Principal", "NotPrincipal"):
+        value = statement.get(key)
+        if key not in statement or value == "*":
+            continue
+        if not isinstance(value, dict) or not value:
+            found.append(((key,), "must be '*' or a mapping such as {AWS: [...]}", f"write {key}: {{AWS: [...]}}"))
+            continue
+        for kind, names in value.items():
+            if kind not in _PRINCIPAL_KINDS:
+                found.append(
+                    ((key, kind), f"'{kind}' is not a kind of principal", f"use one of {', '.join(_PRINCIPAL_KINDS)}")
+                )
+            elif not _texts(names):
+                found.append(
+                    ((key, kind), "must be a text or a list of texts, none of them empty", "name each one as text")
+                )
     return found
 
 
