@@ -73,11 +73,19 @@ def user_path(path: str) -> Path:
     return given if given.is_absolute() else Path(os.environ.get(CWD_ENV) or Path.cwd()) / given
 
 
+def _exists(path: Path) -> bool:
+    """`Path.exists`, where a name the system cannot even look up (longer than it allows) is no file."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _existing_path(context: click.Context, parameter: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
     path = user_path(value)
-    if not path.exists():
+    if not _exists(path):
         raise click.BadParameter(f"no such file or directory: {value}")
     return path
 
@@ -85,11 +93,11 @@ def _existing_path(context: click.Context, parameter: click.Parameter, value: st
 def looks_like_a_file(base: str) -> bool:
     """`--diff BASE` names grants on disk when it ends in .yaml/.yml or is an existing file or grants directory;
     else a git revision."""
-    return base.endswith((".yaml", ".yml")) or user_path(base).exists()
+    return base.endswith((".yaml", ".yml")) or _exists(user_path(base))
 
 
 def _check_base(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
-    if value is not None and looks_like_a_file(value) and not user_path(value).exists():
+    if value is not None and looks_like_a_file(value) and not _exists(user_path(value)):
         raise click.BadParameter(f"no such grants file: {value} (a git revision does not end in .yaml)")
     return value
 

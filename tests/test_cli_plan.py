@@ -329,3 +329,11 @@ def test_the_sample_plan_in_the_plan_doc_is_what_plan_prints() -> None:
     result = plan()
     assert result.exit_code == 0, result.output
     assert result.stdout == shown
+
+
+@pytest.mark.parametrize("option", ["--grants", "--diff"])
+def test_a_name_too_long_for_the_system_is_a_clean_refusal(option: str) -> None:
+    result = CliRunner().invoke(main, ["plan", option, "a" * 300])
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
