@@ -196,7 +196,7 @@ CASES = {
         "    - Sid: Listed\n      Effect: Deny\n      Principal: [x]\n      Action: s3:GetObject\n"
         "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
         [
-            "grants.yaml:10: field 'extraStatements.reports-bucket[0].Principal.AWS': must be a text or a list of texts",
+            "grants.yaml:10: field 'extraStatements.reports-bucket[0].Principal.AWS': must be a text or a list",
             "field 'extraStatements.reports-bucket[0].Principal.Foo': 'Foo' is not a kind of principal",
             "grants.yaml:11: field 'extraStatements.reports-bucket[0].Action': must be a text or a list of texts",
             "grants.yaml:13: field 'extraStatements.reports-bucket[0].Extra': 'Extra' is not an element",
@@ -386,3 +386,20 @@ def test_an_allow_to_everyone_behind_a_real_condition_is_kept(condition: str) ->
     )
     loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
     assert [statement["Sid"] for statement in loaded.extra_statements["reports-bucket"]] == ["Limited"]
+
+
+def test_a_misspelt_namespace_in_the_stack_file_is_refused_not_ignored() -> None:
+    """Pulumi hands a program only its own namespace's keys: 'cross-acount-s3:grantsFile' would be dropped unseen."""
+    raw = {
+        "bucketAccount": json.dumps({"accountId": "123456789012", "region": "us-east-1"}),
+        "userAccount": json.dumps({"accountId": "012345678901", "region": "us-east-1"}),
+    }
+    stack_file = parse_yaml(
+        "config:\n  cross-acount-s3:grantsFile: grants/team\n  aws:region: us-east-1\n  pulumi:tags: {a: b}\n",
+        "Pulumi.nonprod.yaml",
+    )
+    with pytest.raises(InputProblems) as refused:
+        parse_settings(raw, "nonprod", stack_file)
+    (problem,) = refused.value.problems
+    assert (problem.file, problem.line, problem.field) == ("Pulumi.nonprod.yaml", 2, "cross-acount-s3:grantsFile")
+    assert "write it as 'cross-account-s3:grantsFile'" in problem.fix

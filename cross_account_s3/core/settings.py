@@ -8,6 +8,7 @@ account ID or profile is the one mistake that can touch the wrong account.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import naming
-from .problems import InputProblems
+from .problems import InputProblems, Problem, raise_if_any
 from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import YamlDocument
 
@@ -302,17 +303,27 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
     doc = stack_file or YamlDocument(file=stack_file_name(stack), data=None)
     values: dict[str, object] = {key: text for key, text in raw.items() if text is not None}
     config_section = doc.data.get("config") if isinstance(doc.data, dict) else None
+    misspelt: list[Problem] = []
     for full_key in config_section if isinstance(config_section, dict) else ():
         namespace, _, key = str(full_key).partition(":")
         if namespace == NAMESPACE and key not in KNOWN_KEYS:
             values[key] = None
+        elif namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.8):
+            misspelt.append(
+                Where(doc, ("config", full_key), field_from=1).problem(
+                    f"'{namespace}' is not this program's namespace, so Pulumi would never hand this "
+                    "setting to it and it would be silently ignored",
+                    f"write it as '{NAMESPACE}:{key}'",
+                )
+            )
     try:
         checked = StackSettings.model_validate(values)
     except ValidationError as error:
         where = Where(doc, ("config",), field_from=1)
         raise InputProblems(
-            to_problems(error, model=StackSettings, where=where, key=lambda key: f"{NAMESPACE}:{key}")
+            [*to_problems(error, model=StackSettings, where=where, key=lambda key: f"{NAMESPACE}:{key}"), *misspelt]
         ) from None
+    raise_if_any(misspelt)
     return Settings(
         stack=stack,
         bucket_account=checked.bucketAccount,
