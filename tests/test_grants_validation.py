@@ -403,3 +403,10 @@ def test_a_misspelt_namespace_in_the_stack_file_is_refused_not_ignored() -> None
     (problem,) = refused.value.problems
     assert (problem.file, problem.line, problem.field) == ("Pulumi.nonprod.yaml", 2, "cross-acount-s3:grantsFile")
     assert "write it as 'cross-account-s3:grantsFile'" in problem.fix
+
+
+@pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b"])
+def test_a_control_character_is_named_with_its_line_even_after_non_ascii_text(character: str) -> None:
+    text = f"# café, naïve, ü\ngrants:\n  - name: a{character}b\n"
+    message = problems_in(text).render()
+    assert f"grants.yaml:3: the file holds the character U+{ord(character):04X}" in message

@@ -178,6 +178,17 @@ def _index_lines(
             _index_lines(item, (*path, index), lines, problems, file, seen, rereads)
 
 
+def _line_of_first(text: str, character: str | int) -> int | None:
+    """The line of a character's first use: where the reader stopped (libyaml counts its position in bytes)."""
+    at = text.find(character if isinstance(character, str) else chr(character))
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def _codepoint(character: str | int) -> str:
+    """U+0007 for a character PyYAML names as text or (libyaml) as a number."""
+    return f"U+{character if isinstance(character, int) else ord(character):04X}"
+
+
 def _value_problem(error: Exception) -> str:
     """What went wrong when PyYAML turned a scalar into a value (a date, a number, a tagged value)."""
     text = str(error)
@@ -242,6 +253,19 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                     "correct the YAML syntax at that line (indentation, a missing ':' or an unclosed quote "
                     "are the usual causes)",
                     line=mark.line + 1 if mark else None,
+                )
+            ]
+        ) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, found before any parsing
+        raise InputProblems(
+            [
+                Problem.in_file(
+                    file,
+                    f"the file holds the character {_codepoint(error.character)}, which YAML does not allow "
+                    f"({error.reason})",
+                    "remove it (control characters are often pasted in by accident), or write it as an escape "
+                    "such as \\x07 inside double quotes",
+                    line=_line_of_first(text, error.character),
                 )
             ]
         ) from None
