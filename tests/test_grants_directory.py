@@ -168,6 +168,30 @@ def test_a_folder_that_cannot_be_read_is_a_problem_not_a_gap(project: Path, monk
     assert f"grants/{STACK}/web: the folder cannot be read: Permission denied" in error
 
 
+def test_an_unreadable_folder_is_reported_beside_the_problems_of_the_files_that_can_be_read(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """grants-directory.md: all problems in all files are reported together, an unreadable folder's too."""
+    write(
+        project / "grants" / STACK,
+        {"data/typo.yaml": "grants:\n  - {name: t, users: [u], bucket: shared-bucket-20932, acces: read}\n"},
+    )
+    real_walk = os.walk
+
+    def walk_failing_in_web(
+        top: Path, onerror: Callable[[OSError], None]
+    ) -> Iterator[tuple[str, list[str], list[str]]]:
+        onerror(PermissionError(13, "Permission denied", str(project / "grants" / STACK / "web")))
+        for folder, subfolders, names in real_walk(top, onerror=onerror):
+            subfolders[:] = [name for name in subfolders if name != "web"]  # as if it could not be listed
+            yield folder, subfolders, names
+
+    monkeypatch.setattr(os, "walk", walk_failing_in_web)
+    error = refusal(run(project))
+    assert f"grants/{STACK}/web: the folder cannot be read: Permission denied" in error
+    assert f"grants/{STACK}/data/typo.yaml:2: grant 't'" in error and "acces" in error
+
+
 # The result does not depend on how the grants are spread over files.
 
 

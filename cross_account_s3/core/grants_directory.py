@@ -45,21 +45,28 @@ def grants_files(directory: Path, shown_as: str) -> list[Path]:
     is no file, so both read the same files, and no link pulls a file in twice. A folder that cannot be
     read is a problem, never a silent gap in the grants.
     """
+    found, unreadable = _walk(directory, shown_as)
+    if unreadable:
+        raise InputProblems(unreadable)
+    return found
+
+
+def _walk(directory: Path, shown_as: str) -> tuple[list[Path], list[Problem]]:
+    """The grants files that can be found, and a problem for each folder that cannot be read."""
     found: list[Path] = []
     unreadable: list[OSError] = []
     for folder, subfolders, names in os.walk(directory, onerror=unreadable.append):
         subfolders[:] = [name for name in subfolders if _counts(Path(folder) / name)]
         found += [Path(folder) / name for name in names if _is_grants_file(Path(folder) / name)]
-    if unreadable:
-        raise InputProblems(
-            Problem.in_file(
-                _shown(directory, shown_as, Path(error.filename or directory)),
-                f"the folder cannot be read: {error.strerror or error}",
-                "make it readable by whoever runs the program, or move the grants files out of it",
-            )
-            for error in unreadable
+    problems = [
+        Problem.in_file(
+            _shown(directory, shown_as, Path(error.filename or directory)),
+            f"the folder cannot be read: {error.strerror or error}",
+            "make it readable by whoever runs the program, or move the grants files out of it",
         )
-    return sorted(found, key=lambda file: file.relative_to(directory).as_posix())
+        for error in unreadable
+    ]
+    return sorted(found, key=lambda file: file.relative_to(directory).as_posix()), problems
 
 
 def _is_grants_file(path: Path) -> bool:
@@ -80,7 +87,9 @@ def load_grants_directory(
     directory: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
 ) -> LoadedGrants:
     """Read, check and merge every grants file of a directory; raise every problem of every file at once."""
-    files = grants_files(directory, shown_as)
+    files, problems = _walk(directory, shown_as)  # an unreadable folder is reported beside every other problem
+    if problems and not files:
+        raise InputProblems(problems)
     if not files:
         raise InputProblems(
             [
@@ -92,7 +101,6 @@ def load_grants_directory(
                 )
             ]
         )
-    problems: list[Problem] = []
     checked: list[CheckedFile] = []
     for file in files:
         try:
@@ -103,7 +111,9 @@ def load_grants_directory(
         checked.append(check_grants_file(doc, user_account, in_directory=True, bucket_account=bucket_account))
     if not checked:
         raise InputProblems(problems)
-    also = [*problems, *conflicting_bucket_entries(checked), *unused_bucket_settings(checked)]
+    # A file or folder that cannot be read may use a bucket's settings: call none unused then.
+    unused = [] if problems else unused_bucket_settings(checked)
+    also = [*problems, *conflicting_bucket_entries(checked), *unused]
     if not problems and not _lists_any_grant(checked):  # an unreadable file may hold them: say that alone
         also.append(
             Problem.in_file(
