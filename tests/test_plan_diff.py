@@ -7,6 +7,7 @@ reviewer reads ("u05 gains read on reports-bucket") and the resource and stateme
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import textwrap
@@ -324,3 +325,21 @@ def test_a_kept_deny_is_not_an_access_gain(write: WriteFile) -> None:
     assert line.startswith("+ reports-bucket drops a statement written elsewhere (it denied some access)")
     data = json.loads(diff(without, with_deny, "--format", "json").stdout)
     assert data["access"] == [] and [change["kind"] for change in data["extraStatements"]] == ["add"]
+
+
+def test_a_grants_file_whose_name_is_not_utf_8_at_the_revision_is_read_as_on_disk(repo: Path) -> None:
+    """A file name is bytes; one that is not UTF-8 is read the way the directory on disk reads it."""
+    team = repo / "grants" / "team"
+    team.mkdir()
+    odd = Path(os.fsdecode(bytes(team) + b"/readers-\xff.yaml"))
+    odd.write_text(textwrap.dedent(READERS), encoding="utf-8")
+    stack_file = repo / "Pulumi.nonprod.yaml"
+    stack_file.write_text(
+        stack_file.read_text().replace("config:\n", "config:\n  cross-account-s3:grantsFile: grants/team\n", 1)
+    )
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "team directory")
+    odd.rename(team / "readers.yaml")
+    result = diff("HEAD", str(team))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "no changes"

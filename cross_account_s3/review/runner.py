@@ -7,6 +7,7 @@ AWS knows; `review.render` and `review.diff` then read the recorded snapshot.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -144,7 +145,7 @@ def files_at_revision(
     listing = _git(path.parent, grants_file, revision, "ls-tree", "-r", "-z", revision, "--", f"./{path.name}")
     blobs = [
         (meta.split()[2], name)
-        for meta, _, name in (entry.decode("utf-8").partition("\t") for entry in listing.split(b"\0") if entry)
+        for meta, _, name in (os.fsdecode(entry).partition("\t") for entry in listing.split(b"\0") if entry)
         if meta.split()[1] == "blob" and meta.split()[0] != "120000"  # not symbolic links
     ]
     if not blobs:
