@@ -181,13 +181,6 @@ CASES = {
         "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
         ["field 'extraStatements.reports-bucket[0]'", "no condition that limits it", "makes the bucket public"],
     ),
-    "extra statement to a canonical user": (
-        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
-        "extraStatements:\n  reports-bucket:\n    - Sid: Canonical\n      Effect: Allow\n"
-        "      Principal: {CanonicalUser: 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be}\n"
-        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
-        ["field 'extraStatements.reports-bucket[0].Principal'", "stands for a whole AWS account"],
-    ),
     "extra statement with elements AWS would refuse at apply": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
         "extraStatements:\n  reports-bucket:\n    - Sid: Typed\n      Effect: Allow\n"
@@ -410,3 +403,16 @@ def test_a_control_character_is_named_with_its_line_even_after_non_ascii_text(ch
     text = f"# café, naïve, ü\ngrants:\n  - name: a{character}b\n"
     message = problems_in(text).render()
     assert f"grants.yaml:3: the file holds the character U+{ord(character):04X}" in message
+
+
+def test_a_cloudfront_origin_access_identity_is_kept_for_the_pack_to_judge() -> None:
+    """A legacy CloudFront OAI is named by its canonical user ID, which is no account; the policy pack blocks the
+    statement until a reviewer exempts its Sid (guardrails.md), so the program itself keeps it."""
+    text = (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: CloudFrontRead\n      Effect: Allow\n"
+        "      Principal: {CanonicalUser: 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be}\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
+    assert [statement["Sid"] for statement in loaded.extra_statements["reports-bucket"]] == ["CloudFrontRead"]

@@ -165,15 +165,6 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
                     "name the role or user that needs the access",
                 )
             )
-    for value in principals(statement, "CanonicalUser"):
-        found.append(
-            (
-                ("Principal",),
-                f"names the canonical user {value!r}, which stands for a whole AWS account, as an account root "
-                "does, so that account could pass the access to any of its identities",
-                "name the role or user that needs the access",
-            )
-        )
     return found
 
 
