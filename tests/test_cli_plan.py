@@ -270,6 +270,17 @@ def test_a_stack_file_that_sets_a_key_twice_is_refused_not_read_as_its_last_valu
     assert f"(first on line {first})" in message
 
 
+def test_a_key_merged_in_and_overridden_is_no_duplicate(tmp_path: Path) -> None:
+    """YAML merge keys (`<<`) may bring in a key the mapping then overrides; go-yaml accepts that, and so must plan."""
+    merges = (
+        b"  aws:defaultTags:\n    tags: &tags\n      <<: {team: storage, env: nonprod}\n      env: dev\n"
+        b"  other:tags:\n    <<: *tags\n"
+    )
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + merges
+    result = run_program(project_with_stack_file(tmp_path, stack_file), "nonprod")
+    assert result.error is None, result.error
+
+
 @pytest.mark.parametrize(
     ("stack_file", "fragment"),
     [

@@ -27,18 +27,30 @@ class _Yaml12Loader(yaml.SafeLoader):
     decimal number 12345678901, not a string (PyYAML's YAML 1.1 reading, when it is no valid octal) and not
     an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi.
 
-    A key written twice in one mapping is refused, as go-yaml refuses it, instead of PyYAML's keeping the
-    last: a second `bucketAccount` block would otherwise silently re-point the stack at another account."""
+    A key written twice in one mapping is refused (see `_refuse_duplicate_keys`)."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+
+def _refuse_duplicate_keys(node: yaml.Node | None, seen: set[int]) -> None:
+    """A key written twice in one mapping, as go-yaml refuses it, instead of PyYAML's keeping the last: a second
+    `bucketAccount` block would otherwise silently re-point the stack at another account.
+
+    Checked on the composed document, before anything is built: building a mapping with a merge key (`<<`)
+    rewrites the merged mappings in place, after which merged and overriding keys would look written twice.
+    """
+    if node is None or id(node) in seen:  # an alias is the same node again
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
         first: dict[str, yaml.Mark] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            if key_node.value in first:
-                raise _DuplicateKey(key_node.value, first[key_node.value], key_node.start_mark)
-            first[key_node.value] = key_node.start_mark
-        return super().construct_mapping(node, deep)
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in first:
+                    raise _DuplicateKey(key_node.value, first[key_node.value], key_node.start_mark)
+                first[key_node.value] = key_node.start_mark
+            _refuse_duplicate_keys(value_node, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, seen)
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
@@ -76,7 +88,13 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
 def config_of(text: str, shown_as: str) -> dict[str, str]:
     """The config of a stack file's text (read from disk, or from git at a revision), as Pulumi hands it over."""
     try:
-        data = yaml.load(text, Loader=_Yaml12Loader) or {}
+        loader = _Yaml12Loader(text)
+        try:
+            document = loader.get_single_node()
+            _refuse_duplicate_keys(document, set())
+            data = (loader.construct_document(document) if document is not None else None) or {}
+        finally:
+            loader.dispose()
     except _DuplicateKey as twice:
         raise InputProblems(
             [
