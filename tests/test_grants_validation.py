@@ -398,6 +398,15 @@ def test_a_misspelt_namespace_in_the_stack_file_is_refused_not_ignored() -> None
     assert "write it as 'cross-account-s3:grantsFile'" in problem.fix
 
 
+def test_another_programs_longer_namespace_is_not_called_a_misspelling() -> None:
+    raw = {
+        "bucketAccount": json.dumps({"accountId": "123456789012", "region": "us-east-1"}),
+        "userAccount": json.dumps({"accountId": "012345678901", "region": "us-east-1"}),
+    }
+    stack_file = parse_yaml("config:\n  cross-account-s3-legacy:grantsFile: old.yaml\n", "Pulumi.nonprod.yaml")
+    assert parse_settings(raw, "nonprod", stack_file).grants_file == "grants/nonprod.yaml"
+
+
 @pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b"])
 def test_a_control_character_is_named_with_its_line_even_after_non_ascii_text(character: str) -> None:
     text = f"# café, naïve, ü\ngrants:\n  - name: a{character}b\n"
@@ -416,3 +425,17 @@ def test_a_cloudfront_origin_access_identity_is_kept_for_the_pack_to_judge() -> 
     )
     loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
     assert [statement["Sid"] for statement in loaded.extra_statements["reports-bucket"]] == ["CloudFrontRead"]
+
+
+def test_a_value_merged_into_a_kept_statement_is_reported_once_where_it_is_written() -> None:
+    text = (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - &deny\n      Sid: One\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition: {StringEquals: {'aws:username': on}}\n"
+        "    - <<: *deny\n      Sid: Two\n"
+    )
+    problems = problems_in(text).problems
+    assert [(problem.line, problem.field) for problem in problems] == [
+        (14, "extraStatements.reports-bucket[0].Condition.StringEquals.aws:username")
+    ]

@@ -100,6 +100,16 @@ class AccountSettings(BaseModel):
         return self
 
 
+def _misspells_namespace(namespace: str) -> bool:
+    """A namespace a letter or two from this program's (`cross-acount-s3`), not another program's own, longer
+    one (`cross-account-s3-legacy`)."""
+    return (
+        namespace != NAMESPACE
+        and abs(len(namespace) - len(NAMESPACE)) <= 2
+        and bool(difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.8))
+    )
+
+
 def is_switch(text: Any) -> bool:
     """Whether a setting's text is a valid on/off switch ('true' or 'false', as Pulumi hands a YAML boolean over)."""
     return isinstance(text, str) and text.strip().lower() in ("true", "false")
@@ -308,7 +318,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
         namespace, _, key = str(full_key).partition(":")
         if namespace == NAMESPACE and key not in KNOWN_KEYS:
             values[key] = None
-        elif namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.8):
+        elif _misspells_namespace(namespace):
             misspelt.append(
                 Where(doc, ("config", full_key), field_from=1).problem(
                     f"'{namespace}' is not this program's namespace, so Pulumi would never hand this "

@@ -70,7 +70,8 @@ def _is_text(value: object) -> bool:
 # How YAML 1.1 (PyYAML's schema) reads some unquoted values differs from how they are written: 012345670123
 # is the octal number 1402433619, 1_000 is 1000, 1:30 is 90, and yes/no/on/off are true/false. Where the
 # program copies a value as it is (a statement kept under extraStatements), that would silently change
-# it, so a value is accepted unquoted only when JSON would write it the same way.
+# it, so a number or a boolean is accepted unquoted only when it is written as JSON writes one (decimal
+# digits, true or false): then YAML reads the value written (1.10 is 1.1, the same number).
 _PLAIN_AS_WRITTEN = {
     "tag:yaml.org,2002:int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)"),
     "tag:yaml.org,2002:float": re.compile(
@@ -147,7 +148,7 @@ def _index_lines(
                 fix="remove the \\uD800-\\uDFFF escape; write the character itself",
             )
         )
-    if (reread := _read_otherwise(node)) is not None:
+    if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
         rereads[path] = reread
     if isinstance(node, yaml.MappingNode):
         seen_keys: dict[str, int] = {}
