@@ -14,20 +14,18 @@ import yaml
 from .problems import InputProblems, Problem
 
 
-class _DuplicateKey(yaml.constructor.ConstructorError):
+class _DuplicateKey(Exception):
     """A key written twice in one mapping: go-yaml, which the Pulumi CLI reads stack files with, refuses it."""
 
     def __init__(self, key: str, first: yaml.Mark, again: yaml.Mark) -> None:
-        super().__init__(None, None, f"duplicate key {key!r}", again)
+        super().__init__(key)
         self.key, self.first_line, self.line = key, first.line + 1, again.line + 1
 
 
 class _Yaml12Loader(yaml.SafeLoader):
     """Reads plain digit strings as YAML 1.2 does, as the Pulumi CLI (go-yaml) does: `012345678901` is the
     decimal number 12345678901, not a string (PyYAML's YAML 1.1 reading, when it is no valid octal) and not
-    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi.
-
-    A key written twice in one mapping is refused (see `_refuse_duplicate_keys`)."""
+    an octal number. So an unquoted account ID reaches the program here exactly as it does under Pulumi."""
 
 
 def _refuse_duplicate_keys(node: yaml.Node | None, seen: set[int]) -> None:
