@@ -186,11 +186,12 @@ _PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 
 def _texts(value: Any) -> bool:
     """A non-empty string, or a non-empty list of them: how a policy names actions, resources and principals."""
-    values = value if isinstance(value, list) else [value]
+    values = _as_list(value)
     return bool(values) and all(isinstance(item, str) and item for item in values)
 
 
 def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """Elements, principal kinds and value types AWS would refuse, but only when `pulumi up` writes the policy."""
     found: list[Finding] = [
         (
             (key,),
