@@ -16,15 +16,15 @@ from cross_account_s3.infra.stack import (
     prove_access,
     register,
 )
-from cross_account_s3.infra.stack_history import previously_written_role_policies
+from cross_account_s3.infra.stack_history import last_deployment
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 with input_problems_end_the_run():
     settings, grants = load_inputs(PROJECT_ROOT)  # Pulumi.<stack>.yaml and grants/<stack>.yaml, checked in full
     providers = AccountProviders.for_settings(settings)  # one provider per account, pinned to its ID
-    owned = previously_written_role_policies(grants)  # inline role policies this stack wrote before
-    facts = look_up(grants, providers, owned)  # users, roles, buckets, their policies and KMS keys, read live
+    last = last_deployment()  # what this stack wrote before: its role policies, and its buckets' policies
+    facts = look_up(grants, providers, last)  # users, roles, buckets (also those it no longer names), KMS keys
     plan = plan_with_live_checks(grants, settings, facts)  # policies, after AWS's limits and foreign statements
     prove_access(plan, settings, facts, providers)  # AWS's policy simulator: boundaries, SCPs and denies
     register(plan, providers)  # a BucketGrant per grant (with its KMS grants), one BucketPolicy per bucket

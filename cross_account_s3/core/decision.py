@@ -3,7 +3,8 @@
 The checks run in a fixed order. Users, roles, buckets and KMS keys that do not exist (or cannot be
 used) come first, because a plan naming them means nothing. Then the plan is built, and the checks that
 need it (AWS's hard limits, room for the roles' inline policies, and inline policies of our name that
-someone else wrote) run together with the statements someone else wrote into a live bucket policy.
+someone else wrote) run together with the statements someone else wrote into a live bucket policy,
+also the policy of a bucket whose last grant was removed, which `pulumi up` would delete.
 Notes are what a reviewer must read but that does not stop the change.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import limits, live, roles
+from . import limits, live, retired_buckets, roles
 from .grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
 from .problems import Problem
@@ -37,6 +38,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
     problems = [
         *live.foreign_statement_problems(loaded, facts),
+        *retired_buckets.retired_bucket_problems(loaded, facts, bucket_account),
         *limits.limit_problems(plan, loaded, settings),
         *roles.role_policy_problems(plan, settings, facts),
     ]

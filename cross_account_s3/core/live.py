@@ -230,6 +230,8 @@ class LiveFacts:
     # (lowercase role name, inline policy name) pairs this stack wrote in its last deployment: its own.
     owned_role_policies: frozenset[tuple[str, str]] = frozenset()
     keys: Mapping[str, LiveKey | LookupFailure | None] = field(default_factory=dict)  # by `kmsKey` setting
+    # Buckets whose policy the last deployment wrote and the grants no longer name: `pulumi up` deletes it.
+    retired_buckets: Mapping[str, LiveBucket] = field(default_factory=dict)
 
     @property
     def key_arns(self) -> dict[str, str]:
@@ -259,7 +261,7 @@ def _grantee_problem(kind: GranteeKind, entry: str, facts: LiveFacts, user_accou
     failure = failures.get(name.lower())
     live = found.get(name.lower())
     if failure is not None:
-        return _failure_problem(f"the {kind} {name!r}", f"user account {user_account}", failure, None, bucket=None)
+        return failure_problem(f"the {kind} {name!r}", f"user account {user_account}", failure, None, bucket=None)
     if live is None:
         return (
             f"the {kind} {name!r} does not exist in the user account {user_account}; AWS would reject the bucket "
@@ -292,14 +294,14 @@ def _bucket_problem(bucket: str, facts: LiveFacts, bucket_account: str, region: 
         )
     if state.failure is not None:
         where = f"bucket account {bucket_account}"
-        return _failure_problem(f"the bucket {bucket!r}", where, state.failure, state.region or region, bucket=bucket)
+        return failure_problem(f"the bucket {bucket!r}", where, state.failure, state.region or region, bucket=bucket)
     return None
 
 
 _EXPECTED_REGION = re.compile(r"expecting '(?P<region>[a-z0-9-]+)'")
 
 
-def _failure_problem(
+def failure_problem(
     what: str, where: str, failure: LookupFailure, asked_region: str | None, *, bucket: str | None
 ) -> tuple[str, str]:
     """(message, fix) for a lookup that failed: each kind says what to change, and every one quotes the provider."""
@@ -379,7 +381,7 @@ def _key_problem(bucket: str, key: str, facts: LiveFacts, bucket_account: str) -
     """(message, fix) when a bucket's `kmsKey` is missing, AWS managed, not enabled, or could not be read."""
     found = facts.keys.get(key)
     if isinstance(found, LookupFailure):
-        return _failure_problem(
+        return failure_problem(
             f"the KMS key {key} of bucket {bucket!r}", f"bucket account {bucket_account}", found, None, bucket=None
         )
     if found is None:
@@ -418,8 +420,8 @@ def _is_own(statement: Mapping[str, Any]) -> bool:
     return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
 
 
-def _foreign_statements(loaded: LoadedGrants, facts: LiveFacts, bucket: str) -> list[dict[str, Any]]:
-    state = facts.buckets.get(bucket)
+def foreign_statements(state: LiveBucket | None) -> list[dict[str, Any]]:
+    """The statements of a bucket's live policy that this program did not write."""
     if state is None or not state.exists:
         return []
     return [s for s in statements(state.policy) if not _is_own(s)]
@@ -439,30 +441,41 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         declared_bodies = {_body(s) for s in declared}
         undeclared = [
             s
-            for s in _foreign_statements(loaded, facts, bucket)
+            for s in foreign_statements(facts.buckets.get(bucket))
             if str(s.get("Sid", "")) not in declared_sids and _body(s) not in declared_bodies
         ]
         if not undeclared:
             continue
-        to_keep = []
-        for number, statement in enumerate(undeclared, start=1):
-            sid = str(statement.get("Sid", ""))
-            if not sid or sid.startswith(OWN_SID_PREFIX):
-                statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
-            to_keep.append(statement)
-        sids = ", ".join(str(s.get("Sid") or "(no Sid)") for s in undeclared)
-        snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
         problems.append(
             loaded.bucket_entry("extraStatements", bucket).problem(
-                f"the bucket's current policy has statements this program did not write ({sids}); writing the "
-                "policy would delete them",
-                "to keep them, add this to the grants file (statements without a Sid, or with this program's "
-                "Sid prefix, get a new Sid):\n"
-                + "\n".join("      " + line for line in snippet.splitlines())
-                + "\n    or remove them from the bucket policy by hand if they are no longer wanted",
+                f"the bucket's current policy has statements this program did not write ({sid_list(undeclared)}); "
+                "writing the policy would delete them",
+                keep_them(bucket, undeclared),
             )
         )
     return problems
+
+
+def sid_list(found: list[dict[str, Any]]) -> str:
+    """The statements by Sid, for a message: "AllowCloudFrontRead, (no Sid)"."""
+    return ", ".join(str(s.get("Sid") or "(no Sid)") for s in found)
+
+
+def keep_them(bucket: str, undeclared: list[dict[str, Any]], kept_how: str = "") -> str:
+    """The fix for statements someone else wrote: the YAML that keeps them, or removing them by hand."""
+    to_keep = []
+    for number, statement in enumerate(undeclared, start=1):
+        sid = str(statement.get("Sid", ""))
+        if not sid or sid.startswith(OWN_SID_PREFIX):
+            statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
+        to_keep.append(statement)
+    snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
+    return (
+        f"to keep them{kept_how}, add this to the grants file (statements without a Sid, or with this program's "
+        "Sid prefix, get a new Sid):\n"
+        + "\n".join("      " + line for line in snippet.splitlines())
+        + "\n    or remove them from the bucket policy by hand if they are no longer wanted"
+    )
 
 
 def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
@@ -474,7 +487,7 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
     notes: list[str] = []
     for bucket in loaded.managed_buckets:
         declared = {str(s.get("Sid")): s for s in loaded.extra_statements.get(bucket, ())}
-        for live in _foreign_statements(loaded, facts, bucket):
+        for live in foreign_statements(facts.buckets.get(bucket)):
             mine = declared.get(str(live.get("Sid", "")))
             if mine is not None and _body(mine) != _body(live):
                 notes.append(

@@ -1,15 +1,17 @@
-"""The stack's `grants` output: what `pulumi up` leaves for a reviewer, and what `plan --diff` compares.
+"""The stack's outputs: what `pulumi up` leaves for a reviewer, and what the next run reads back.
 
-One typed model, written by the Pulumi program and read back by the review commands, so the two
-cannot drift apart and the review code never guesses at key names or types.
+One typed model per output, written by the Pulumi program and read back by the review commands and
+by the program's next run (`LastDeployment`), so they cannot drift apart and no reader guesses at key
+names or types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .plan import GrantPlan, Plan
 
@@ -79,3 +81,52 @@ def bucket_keys_output(plan: Plan) -> dict[str, dict[str, str]]:
         for bucket in plan.buckets
         if bucket.kms_key is not None
     }
+
+
+def bucket_regions_output(plan: Plan) -> dict[str, str]:
+    """The `bucketRegions` output: the region each bucket's policy was written in.
+
+    The next run reads it back: a bucket whose last grant is removed no longer has `bucketSettings`,
+    yet its policy must still be read, in its own region, before `pulumi up` deletes it.
+    """
+    return {bucket.bucket: bucket.region for bucket in sorted(plan.buckets, key=lambda b: b.bucket) if bucket.region}
+
+
+_BUCKET_NAMES: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+_BUCKET_REGIONS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
+
+
+@dataclass(frozen=True)
+class LastDeployment:
+    """What this stack's last deployment wrote, as far as its outputs tell: nothing for a stack never deployed."""
+
+    role_policies: frozenset[tuple[str, str]] = frozenset()  # (lowercase role name, inline policy name)
+    bucket_regions: Mapping[str, str | None] = field(default_factory=dict)  # bucket -> region; None: not recorded
+    unreadable: tuple[str, ...] = ()  # outputs this version could not read, by name
+
+
+def read_last_deployment(outputs: Mapping[str, Any]) -> LastDeployment:
+    """The last deployment's outputs, read back.
+
+    An output this version cannot read (one written by another version) owns nothing: no role policy
+    counts as this stack's, so none is overwritten. Its name is kept, so the run can say what it
+    could not check.
+    """
+    unreadable: list[str] = []
+    try:
+        role_policies = owned_role_policies(read_grants_output(outputs.get("grants")))
+    except ValidationError:
+        role_policies, unreadable = frozenset(), [*unreadable, "grants"]
+    try:
+        buckets = _BUCKET_NAMES.validate_python(outputs.get("bucketPolicies") or {})
+    except ValidationError:
+        buckets, unreadable = {}, [*unreadable, "bucketPolicies"]
+    try:
+        regions = _BUCKET_REGIONS.validate_python(outputs.get("bucketRegions") or {})
+    except ValidationError:  # written before regions were recorded, or by another version: ask where the provider is
+        regions = {}
+    return LastDeployment(
+        role_policies=role_policies,
+        bucket_regions={bucket: regions.get(bucket) for bucket in sorted(buckets)},
+        unreadable=tuple(unreadable),
+    )

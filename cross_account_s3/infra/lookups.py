@@ -43,6 +43,8 @@ from ..core.live import (
     role_from_answers,
     user_from_answer,
 )
+from ..core.outputs import LastDeployment
+from ..core.retired_buckets import retired_buckets, retired_from_answer
 from ..core.simulation import Simulation
 from .providers import AccountProviders
 
@@ -123,6 +125,10 @@ async def _look_up_bucket(name: str, region: str | None, provider: pulumi.Provid
     return bucket_from_answers(name, policy, bucket, region)
 
 
+async def _look_up_retired_bucket(name: str, region: str | None, provider: pulumi.ProviderResource) -> LiveBucket:
+    return retired_from_answer(name, await ask(GET_BUCKET_POLICY, name, region, provider), region)
+
+
 async def _look_up_role(name: str, provider: pulumi.ProviderResource) -> LiveRole | LookupFailure | None:
     """getRole proves the role exists; only then are its inline policy names listed, by IAM's spelling."""
     role = await ask(GET_ROLE, name, None, provider)
@@ -181,18 +187,20 @@ async def _identities(
     return await _pair(users, [_look_up_role(name, provider) for name in role_names])
 
 
-def look_up(
-    loaded: LoadedGrants, providers: AccountProviders, owned_role_policies: frozenset[tuple[str, str]] = frozenset()
-) -> LiveFacts:
+def look_up(loaded: LoadedGrants, providers: AccountProviders, last: LastDeployment | None = None) -> LiveFacts:
     """Every user, role and bucket the grants name, as the two accounts report them, looked up concurrently.
 
-    `owned_role_policies` are the inline role policies this stack wrote before (see `stack_history`).
+    `last` is what this stack's last deployment wrote (see `stack_history`): the inline role policies
+    that are its own, and the buckets whose policy it wrote. Those the grants no longer name are read
+    too, because `pulumi up` deletes their policy.
     """
+    last = last or LastDeployment()
     user_names, role_names = _names(loaded, "user"), _names(loaded, "role")
     buckets = loaded.managed_buckets
+    retired = retired_buckets(loaded, last)
     bucket_lookups = [
         _look_up_bucket(bucket, _region(bucket, loaded.bucket_settings), providers.bucket_account) for bucket in buckets
-    ]
+    ] + [_look_up_retired_bucket(bucket, region, providers.bucket_account) for bucket, region in retired.items()]
     keys = sorted({entry.kmsKey for entry in loaded.bucket_settings.values() if entry.kmsKey})
     key_lookups = [ask(GET_KEY, key, _key_region(key), providers.bucket_account) for key in keys]
     identities, [(states, key_answers)] = ask_all(
@@ -207,11 +215,12 @@ def look_up(
     }
     return LiveFacts(
         users={key: user for key, user in by_name.items() if not isinstance(user, LookupFailure)},
-        buckets=dict(zip(buckets, states, strict=True)),
+        buckets=dict(zip(buckets, states[: len(buckets)], strict=True)),
+        retired_buckets=dict(zip(retired, states[len(buckets) :], strict=True)),
         user_failures={key: user for key, user in by_name.items() if isinstance(user, LookupFailure)},
         roles={key: role for key, role in by_role.items() if not isinstance(role, LookupFailure)},
         role_failures={key: role for key, role in by_role.items() if isinstance(role, LookupFailure)},
-        owned_role_policies=owned_role_policies,
+        owned_role_policies=last.role_policies,
         keys=found_keys,
     )
 

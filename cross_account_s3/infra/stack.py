@@ -11,7 +11,7 @@ import pulumi
 from ..core import inputs, live, simulation
 from ..core.decision import decide
 from ..core.grants import LoadedGrants
-from ..core.outputs import bucket_keys_output, grants_output
+from ..core.outputs import bucket_keys_output, bucket_regions_output, grants_output
 from ..core.plan import Plan
 from ..core.problems import InputProblems, raise_if_any
 from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
@@ -80,10 +80,14 @@ def register(plan: Plan, providers: AccountProviders) -> None:
 
 
 def export_outputs(plan: Plan, settings: Settings) -> None:
-    """What a reviewer reads after `pulumi up`: each grant in words, each bucket's exact policy and its KMS key."""
+    """What a reviewer reads after `pulumi up`: each grant in words, each bucket's exact policy, KMS key and region.
+
+    The next run reads them back too (`stack_history`).
+    """
     pulumi.export(
         "accounts", {"bucketAccount": settings.bucket_account.accountId, "userAccount": settings.user_account.accountId}
     )
     pulumi.export("grants", grants_output(plan))
     pulumi.export("bucketPolicies", {bucket_plan.bucket: bucket_plan.policy for bucket_plan in plan.buckets})
     pulumi.export("bucketKeys", bucket_keys_output(plan))
+    pulumi.export("bucketRegions", bucket_regions_output(plan))

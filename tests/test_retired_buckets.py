@@ -1,0 +1,144 @@
+"""Removing a bucket's last grant: `pulumi up` deletes its whole policy, so preview reads it first.
+
+Each test deploys twice, as a user would: the first run's outputs become the stack's last deployment
+(`FakeWorld.previous_outputs`, what the program's self `StackReference` reads) and its bucket policies
+become what AWS holds; then someone edits a live policy by hand, and the grants file drops a bucket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_account_s3 import provider_contract as contract
+from cross_account_s3.infra.offline_runner import ProgramRun
+from tests.conftest import NONPROD, RunProgram, fixture_world, grants_yaml
+from tests.fake_aws import FakeWorld
+from tests.test_live_checks import FOREIGN
+
+BOTH = (
+    {"name": "reports-read", "users": ["u01"], "bucket": "reports-bucket", "access": "read"},
+    {"name": "other-read", "users": ["u02"], "bucket": "other-bucket", "access": "read"},
+)
+HAND_ADDED = FOREIGN["Statement"][0]  # a CloudFront read, added in the console after the deployment
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+
+
+def deployed(run: RunProgram, grants_file, world: FakeWorld, **sections: Any) -> ProgramRun:
+    """`pulumi up` of both grants: AWS now holds the policies it wrote, and the stack its outputs."""
+    first = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH, **sections)))
+    assert first.error is None, first.error
+    for bucket, policy in first.outputs["bucketPolicies"].items():
+        world.account(NONPROD).buckets[bucket] = json.loads(json.dumps(policy))
+    world.previous_outputs = json.loads(json.dumps(first.outputs))
+    return first
+
+
+def add_by_hand(world: FakeWorld, bucket: str, statement: dict[str, Any]) -> None:
+    live = world.account(NONPROD).buckets[bucket]
+    assert live is not None
+    live["Statement"] = [*live["Statement"], statement]
+
+
+def assert_refused(result: ProgramRun, *fragments: str) -> str:
+    """Preview stopped cleanly after the lookups: one problem list, and no AWS resource registered."""
+    assert result.error is not None, "preview went on"
+    assert [r.name for r in result.registrations if r.type.startswith("aws:")] == []
+    assert "Traceback" not in result.error and "nothing was created or changed" in result.error
+    for fragment in fragments:
+        assert fragment in result.error, f"{fragment!r} not in:\n{result.error}"
+    return result.error
+
+
+def policies_registered(result: ProgramRun) -> list[str]:
+    return sorted(r.name for r in result.of_type(BUCKET_POLICY))
+
+
+def retire_reports(run: RunProgram, grants_file, world: FakeWorld, **sections: Any) -> ProgramRun:
+    return run("nonprod", world=world, config=grants_file(grants_yaml(BOTH[1], **sections)))
+
+
+def test_a_hand_added_statement_stops_the_deletion_and_the_fix_it_prints_keeps_it(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    add_by_hand(world, "reports-bucket", HAND_ADDED)
+    refused = retire_reports(run, grants_file, world)
+    error = assert_refused(
+        refused,
+        "no grant names the bucket 'reports-bucket' any more, so `pulumi up` would delete its whole policy",
+        "statements this program did not write (AllowCloudFrontRead)",
+        "rewritten to just these statements",
+        "Sid: AllowCloudFrontRead",
+    )
+    assert "extraStatements:" in error and "reports-bucket:" in error
+    # The printed fix, followed: the bucket keeps a policy of just the hand-added statement.
+    kept = retire_reports(run, grants_file, world, extraStatements={"reports-bucket": [HAND_ADDED]})
+    assert kept.error is None, kept.error
+    policy = json.loads(kept.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert policy["Statement"] == [HAND_ADDED]
+
+
+def test_a_policy_that_is_all_this_programs_is_deleted_after_it_was_read(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    result = retire_reports(run, grants_file, world)
+    assert result.error is None, result.error
+    assert policies_registered(result) == ["bucket-policy-other-bucket"]  # reports-bucket's is deleted by `up`
+    asked = [(i.args["bucket"], i.account) for i in result.invocations if i.token == contract.GET_BUCKET_POLICY]
+    assert sorted(asked) == [("other-bucket", NONPROD), ("reports-bucket", NONPROD)]
+
+
+def test_nothing_to_lose_when_the_policy_or_the_bucket_is_already_gone(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    world.account(NONPROD).buckets["reports-bucket"] = None  # its policy deleted by hand
+    assert retire_reports(run, grants_file, world).error is None
+    del world.account(NONPROD).buckets["reports-bucket"]  # the bucket itself deleted
+    assert retire_reports(run, grants_file, world).error is None
+
+
+def test_a_bucket_elsewhere_is_read_in_the_region_the_last_deployment_recorded(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    world.account(NONPROD).bucket_regions["reports-bucket"] = "eu-west-1"
+    first = deployed(run, grants_file, world, bucketSettings={"reports-bucket": {"region": "eu-west-1"}})
+    assert first.outputs["bucketRegions"] == {"other-bucket": "us-east-1", "reports-bucket": "eu-west-1"}
+    add_by_hand(world, "reports-bucket", HAND_ADDED)
+    assert_refused(retire_reports(run, grants_file, world), "(AllowCloudFrontRead)")
+    # A deployment made before the regions were recorded: the bucket is asked in the provider's region,
+    # S3 answers with a redirect, and preview stops rather than delete what it could not read.
+    del world.previous_outputs["bucketRegions"]
+    assert_refused(
+        retire_reports(run, grants_file, world),
+        "no grant names the bucket 'reports-bucket' any more",
+        "could not be read first",
+        "did not record the bucket's region",
+        "PermanentRedirect",
+    )
+
+
+def test_a_policy_the_profile_may_not_read_is_not_deleted_blind(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    world.account(NONPROD).denied.add("reports-bucket")
+    assert_refused(
+        retire_reports(run, grants_file, world),
+        "no grant names the bucket 'reports-bucket' any more",
+        "is not allowed s3:GetBucketPolicy",
+    )
+
+
+def test_an_output_this_version_cannot_read_is_a_warning(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    add_by_hand(world, "reports-bucket", HAND_ADDED)
+    world.previous_outputs["bucketPolicies"] = ["not", "a", "mapping"]
+    result = retire_reports(run, grants_file, world)
+    assert result.error is None, result.error
+    assert any("'bucketPolicies' output this version cannot read" in w for w in result.warnings), result.warnings
+
+
+def test_a_stack_never_deployed_reads_only_the_buckets_it_names(run: RunProgram, grants_file) -> None:
+    result = retire_reports(run, grants_file, fixture_world())
+    assert result.error is None, result.error
+    asked = [i.args["bucket"] for i in result.invocations if i.token == contract.GET_BUCKET_POLICY]
+    assert asked == ["other-bucket"]
