@@ -93,23 +93,28 @@ def test_a_bucket_with_no_policy_is_normal(run: RunProgram) -> None:
 
 def test_undeclared_foreign_statements_stop_preview_with_yaml_to_keep_them(run: RunProgram) -> None:
     world = fixture_world()
-    world.account(NONPROD).buckets["my-shared-bucket-20932"] = {
-        **FOREIGN,
-        "Statement": [
-            {
-                **s,
-                "Resource": str(s["Resource"]).replace("reports-bucket", "my-shared-bucket-20932")
-                if isinstance(s["Resource"], str)
-                else s["Resource"],
-            }
-            for s in FOREIGN["Statement"]
-        ],
-    }
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = json.loads(
+        json.dumps(FOREIGN).replace("reports-bucket", "my-shared-bucket-20932")
+    )
     result = run("nonprod", world=world)
     assert result.error is not None
     assert "statements this program did not write (AllowCloudFrontRead, (no Sid))" in result.error
+    assert "to keep them, add this" in result.error and "cannot hold" not in result.error
     assert "extraStatements:" in result.error and "Sid: Kept2" in result.error
     assert aws_registrations(result) == []
+
+
+def test_the_yaml_offered_is_only_what_the_grants_file_would_accept(run: RunProgram) -> None:
+    """A statement for another bucket cannot be kept in this one's policy: it is named, with why, not offered."""
+    world = fixture_world()
+    world.account(NONPROD).buckets["my-shared-bucket-20932"] = json.loads(
+        json.dumps(FOREIGN).replace("reports-bucket/*", "my-shared-bucket-20932/*")
+    )
+    error = run("nonprod", world=world).error or ""
+    assert "to keep those that can be kept, add this" in error and "Sid: AllowCloudFrontRead" in error
+    assert "Kept2" not in error
+    assert "a policy this program writes cannot hold (no Sid): names 'arn:aws:s3:::reports-bucket'" in error
+    assert "remove it from the policy by hand, or remove this bucket's grants" in error
 
 
 def test_declared_foreign_statements_are_kept_verbatim(run: RunProgram, grants_file) -> None:

@@ -65,7 +65,8 @@ def test_a_hand_added_statement_stops_the_deletion_and_the_fix_it_prints_keeps_i
     refused = retire_reports(run, grants_file, world)
     error = assert_refused(
         refused,
-        "no grant names the bucket 'reports-bucket' any more, so `pulumi up` would delete its whole policy",
+        "the grants no longer name the bucket 'reports-bucket' (no grant, no extraStatements entry), so `pulumi up` "
+        "would delete its whole policy",
         "statements this program did not write (AllowCloudFrontRead)",
         "rewritten to just these statements",
         "Sid: AllowCloudFrontRead",
@@ -109,7 +110,7 @@ def test_a_bucket_elsewhere_is_read_in_the_region_the_last_deployment_recorded(r
     del world.previous_outputs["bucketRegions"]
     assert_refused(
         retire_reports(run, grants_file, world),
-        "no grant names the bucket 'reports-bucket' any more",
+        "the grants no longer name the bucket 'reports-bucket'",
         "could not be read first",
         "did not record the bucket's region",
         "PermanentRedirect",
@@ -122,7 +123,7 @@ def test_a_policy_the_profile_may_not_read_is_not_deleted_blind(run: RunProgram,
     world.account(NONPROD).denied.add("reports-bucket")
     assert_refused(
         retire_reports(run, grants_file, world),
-        "no grant names the bucket 'reports-bucket' any more",
+        "the grants no longer name the bucket 'reports-bucket'",
         "is not allowed s3:GetBucketPolicy",
     )
 
@@ -135,6 +136,12 @@ def test_an_output_this_version_cannot_read_is_a_warning(run: RunProgram, grants
     result = retire_reports(run, grants_file, world)
     assert result.error is None, result.error
     assert any("'bucketPolicies' output this version cannot read" in w for w in result.warnings), result.warnings
+    # One bad region drops only that region, and says so.
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    world.previous_outputs["bucketRegions"] = {"reports-bucket": 42, "other-bucket": "us-east-1"}
+    warned = retire_reports(run, grants_file, world)
+    assert any("'bucketRegions' output this version cannot read" in w for w in warned.warnings), warned.warnings
 
 
 def test_a_stack_never_deployed_reads_only_the_buckets_it_names(run: RunProgram, grants_file) -> None:
@@ -142,3 +149,50 @@ def test_a_stack_never_deployed_reads_only_the_buckets_it_names(run: RunProgram,
     assert result.error is None, result.error
     asked = [i.args["bucket"] for i in result.invocations if i.token == contract.GET_BUCKET_POLICY]
     assert asked == ["other-bucket"]
+
+
+def test_statements_taken_out_of_the_grants_file_on_purpose_go_with_the_policy(run: RunProgram, grants_file) -> None:
+    """A statement the last deployment wrote from extraStatements is this stack's, however AWS spells it back."""
+    world = fixture_world()
+    kept = {"extraStatements": {"reports-bucket": [HAND_ADDED]}}
+    deployed(run, grants_file, world, **kept)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    for statement in live["Statement"]:  # AWS may hand a one-item list back as its item
+        for key, value in statement.items():
+            if isinstance(value, list) and len(value) == 1:
+                statement[key] = value[0]
+    retired = run("nonprod", world=world, config=grants_file(grants_yaml(BOTH[1])))
+    assert retired.error is None, retired.error
+    assert policies_registered(retired) == ["bucket-policy-other-bucket"]
+    # With the grant still there, the entry alone is taken out: the policy is rewritten without it.
+    dropped = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))
+    assert dropped.error is None, dropped.error
+    policy = json.loads(dropped.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert [s for s in policy["Statement"] if s["Sid"] == HAND_ADDED["Sid"]] == []
+    # Changed by hand since, it is someone else's again.
+    live["Statement"] = [{**s, "Action": "s3:*"} if s.get("Sid") == HAND_ADDED["Sid"] else s for s in live["Statement"]]
+    assert_refused(retire_reports(run, grants_file, world), "(AllowCloudFrontRead)")
+
+
+def test_a_statement_that_cannot_be_kept_is_named_with_the_reason_and_a_way_out(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    deployed(run, grants_file, world)
+    partner = {
+        "Sid": "PartnerRoot",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::reports-bucket/*",
+    }
+    add_by_hand(world, "reports-bucket", partner)
+    add_by_hand(world, "reports-bucket", HAND_ADDED)
+    error = assert_refused(
+        retire_reports(run, grants_file, world),
+        "(PartnerRoot, AllowCloudFrontRead)",
+        "to keep those that can be kept (the policy is then rewritten to just these statements)",
+        "a policy this program writes cannot hold PartnerRoot: ",
+        "root",
+        "copy it, remove it from the policy by hand, run `pulumi up`",
+    )
+    assert "Sid: AllowCloudFrontRead" in error and "Sid: PartnerRoot" not in error

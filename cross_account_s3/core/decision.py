@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import limits, live, retired_buckets, roles
+from . import foreign_statements, limits, live, retired_buckets, roles
 from .grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
 from .problems import Problem
@@ -37,7 +37,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
         return Decision(plan=None, problems=tuple(missing))
     plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
     problems = [
-        *live.foreign_statement_problems(loaded, facts),
+        *foreign_statements.foreign_statement_problems(loaded, facts),
         *retired_buckets.retired_bucket_problems(loaded, facts, bucket_account),
         *limits.limit_problems(plan, loaded, settings),
         *roles.role_policy_problems(plan, settings, facts),
@@ -46,7 +46,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
         return Decision(plan=None, problems=tuple(problems))
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
-        *live.replaced_statement_notes(loaded, facts),
+        *foreign_statements.replaced_statement_notes(loaded, facts),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))

@@ -3,7 +3,7 @@
 Documents come from AWS (a bucket's live policy), from the grants file (`extraStatements`) and from
 this program's own plans. AWS accepts shortcuts in them: one statement object in place of a list, one
 principal string in place of a list, and `"Principal": "*"` for `{"AWS": "*"}`. Every reader here goes
-through these two functions, so each shortcut is understood the same way everywhere.
+through these functions, so each shortcut is understood the same way everywhere.
 """
 
 from __future__ import annotations
@@ -34,3 +34,21 @@ def principals(statement: Mapping[str, Any], kind: str | None = None) -> list[st
     principal = statement.get("Principal")
     by_kind = principal if isinstance(principal, Mapping) else ({} if principal is None else {"AWS": principal})
     return [item for key, values in by_kind.items() if kind in (None, key) for item in _as_texts(values)]
+
+
+def same_statement_key(statement: Mapping[str, Any]) -> str:
+    """A text equal for two statements that say the same thing, however each was written.
+
+    IAM reads a one-item list as its item, and the order of a list's items means nothing, so a
+    statement this program wrote still matches itself as AWS hands it back, in either spelling.
+    """
+    return json.dumps(_same(statement), sort_keys=True)
+
+
+def _same(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _same(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = sorted((_same(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+        return items[0] if len(items) == 1 else items
+    return value

@@ -2,8 +2,8 @@
 
 The Pulumi layer looks these facts up through the account providers during preview; this module
 decides what they mean. A missing user or bucket would otherwise fail only at apply time ("Invalid
-principal in policy"), and a bucket policy statement someone else wrote would otherwise be wiped,
-because PutBucketPolicy replaces the whole policy.
+principal in policy"). What a bucket's live policy holds that someone else wrote is judged in
+`foreign_statements`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import snippet as region_snippet
 from .documents import principals, statements
 from .grantees import GranteeKind, entry_name
-from .grants import OWN_SID, OWN_SID_PREFIX, LoadedGrants
+from .grants import LoadedGrants
 from .problems import Problem
+from .statements import is_own
 
 
 class Failure(enum.Enum):
@@ -232,6 +231,8 @@ class LiveFacts:
     keys: Mapping[str, LiveKey | LookupFailure | None] = field(default_factory=dict)  # by `kmsKey` setting
     # Buckets whose policy the last deployment wrote and the grants no longer name: `pulumi up` deletes it.
     retired_buckets: Mapping[str, LiveBucket] = field(default_factory=dict)
+    # bucket -> the statements the last deployment wrote into its policy (`documents.same_statement_key`).
+    last_written: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def key_arns(self) -> dict[str, str]:
@@ -247,11 +248,6 @@ class LiveFacts:
         """The ARN of every user and role found, by kind and lowercase name."""
         roles = {key: role.arn for key, role in self.roles.items() if role is not None}
         return {"user": self.user_arns, "role": roles}
-
-
-def _body(statement: Mapping[str, Any]) -> str:
-    """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
-    return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
 def _grantee_problem(kind: GranteeKind, entry: str, facts: LiveFacts, user_account: str) -> tuple[str, str] | None:
@@ -416,88 +412,6 @@ def key_problems(loaded: LoadedGrants, facts: LiveFacts, bucket_account: str) ->
     return problems
 
 
-def _is_own(statement: Mapping[str, Any]) -> bool:
-    return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
-
-
-def foreign_statements(state: LiveBucket | None) -> list[dict[str, Any]]:
-    """The statements of a bucket's live policy that this program did not write."""
-    if state is None or not state.exists:
-        return []
-    return [s for s in statements(state.policy) if not _is_own(s)]
-
-
-def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
-    """Statements in a bucket's live policy that this program did not write and the file does not declare.
-
-    Writing the policy would delete them, so preview stops and shows the YAML that keeps them. A
-    statement counts as declared when the file has one with the same Sid, or with the same content
-    under another Sid (one that had no Sid, or one named with this program's prefix by hand).
-    """
-    problems: list[Problem] = []
-    for bucket in loaded.managed_buckets:
-        declared = loaded.extra_statements.get(bucket, ())
-        declared_sids = {str(s.get("Sid")) for s in declared}
-        declared_bodies = {_body(s) for s in declared}
-        undeclared = [
-            s
-            for s in foreign_statements(facts.buckets.get(bucket))
-            if str(s.get("Sid", "")) not in declared_sids and _body(s) not in declared_bodies
-        ]
-        if not undeclared:
-            continue
-        problems.append(
-            loaded.bucket_entry("extraStatements", bucket).problem(
-                f"the bucket's current policy has statements this program did not write ({sid_list(undeclared)}); "
-                "writing the policy would delete them",
-                keep_them(bucket, undeclared),
-            )
-        )
-    return problems
-
-
-def sid_list(found: list[dict[str, Any]]) -> str:
-    """The statements by Sid, for a message: "AllowCloudFrontRead, (no Sid)"."""
-    return ", ".join(str(s.get("Sid") or "(no Sid)") for s in found)
-
-
-def keep_them(bucket: str, undeclared: list[dict[str, Any]], kept_how: str = "") -> str:
-    """The fix for statements someone else wrote: the YAML that keeps them, or removing them by hand."""
-    to_keep = []
-    for number, statement in enumerate(undeclared, start=1):
-        sid = str(statement.get("Sid", ""))
-        if not sid or sid.startswith(OWN_SID_PREFIX):
-            statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
-        to_keep.append(statement)
-    snippet = yaml.safe_dump({"extraStatements": {bucket: to_keep}}, sort_keys=False, default_flow_style=False)
-    return (
-        f"to keep them{kept_how}, add this to the grants file (statements without a Sid, or with this program's "
-        "Sid prefix, get a new Sid):\n"
-        + "\n".join("      " + line for line in snippet.splitlines())
-        + "\n    or remove them from the bucket policy by hand if they are no longer wanted"
-    )
-
-
-def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
-    """Declared statements whose live version, under the same Sid, says something else.
-
-    The file wins (it is the reviewed copy), but a reviewer must see that `pulumi up` will change a
-    statement someone else wrote, so preview says what will change.
-    """
-    notes: list[str] = []
-    for bucket in loaded.managed_buckets:
-        declared = {str(s.get("Sid")): s for s in loaded.extra_statements.get(bucket, ())}
-        for live in foreign_statements(facts.buckets.get(bucket)):
-            mine = declared.get(str(live.get("Sid", "")))
-            if mine is not None and _body(mine) != _body(live):
-                notes.append(
-                    f"bucket {bucket}: statement {live.get('Sid')} in the live policy differs from the one in the "
-                    f"grants file; `pulumi up` will replace the live version {_body(live)} with the declared "
-                    f"version {_body(mine)}"
-                )
-    return notes
-
-
 def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, set[str]]) -> list[str]:
     """Users and roles whose ARN in a live bucket policy has turned into a unique ID (AIDA... or AROA...).
 
@@ -511,9 +425,7 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         state = facts.buckets.get(bucket)
         if state is None:
             continue
-        named = {
-            p for statement in statements(state.policy) if _is_own(statement) for p in principals(statement, "AWS")
-        }
+        named = {p for statement in statements(state.policy) if is_own(statement) for p in principals(statement, "AWS")}
         stale = sorted(value for value in named if value.startswith(("AIDA", "AROA")) and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from .documents import same_statement_key, statements
 from .plan import GrantPlan, Plan
 
 
@@ -92,8 +93,7 @@ def bucket_regions_output(plan: Plan) -> dict[str, str]:
     return {bucket.bucket: bucket.region for bucket in sorted(plan.buckets, key=lambda b: b.bucket) if bucket.region}
 
 
-_BUCKET_NAMES: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
-_BUCKET_REGIONS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
+_BUCKET_POLICIES: TypeAdapter[dict[str, dict[str, Any]]] = TypeAdapter(dict[str, dict[str, Any]])
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,9 @@ class LastDeployment:
 
     role_policies: frozenset[tuple[str, str]] = frozenset()  # (lowercase role name, inline policy name)
     bucket_regions: Mapping[str, str | None] = field(default_factory=dict)  # bucket -> region; None: not recorded
+    # bucket -> its policy's statements as written (`documents.same_statement_key`): the grants' and the
+    # extraStatements' both, so a statement taken out of the grants file is not mistaken for someone else's.
+    bucket_statements: Mapping[str, frozenset[str]] = field(default_factory=dict)
     unreadable: tuple[str, ...] = ()  # outputs this version could not read, by name
 
 
@@ -118,15 +121,24 @@ def read_last_deployment(outputs: Mapping[str, Any]) -> LastDeployment:
     except ValidationError:
         role_policies, unreadable = frozenset(), [*unreadable, "grants"]
     try:
-        buckets = _BUCKET_NAMES.validate_python(outputs.get("bucketPolicies") or {})
+        buckets = _BUCKET_POLICIES.validate_python(outputs.get("bucketPolicies") or {})
     except ValidationError:
         buckets, unreadable = {}, [*unreadable, "bucketPolicies"]
-    try:
-        regions = _BUCKET_REGIONS.validate_python(outputs.get("bucketRegions") or {})
-    except ValidationError:  # written before regions were recorded, or by another version: ask where the provider is
-        regions = {}
+    # Absent in a deployment made before regions were recorded: such a bucket is asked in the provider's region.
+    regions = outputs.get("bucketRegions") or {}
+    if not isinstance(regions, Mapping):
+        regions, unreadable = {}, [*unreadable, "bucketRegions"]
+    elif any(not isinstance(region, str) for region in regions.values()):
+        unreadable.append("bucketRegions")
     return LastDeployment(
         role_policies=role_policies,
-        bucket_regions={bucket: regions.get(bucket) for bucket in sorted(buckets)},
+        bucket_regions={bucket: _text_or_none(regions.get(bucket)) for bucket in sorted(buckets)},
+        bucket_statements={
+            bucket: frozenset(same_statement_key(s) for s in statements(policy)) for bucket, policy in buckets.items()
+        },
         unreadable=tuple(unreadable),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -4,7 +4,7 @@ S3 keeps one policy per bucket, and the program's `BucketPolicy` resource is all
 grants stop naming a bucket (no grant and no `extraStatements` entry), the resource leaves the
 program and `pulumi up` deletes it: DeleteBucketPolicy, which deletes every statement in the policy,
 also those someone added by hand since the last deployment. A bucket the grants still name is read
-before its policy is rewritten (`live.foreign_statement_problems`); a bucket they no longer name is
+before its policy is rewritten (`foreign_statements`); a bucket they no longer name is
 known only from the stack's last deployment (`outputs.LastDeployment`), so it is read too, in the
 region its policy was written in, and preview stops while its policy holds a statement this program
 did not write. `pulumi destroy` does not run the program, so it cannot be checked this way.
@@ -12,19 +12,9 @@ did not write. `pulumi destroy` does not run the program, so it cannot be checke
 
 from __future__ import annotations
 
+from .foreign_statements import foreign_statements, keep_them, sid_list
 from .grants import LoadedGrants
-from .live import (
-    Answer,
-    Failure,
-    LiveBucket,
-    LiveFacts,
-    LookupFailure,
-    bucket_from_answers,
-    failure_problem,
-    foreign_statements,
-    keep_them,
-    sid_list,
-)
+from .live import Answer, Failure, LiveBucket, LiveFacts, LookupFailure, bucket_from_answers, failure_problem
 from .outputs import LastDeployment
 from .problems import Problem
 
@@ -52,23 +42,28 @@ def retired_bucket_problems(loaded: LoadedGrants, facts: LiveFacts, bucket_accou
     """A retired bucket whose policy holds statements someone else wrote, or could not be read to find out."""
     problems: list[Problem] = []
     for bucket, state in sorted(facts.retired_buckets.items()):
-        found = _problem(bucket, state, bucket_account)
+        found = _problem(bucket, state, facts.last_written.get(bucket, frozenset()), bucket_account)
         if found:
             problems.append(loaded.bucket_entry("extraStatements", bucket).problem(*found))
     return problems
 
 
-def _problem(bucket: str, state: LiveBucket, bucket_account: str) -> tuple[str, str] | None:
-    """(message, fix) for one retired bucket; None when its policy can go: it is gone, or all this program's."""
-    deleted = f"no grant names the bucket {bucket!r} any more, so `pulumi up` would delete its whole policy"
+def _problem(
+    bucket: str, state: LiveBucket, last_written: frozenset[str], bucket_account: str
+) -> tuple[str, str] | None:
+    """(message, fix) for one retired bucket; None when its policy can go: it is gone, or all this stack wrote."""
+    deleted = (
+        f"the grants no longer name the bucket {bucket!r} (no grant, no extraStatements entry), so `pulumi up` would "
+        "delete its whole policy"
+    )
     if state.failure is not None:
         return _unread(bucket, state.failure, state.region, bucket_account, deleted)
-    others = foreign_statements(state)
+    others = foreign_statements(state, last_written)
     if not others:
         return None
     return (
         f"{deleted}, and that policy now also has statements this program did not write ({sid_list(others)})",
-        keep_them(bucket, others, " (the policy is then rewritten to just these statements)"),
+        keep_them(bucket, others, retired=True),
     )
 
 
@@ -82,7 +77,7 @@ def _unread(
         message = f"the bucket {bucket!r} is in another region than the one asked; the provider said: {failure.text}"
         fix = (
             "the last deployment did not record the bucket's region (deployments before the bucketRegions output "
-            "did not): put a grant on the bucket back, with the bucket's region under bucketSettings, run "
-            "`pulumi up` once so the stack records the region, then remove the grant again"
+            "did not): undo the removal (the same grants and bucketSettings as deployed, so nothing changes in "
+            "AWS), run `pulumi up` once so the stack records the region, then remove them again"
         )
     return f"{deleted}, and its policy could not be read first to keep what someone else wrote in it: {message}", fix

@@ -25,6 +25,12 @@ OWN_SID_PREFIX = "CrossAccountS3"
 # prefix was written by hand, and is treated like any other statement someone else wrote.
 OWN_SID = re.compile(rf"{OWN_SID_PREFIX}(?:Data|Objects|Listing|Bucket)[0-9a-f]{{10}}", re.ASCII)
 
+
+def is_own(statement: Mapping[str, Any]) -> bool:
+    """Whether a statement of a live bucket policy is one this program wrote: its Sid has the exact shape."""
+    return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
+
+
 # An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
 _NOT_OPEN_TO_EVERYONE: JsonDict = {
     "not": {

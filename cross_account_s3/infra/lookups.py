@@ -221,6 +221,7 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders, last: LastDeploym
         roles={key: role for key, role in by_role.items() if not isinstance(role, LookupFailure)},
         role_failures={key: role for key, role in by_role.items() if isinstance(role, LookupFailure)},
         owned_role_policies=last.role_policies,
+        last_written=last.bucket_statements,
         keys=found_keys,
     )
 

@@ -23,6 +23,14 @@ from ..core.outputs import LastDeployment, read_last_deployment
 
 SELF_REFERENCE = "this-stack-last-deployment"
 
+_WITHOUT = {  # what an output this version cannot read costs: never a silent change, always said
+    "grants": "no inline role policy counts as written by this stack, and none of them is replaced",
+    "bucketPolicies": "a bucket whose last grant was removed since is not read before `pulumi up` deletes its "
+    "policy: check the preview for deleted bucket policies",
+    "bucketRegions": "a bucket whose last grant was removed since is read in the bucket account's region, where a "
+    "bucket elsewhere cannot be read",
+}
+
 
 def last_deployment() -> LastDeployment:
     """The last deployment's outputs, read before any lookup; an output this version cannot read is a warning."""
@@ -30,15 +38,13 @@ def last_deployment() -> LastDeployment:
     reference = pulumi.StackReference(SELF_REFERENCE, stack_name=this_stack)
     # Waited for here, like the lookups, so every check is done before the first registration.
     outputs: dict[str, Any] | None = _sync_await(reference.outputs.future())
+    if not _sync_await(reference.outputs.is_known()):  # a read is known in preview; never take "unknown" for "none"
+        pulumi.log.warn(
+            "this stack's last outputs are not known in this preview, so a bucket whose last grant was removed is "
+            "not read before `pulumi up` deletes its policy, and no inline role policy counts as this stack's"
+        )
     last = read_last_deployment(outputs or {})
     for name in last.unreadable:
-        pulumi.log.warn(
-            f"this stack's last deployment has a {name!r} output this version cannot read, so "
-            + (
-                "no inline role policy counts as written by this stack, and none of them is replaced"
-                if name == "grants"
-                else "a bucket whose last grant was removed since is not read before `pulumi up` deletes its "
-                "policy: check the preview for deleted bucket policies"
-            )
-        )
+        unread = f"this stack's last deployment has a {name!r} output this version cannot read"
+        pulumi.log.warn(f"{unread}, so {_WITHOUT[name]}")
     return last

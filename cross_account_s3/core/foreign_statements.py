@@ -1,0 +1,158 @@
+"""Statements someone else wrote into a bucket's live policy, which writing (or deleting) the policy would wipe.
+
+PutBucketPolicy replaces a bucket's whole policy and DeleteBucketPolicy deletes it, so a statement the
+program did not write survives only when the grants file declares it (`extraStatements`). Preview
+stops on any other, and prints the YAML that keeps it, checked the way the grants file will check it,
+so the fix it offers is one the next preview accepts; a statement that cannot be kept is named with
+the reason instead.
+
+A statement counts as this program's own when its Sid has the program's exact shape
+(`statements.is_own`), or when it is exactly what this stack's last deployment wrote (a statement
+that was under `extraStatements` then): taking a statement out of the grants file is a reviewed
+change, which the preview diff shows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .documents import same_statement_key, statements
+from .grants import OWN_SID_PREFIX, LoadedGrants
+from .live import LiveBucket, LiveFacts
+from .problems import Problem
+from .statements import PolicyStatement, bucket_statement_findings, is_own
+from .validation import CUSTOM_ERROR
+
+
+def _body(statement: Mapping[str, Any]) -> str:
+    """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
+    return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
+
+
+def foreign_statements(state: LiveBucket | None, last_written: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The statements of a bucket's live policy that this program did not write.
+
+    `last_written` holds the statements of the policy this stack's last deployment wrote
+    (`documents.same_statement_key`); a live statement still exactly like one of them is not foreign.
+    """
+    if state is None or not state.exists:
+        return []
+    return [s for s in statements(state.policy) if not is_own(s) and same_statement_key(s) not in last_written]
+
+
+def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
+    """Statements in a bucket's live policy that this stack did not write and the file does not declare.
+
+    Writing the policy would delete them, so preview stops and shows the YAML that keeps them. A
+    statement counts as declared when the file has one with the same Sid, or with the same content
+    under another Sid (one that had no Sid, or one named with this program's prefix by hand).
+    """
+    problems: list[Problem] = []
+    for bucket in loaded.managed_buckets:
+        declared = loaded.extra_statements.get(bucket, ())
+        declared_sids = {str(s.get("Sid")) for s in declared}
+        declared_bodies = {_body(s) for s in declared}
+        undeclared = [
+            s
+            for s in foreign_statements(facts.buckets.get(bucket), facts.last_written.get(bucket, frozenset()))
+            if str(s.get("Sid", "")) not in declared_sids and _body(s) not in declared_bodies
+        ]
+        if not undeclared:
+            continue
+        problems.append(
+            loaded.bucket_entry("extraStatements", bucket).problem(
+                f"the bucket's current policy has statements this program did not write ({sid_list(undeclared)}); "
+                "writing the policy would delete them",
+                keep_them(bucket, undeclared, retired=False),
+            )
+        )
+    return problems
+
+
+def sid_list(found: list[dict[str, Any]]) -> str:
+    """The statements by Sid, for a message: "AllowCloudFrontRead, (no Sid)"."""
+    return ", ".join(str(s.get("Sid") or "(no Sid)") for s in found)
+
+
+def keep_them(bucket: str, undeclared: list[dict[str, Any]], *, retired: bool) -> str:
+    """The fix: the YAML that keeps the statements that can be kept, and why the others cannot be.
+
+    `retired`: the bucket has no grant left, so keeping a statement rewrites its policy to just the
+    kept ones, and one that cannot be kept can still be put back by hand once the policy is deleted.
+    """
+    keepable: list[dict[str, Any]] = []
+    refused: list[str] = []
+    for number, statement in enumerate(undeclared, start=1):
+        sid = str(statement.get("Sid", ""))
+        if not sid or sid.startswith(OWN_SID_PREFIX):
+            statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
+        why_not = _why_it_cannot_be_kept(bucket, statement)
+        if why_not:
+            refused.append(f"{sid or '(no Sid)'}: {why_not}")
+        else:
+            keepable.append(statement)
+    parts: list[str] = []
+    if keepable:
+        snippet = yaml.safe_dump({"extraStatements": {bucket: keepable}}, sort_keys=False, default_flow_style=False)
+        then = " (the policy is then rewritten to just these statements)" if retired else ""
+        parts.append(
+            f"to keep {'them' if not refused else 'those that can be kept'}{then}, add this to the grants file "
+            "(statements without a Sid, or with this program's Sid prefix, get a new Sid):\n"
+            + "\n".join("      " + line for line in snippet.splitlines())
+        )
+        parts.append("or remove them from the bucket policy by hand if they are no longer wanted")
+    if refused:
+        parts.append(
+            "a policy this program writes cannot hold "
+            + "; ".join(refused)
+            + (
+                ". To keep such a statement on the bucket, copy it, remove it from the policy by hand, run "
+                "`pulumi up` (which then deletes a policy holding only what this stack wrote), and write it back by "
+                "hand"
+                if retired
+                else ". Such a statement belongs to a policy someone else manages: remove it from the policy by "
+                "hand, or remove this bucket's grants and follow what preview then says"
+            )
+        )
+    return "\n    ".join(parts)
+
+
+def _why_it_cannot_be_kept(bucket: str, statement: dict[str, Any]) -> str | None:
+    """What the grants file's own check would say of this statement under `extraStatements`, or None."""
+    findings = bucket_statement_findings(bucket, [statement])
+    if findings:
+        return findings[0][1]
+    try:
+        PolicyStatement.model_validate(statement)
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == CUSTOM_ERROR:
+            return str((first.get("ctx") or {}).get("message"))
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return None
+
+
+def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
+    """Declared statements whose live version, under the same Sid, says something else.
+
+    The file wins (it is the reviewed copy), but a reviewer must see that `pulumi up` will change a
+    statement someone else wrote, so preview says what will change.
+    """
+    notes: list[str] = []
+    for bucket in loaded.managed_buckets:
+        declared = {str(s.get("Sid")): s for s in loaded.extra_statements.get(bucket, ())}
+        for live in foreign_statements(facts.buckets.get(bucket)):
+            mine = declared.get(str(live.get("Sid", "")))
+            if mine is not None and _body(mine) != _body(live):
+                notes.append(
+                    f"bucket {bucket}: statement {live.get('Sid')} in the live policy differs from the one in the "
+                    f"grants file; `pulumi up` will replace the live version {_body(live)} with the declared "
+                    f"version {_body(mine)}"
+                )
+    return notes
