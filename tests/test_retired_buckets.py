@@ -8,7 +8,11 @@ become what AWS holds; then someone edits a live policy by hand, and the grants 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+import pulumi
+import pytest
 
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.infra.offline_runner import ProgramRun
@@ -24,14 +28,15 @@ HAND_ADDED = FOREIGN["Statement"][0]  # a CloudFront read, added in the console 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 
 
-def deployed(run: RunProgram, grants_file, world: FakeWorld, **sections: Any) -> ProgramRun:
+def deployed(run: RunProgram, grants_file, world: FakeWorld | None = None, **sections: Any) -> FakeWorld:
     """`pulumi up` of both grants: AWS now holds the policies it wrote, and the stack its outputs."""
+    world = world or fixture_world()
     first = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH, **sections)))
     assert first.error is None, first.error
     for bucket, policy in first.outputs["bucketPolicies"].items():
         world.account(NONPROD).buckets[bucket] = json.loads(json.dumps(policy))
     world.previous_outputs = json.loads(json.dumps(first.outputs))
-    return first
+    return world
 
 
 def add_by_hand(world: FakeWorld, bucket: str, statement: dict[str, Any]) -> None:
@@ -59,8 +64,7 @@ def retire_reports(run: RunProgram, grants_file, world: FakeWorld, **sections: A
 
 
 def test_a_hand_added_statement_stops_the_deletion_and_the_fix_it_prints_keeps_it(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     add_by_hand(world, "reports-bucket", HAND_ADDED)
     refused = retire_reports(run, grants_file, world)
     error = assert_refused(
@@ -80,8 +84,7 @@ def test_a_hand_added_statement_stops_the_deletion_and_the_fix_it_prints_keeps_i
 
 
 def test_a_policy_that_is_all_this_programs_is_deleted_after_it_was_read(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     result = retire_reports(run, grants_file, world)
     assert result.error is None, result.error
     assert policies_registered(result) == ["bucket-policy-other-bucket"]  # reports-bucket's is deleted by `up`
@@ -90,8 +93,7 @@ def test_a_policy_that_is_all_this_programs_is_deleted_after_it_was_read(run: Ru
 
 
 def test_nothing_to_lose_when_the_policy_or_the_bucket_is_already_gone(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     world.account(NONPROD).buckets["reports-bucket"] = None  # its policy deleted by hand
     assert retire_reports(run, grants_file, world).error is None
     del world.account(NONPROD).buckets["reports-bucket"]  # the bucket itself deleted
@@ -101,8 +103,8 @@ def test_nothing_to_lose_when_the_policy_or_the_bucket_is_already_gone(run: RunP
 def test_a_bucket_elsewhere_is_read_in_the_region_the_last_deployment_recorded(run: RunProgram, grants_file) -> None:
     world = fixture_world()
     world.account(NONPROD).bucket_regions["reports-bucket"] = "eu-west-1"
-    first = deployed(run, grants_file, world, bucketSettings={"reports-bucket": {"region": "eu-west-1"}})
-    assert first.outputs["bucketRegions"] == {"other-bucket": "us-east-1", "reports-bucket": "eu-west-1"}
+    deployed(run, grants_file, world, bucketSettings={"reports-bucket": {"region": "eu-west-1"}})
+    assert world.previous_outputs["bucketRegions"] == {"other-bucket": "us-east-1", "reports-bucket": "eu-west-1"}
     add_by_hand(world, "reports-bucket", HAND_ADDED)
     assert_refused(retire_reports(run, grants_file, world), "(AllowCloudFrontRead)")
     # A deployment made before the regions were recorded: the bucket is asked in the provider's region,
@@ -117,28 +119,49 @@ def test_a_bucket_elsewhere_is_read_in_the_region_the_last_deployment_recorded(r
     )
 
 
-def test_a_policy_the_profile_may_not_read_is_not_deleted_blind(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+def _deny_the_read(world: FakeWorld) -> None:
     world.account(NONPROD).denied.add("reports-bucket")
+
+
+def _move_the_bucket(world: FakeWorld) -> None:
+    world.account(NONPROD).bucket_regions["reports-bucket"] = "eu-west-1"  # deleted, and created again there
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_deny_the_read, ("is not allowed s3:GetBucketPolicy",)),
+        (
+            _move_the_bucket,
+            (
+                "the bucket answers from elsewhere than us-east-1, where this stack wrote its policy",
+                "undo the removal (the same grants, with the bucket's current region under bucketSettings)",
+            ),
+        ),
+    ],
+)
+def test_a_policy_that_cannot_be_read_is_not_deleted_blind(
+    run: RunProgram, grants_file, change: Callable[[FakeWorld], None], said: tuple[str, ...]
+) -> None:
+    world = deployed(run, grants_file)
+    change(world)
     assert_refused(
         retire_reports(run, grants_file, world),
         "the grants no longer name the bucket 'reports-bucket'",
-        "is not allowed s3:GetBucketPolicy",
+        "could not be read first",
+        *said,
     )
 
 
 def test_an_output_this_version_cannot_read_is_a_warning(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     add_by_hand(world, "reports-bucket", HAND_ADDED)
     world.previous_outputs["bucketPolicies"] = ["not", "a", "mapping"]
     result = retire_reports(run, grants_file, world)
     assert result.error is None, result.error
     assert any("'bucketPolicies' output this version cannot read" in w for w in result.warnings), result.warnings
     # One bad region drops only that region, and says so.
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     world.previous_outputs["bucketRegions"] = {"reports-bucket": 42, "other-bucket": "us-east-1"}
     warned = retire_reports(run, grants_file, world)
     assert any("'bucketRegions' output this version cannot read" in w for w in warned.warnings), warned.warnings
@@ -153,9 +176,7 @@ def test_a_stack_never_deployed_reads_only_the_buckets_it_names(run: RunProgram,
 
 def test_statements_taken_out_of_the_grants_file_on_purpose_go_with_the_policy(run: RunProgram, grants_file) -> None:
     """A statement the last deployment wrote from extraStatements is this stack's, however AWS spells it back."""
-    world = fixture_world()
-    kept = {"extraStatements": {"reports-bucket": [HAND_ADDED]}}
-    deployed(run, grants_file, world, **kept)
+    world = deployed(run, grants_file, extraStatements={"reports-bucket": [HAND_ADDED]})
     live = world.account(NONPROD).buckets["reports-bucket"]
     assert live is not None
     for statement in live["Statement"]:  # AWS may hand a one-item list back as its item
@@ -176,8 +197,7 @@ def test_statements_taken_out_of_the_grants_file_on_purpose_go_with_the_policy(r
 
 
 def test_a_statement_that_cannot_be_kept_is_named_with_the_reason_and_a_way_out(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    deployed(run, grants_file, world)
+    world = deployed(run, grants_file)
     partner = {
         "Sid": "PartnerRoot",
         "Effect": "Allow",
@@ -193,6 +213,68 @@ def test_a_statement_that_cannot_be_kept_is_named_with_the_reason_and_a_way_out(
         "to keep those that can be kept (the policy is then rewritten to just these statements)",
         "a policy this program writes cannot hold PartnerRoot: ",
         "root",
-        "copy it, remove it from the policy by hand, run `pulumi up`",
+        "or let this program go of the bucket: copy the statements it did not write, remove them from the policy by "
+        "hand, run `pulumi up`",
     )
     assert "Sid: AllowCloudFrontRead" in error and "Sid: PartnerRoot" not in error
+
+
+def as_protobuf_numbers(value: Any) -> Any:
+    """Outputs as a StackReference hands them back: every number a protobuf double."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: as_protobuf_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_protobuf_numbers(item) for item in value]
+    return value
+
+
+def test_a_number_handed_back_as_a_float_is_the_same_statement(run: RunProgram, grants_file) -> None:
+    numeric = {
+        "Sid": "DenyBigListings",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::reports-bucket",
+        "Condition": {"NumericGreaterThan": {"s3:max-keys": 1000}},
+    }
+    world = deployed(run, grants_file, extraStatements={"reports-bucket": [numeric]})
+    world.previous_outputs = as_protobuf_numbers(world.previous_outputs)
+    result = retire_reports(run, grants_file, world)
+    assert result.error is None, result.error
+
+
+def test_the_sids_offered_are_ones_the_grants_file_accepts(run: RunProgram, grants_file) -> None:
+    """No Sid, a console Sid with a hyphen, and a Sid the bucket already declares in another case: each renamed."""
+    declared = {**HAND_ADDED, "Sid": "Kept1"}
+    world = deployed(run, grants_file, extraStatements={"reports-bucket": [declared]})
+    console = {**HAND_ADDED, "Sid": "AWSConsoleStmt-1591", "Action": "s3:GetObjectVersion"}
+    clash = {**HAND_ADDED, "Sid": "kept1", "Action": "s3:GetObjectTagging"}
+    unnamed = {key: value for key, value in HAND_ADDED.items() if key != "Sid"} | {"Action": "s3:GetObjectAcl"}
+    for statement in (console, clash, unnamed):
+        add_by_hand(world, "reports-bucket", statement)
+    kept = {"extraStatements": {"reports-bucket": [declared]}}
+    error = assert_refused(
+        run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH, **kept))),
+        "(AWSConsoleStmt-1591, kept1, (no Sid))",
+        "Sid: Kept2",
+        "Sid: Kept3",
+        "Sid: Kept4",
+    )
+    assert "cannot hold" not in error
+    # The fix, pasted beside what the file already declares, is accepted.
+    offered = [{**s, "Sid": f"Kept{n}"} for n, s in enumerate((console, clash, unnamed), start=2)]
+    pasted = {"extraStatements": {"reports-bucket": [declared, *offered]}}
+    assert run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH, **pasted))).error is None
+
+
+def test_outputs_that_are_not_known_stop_the_run_rather_than_pass_for_none(run: RunProgram, grants_file) -> None:
+    world = deployed(run, grants_file)
+    world.stack_outputs = lambda _stack: pulumi.runtime.rpc.UNKNOWN  # type: ignore[method-assign]
+    result = retire_reports(run, grants_file, world)
+    assert result.error is not None and "Traceback" not in result.error
+    assert "this stack's last outputs are not known in this preview" in result.error
+    assert [r.name for r in result.registrations if r.type.startswith("aws:")] == []

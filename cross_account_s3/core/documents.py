@@ -40,12 +40,15 @@ def same_statement_key(statement: Mapping[str, Any]) -> str:
     """A text equal for two statements that say the same thing, however each was written.
 
     IAM reads a one-item list as its item, and the order of a list's items means nothing, so a
-    statement this program wrote still matches itself as AWS hands it back, in either spelling.
+    statement this program wrote still matches itself as AWS hands it back, in either spelling. A
+    whole number may come back as a float (Pulumi hands outputs over as protobuf doubles: 2 as 2.0).
     """
     return json.dumps(_same(statement), sort_keys=True)
 
 
 def _same(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, Mapping):
         return {str(key): _same(item) for key, item in value.items()}
     if isinstance(value, list):

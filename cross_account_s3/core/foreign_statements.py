@@ -14,13 +14,15 @@ change, which the preview diff shows.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from . import naming
 from .documents import same_statement_key, statements
 from .grants import OWN_SID_PREFIX, LoadedGrants
 from .live import LiveBucket, LiveFacts
@@ -68,7 +70,7 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
             loaded.bucket_entry("extraStatements", bucket).problem(
                 f"the bucket's current policy has statements this program did not write ({sid_list(undeclared)}); "
                 "writing the policy would delete them",
-                keep_them(bucket, undeclared, retired=False),
+                keep_them(bucket, undeclared, declared_sids, retired=False),
             )
         )
     return problems
@@ -79,18 +81,22 @@ def sid_list(found: list[dict[str, Any]]) -> str:
     return ", ".join(str(s.get("Sid") or "(no Sid)") for s in found)
 
 
-def keep_them(bucket: str, undeclared: list[dict[str, Any]], *, retired: bool) -> str:
+def keep_them(bucket: str, undeclared: list[dict[str, Any]], declared_sids: Collection[str], *, retired: bool) -> str:
     """The fix: the YAML that keeps the statements that can be kept, and why the others cannot be.
 
-    `retired`: the bucket has no grant left, so keeping a statement rewrites its policy to just the
-    kept ones, and one that cannot be kept can still be put back by hand once the policy is deleted.
+    A statement gets a new Sid (`KeptN`) where its own would be refused: none, this program's prefix,
+    not letters and digits, or one the bucket's declared statements (`declared_sids`) already use,
+    ignoring case as the grants file's check does. `retired`: the bucket has no grant left.
     """
+    taken = {sid.lower() for sid in declared_sids}
     keepable: list[dict[str, Any]] = []
     refused: list[str] = []
-    for number, statement in enumerate(undeclared, start=1):
+    for statement in undeclared:
         sid = str(statement.get("Sid", ""))
-        if not sid or sid.startswith(OWN_SID_PREFIX):
-            statement = {"Sid": f"Kept{number}", **{k: v for k, v in statement.items() if k != "Sid"}}
+        if not naming.SID.fullmatch(sid) or sid.startswith(OWN_SID_PREFIX) or sid.lower() in taken:
+            fresh = next(f"Kept{n}" for n in itertools.count(1) if f"kept{n}" not in taken)
+            statement = {"Sid": fresh, **{k: v for k, v in statement.items() if k != "Sid"}}
+        taken.add(str(statement["Sid"]).lower())
         why_not = _why_it_cannot_be_kept(bucket, statement)
         if why_not:
             refused.append(f"{sid or '(no Sid)'}: {why_not}")
@@ -102,7 +108,7 @@ def keep_them(bucket: str, undeclared: list[dict[str, Any]], *, retired: bool) -
         then = " (the policy is then rewritten to just these statements)" if retired else ""
         parts.append(
             f"to keep {'them' if not refused else 'those that can be kept'}{then}, add this to the grants file "
-            "(statements without a Sid, or with this program's Sid prefix, get a new Sid):\n"
+            "(a statement whose Sid the file would refuse or already uses gets a new one):\n"
             + "\n".join("      " + line for line in snippet.splitlines())
         )
         parts.append("or remove them from the bucket policy by hand if they are no longer wanted")
@@ -110,13 +116,14 @@ def keep_them(bucket: str, undeclared: list[dict[str, Any]], *, retired: bool) -
         parts.append(
             "a policy this program writes cannot hold "
             + "; ".join(refused)
+            + ". Remove such a statement from the bucket policy by hand"
+            + (" (and keep the others as above)" if keepable else "")
+            + ", or let this program go of the bucket: "
             + (
-                ". To keep such a statement on the bucket, copy it, remove it from the policy by hand, run "
-                "`pulumi up` (which then deletes a policy holding only what this stack wrote), and write it back by "
-                "hand"
+                "copy the statements it did not write, remove them from the policy by hand, run `pulumi up` "
+                "(which then deletes a policy holding only what this stack wrote), and write them back by hand"
                 if retired
-                else ". Such a statement belongs to a policy someone else manages: remove it from the policy by "
-                "hand, or remove this bucket's grants and follow what preview then says"
+                else "remove its grants and its extraStatements entry, and follow what preview then says"
             )
         )
     return "\n    ".join(parts)

@@ -63,7 +63,7 @@ def _problem(
         return None
     return (
         f"{deleted}, and that policy now also has statements this program did not write ({sid_list(others)})",
-        keep_them(bucket, others, retired=True),
+        keep_them(bucket, others, (), retired=True),
     )
 
 
@@ -75,9 +75,15 @@ def _unread(
     message, fix = failure_problem(f"the bucket {bucket!r}", where, failure, region, bucket=None)
     if failure.failure is Failure.OTHER_REGION:
         message = f"the bucket {bucket!r} is in another region than the one asked; the provider said: {failure.text}"
-        fix = (
+        why = (
             "the last deployment did not record the bucket's region (deployments before the bucketRegions output "
-            "did not): undo the removal (the same grants and bucketSettings as deployed, so nothing changes in "
-            "AWS), run `pulumi up` once so the stack records the region, then remove them again"
+            "did not)"
+            if region is None
+            else f"the bucket answers from elsewhere than {region}, where this stack wrote its policy (was it "
+            "created again in another region?)"
+        )
+        fix = (
+            f"{why}: undo the removal (the same grants, with the bucket's current region under bucketSettings), "
+            "run `pulumi up` once so the stack records the region, then remove them again"
         )
     return f"{deleted}, and its policy could not be read first to keep what someone else wrote in it: {message}", fix

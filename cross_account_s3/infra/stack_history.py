@@ -33,15 +33,20 @@ _WITHOUT = {  # what an output this version cannot read costs: never a silent ch
 
 
 def last_deployment() -> LastDeployment:
-    """The last deployment's outputs, read before any lookup; an output this version cannot read is a warning."""
+    """The last deployment's outputs, read before any lookup.
+
+    An output this version cannot read is a warning that says what goes unchecked; outputs that are not
+    known at all stop the run, since "unknown" must never pass for "never deployed".
+    """
     this_stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
     reference = pulumi.StackReference(SELF_REFERENCE, stack_name=this_stack)
     # Waited for here, like the lookups, so every check is done before the first registration.
     outputs: dict[str, Any] | None = _sync_await(reference.outputs.future())
     if not _sync_await(reference.outputs.is_known()):  # a read is known in preview; never take "unknown" for "none"
-        pulumi.log.warn(
-            "this stack's last outputs are not known in this preview, so a bucket whose last grant was removed is "
-            "not read before `pulumi up` deletes its policy, and no inline role policy counts as this stack's"
+        raise pulumi.RunError(
+            "cross-account-s3: this stack's last outputs are not known in this preview, so it cannot tell which "
+            "bucket policies `pulumi up` would delete or which inline role policies are its own; nothing was "
+            "created or changed. Run the preview again; if this persists, report it with `pulumi about`."
         )
     last = read_last_deployment(outputs or {})
     for name in last.unreadable:
