@@ -278,3 +278,35 @@ def test_outputs_that_are_not_known_stop_the_run_rather_than_pass_for_none(run: 
     assert result.error is not None and "Traceback" not in result.error
     assert "this stack's last outputs are not known in this preview" in result.error
     assert [r.name for r in result.registrations if r.type.startswith("aws:")] == []
+
+
+def unwritten_notes(result: ProgramRun) -> list[str]:
+    return [w for w in result.warnings if "that this stack's last deployment did not write" in w]
+
+
+def test_another_stacks_statements_on_the_same_bucket_are_shown_before_they_are_replaced(
+    run: RunProgram, grants_file
+) -> None:
+    """Two grants repositories granting on one bucket would take each other's access away at every `up`."""
+    world = deployed(run, grants_file)
+    assert unwritten_notes(retire_reports(run, grants_file, world)) == []  # what it wrote itself: no note
+    other_team = run("nonprod", world=fixture_world(), config=grants_file(grants_yaml({**BOTH[0], "users": ["u03"]})))
+    assert other_team.error is None, other_team.error
+    world.account(NONPROD).buckets["reports-bucket"] = json.loads(
+        json.dumps(other_team.outputs["bucketPolicies"]["reports-bucket"])
+    )
+    result = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))
+    assert result.error is None, result.error
+    (note,) = unwritten_notes(result)
+    assert note.startswith("bucket reports-bucket: its live policy has statements with this program's Sids")
+    assert "another stack of this program writes this bucket's policy too" in note
+
+
+def test_a_hand_edit_of_this_stacks_statement_is_shown_before_it_is_undone(run: RunProgram, grants_file) -> None:
+    world = deployed(run, grants_file)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    ours = live["Statement"][0]
+    ours["Principal"]["AWS"] = [*ours["Principal"]["AWS"], "arn:aws:iam::111122223333:root"]  # a sneaked-in account
+    (note,) = unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH))))
+    assert "someone edited them by hand" in note and ours["Sid"] in note

@@ -47,6 +47,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
         *foreign_statements.replaced_statement_notes(loaded, facts),
+        *foreign_statements.unwritten_own_statement_notes(loaded, facts),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))

@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import naming
-from .documents import same_statement_key, statements
+from .documents import principals, same_statement_key, statements
 from .grants import OWN_SID_PREFIX, LoadedGrants
 from .live import LiveBucket, LiveFacts
 from .problems import Problem
@@ -163,3 +163,37 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
                     f"version {_body(mine)}"
                 )
     return notes
+
+
+def unwritten_own_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
+    """Statements with this program's Sid shape in a live policy that this stack's last deployment did not write.
+
+    Another stack of this program granting on the same bucket writes Sids of the same shape, and so
+    does a hand edit of one of this stack's statements; `pulumi up` replaces them with this stack's,
+    which takes away what they grant, so a reviewer must see it. A principal that AWS rewrote to a
+    unique ID (its user or role was deleted) is `live.stale_principal_notes`' to report.
+    """
+    notes: list[str] = []
+    for bucket in loaded.managed_buckets:
+        state = facts.buckets.get(bucket)
+        if state is None or not state.exists:
+            continue
+        written = facts.last_written.get(bucket, frozenset())
+        unwritten = [
+            s
+            for s in statements(state.policy)
+            if is_own(s) and same_statement_key(s) not in written and not _names_a_unique_id(s)
+        ]
+        if unwritten:
+            notes.append(
+                f"bucket {bucket}: its live policy has statements with this program's Sids that this stack's last "
+                f"deployment did not write ({sid_list(unwritten)}): another stack of this program writes this "
+                "bucket's policy too, someone edited them by hand, or a `pulumi up` failed. `pulumi up` replaces "
+                "them with this stack's statements, which takes away whatever they grant that the grants file does "
+                "not; a bucket has one policy, so leave each bucket to one stack"
+            )
+    return notes
+
+
+def _names_a_unique_id(statement: Mapping[str, Any]) -> bool:
+    return any(value.startswith(("AIDA", "AROA")) for value in principals(statement, "AWS"))
