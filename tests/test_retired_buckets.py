@@ -71,7 +71,7 @@ def test_a_hand_added_statement_stops_the_deletion_and_the_fix_it_prints_keeps_i
         refused,
         "the grants no longer name the bucket 'reports-bucket' (no grant, no extraStatements entry), so `pulumi up` "
         "would delete its whole policy",
-        "statements this program did not write (AllowCloudFrontRead)",
+        "statements this stack did not write (AllowCloudFrontRead)",
         "rewritten to just these statements",
         "Sid: AllowCloudFrontRead",
     )
@@ -310,3 +310,52 @@ def test_a_hand_edit_of_this_stacks_statement_is_shown_before_it_is_undone(run: 
     ours["Principal"]["AWS"] = [*ours["Principal"]["AWS"], "arn:aws:iam::111122223333:root"]  # a sneaked-in account
     (note,) = unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH))))
     assert "someone edited them by hand" in note and ours["Sid"] in note
+
+
+def in_aws_spelling(policy: dict[str, Any]) -> dict[str, Any]:
+    """A policy as AWS may hand it back: every one-item list as its item."""
+    if isinstance(policy, dict):
+        return {key: in_aws_spelling(value) for key, value in policy.items()}
+    if isinstance(policy, list):
+        return in_aws_spelling(policy[0]) if len(policy) == 1 else [in_aws_spelling(item) for item in policy]
+    return policy
+
+
+def test_a_healthy_stack_previews_without_a_note(run: RunProgram, grants_file) -> None:
+    world = deployed(run, grants_file)
+    for bucket, policy in list(world.account(NONPROD).buckets.items()):
+        if policy is not None:
+            world.account(NONPROD).buckets[bucket] = in_aws_spelling(policy)
+    world.previous_outputs = as_protobuf_numbers(world.previous_outputs)
+    again = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))
+    assert again.error is None and again.warnings == [], again.warnings
+    # Never deployed (no outputs), yet the live policy already is what the plan writes: nothing is lost.
+    world.previous_outputs = {}
+    assert unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []
+
+
+def test_another_stacks_statements_stop_the_deletion_of_a_bucket_this_stack_lets_go(
+    run: RunProgram, grants_file
+) -> None:
+    world = deployed(run, grants_file)
+    other_team = run("nonprod", world=fixture_world(), config=grants_file(grants_yaml({**BOTH[0], "users": ["u03"]})))
+    assert other_team.error is None, other_team.error
+    # The other stack's `up` wrote the bucket's one policy last: its statements, with this program's Sids.
+    world.account(NONPROD).buckets["reports-bucket"] = json.loads(
+        json.dumps(other_team.outputs["bucketPolicies"]["reports-bucket"])
+    )
+    assert_refused(retire_reports(run, grants_file, world), "statements this stack did not write (CrossAccountS3")
+
+
+def test_a_deleted_users_unique_id_is_not_someone_elses_but_an_added_principal_is(run: RunProgram, grants_file) -> None:
+    world = deployed(run, grants_file)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    ours = live["Statement"][0]
+    ours["Principal"]["AWS"] = ["AIDAOLDUSERID1234567"]  # u01 deleted: AWS put its unique ID in place of its ARN
+    assert unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []
+    assert retire_reports(run, grants_file, world).error is None
+    ours["Principal"]["AWS"] = ["AIDAOLDUSERID1234567", "arn:aws:iam::111122223333:role/sneaked-in"]
+    (note,) = unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH))))
+    assert ours["Sid"] in note
+    assert_refused(retire_reports(run, grants_file, world), f"statements this stack did not write ({ours['Sid']})")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import foreign_statements, limits, live, retired_buckets, roles
+from .documents import WrittenStatements
 from .grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
 from .problems import Problem
@@ -47,7 +48,12 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
         *foreign_statements.replaced_statement_notes(loaded, facts),
-        *foreign_statements.unwritten_own_statement_notes(loaded, facts),
+        *foreign_statements.unwritten_own_statement_notes(loaded, facts, _planned(plan)),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))
+
+
+def _planned(plan: Plan) -> dict[str, WrittenStatements]:
+    """Each bucket's planned statements, to recognise a live statement that `pulumi up` writes again as it is."""
+    return {bucket.bucket: WrittenStatements.of(bucket.policy) for bucket in plan.buckets}

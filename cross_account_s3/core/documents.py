@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -55,3 +56,43 @@ def _same(value: Any) -> Any:
         items = sorted((_same(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
         return items[0] if len(items) == 1 else items
     return value
+
+
+UNIQUE_ID_PREFIXES = ("AIDA", "AROA")  # what AWS writes in a policy in place of a deleted user's or role's ARN
+
+
+@dataclass(frozen=True)
+class WrittenStatements:
+    """The statements of a policy as one writer wrote them, to recognise each again as AWS hands it back.
+
+    A statement is recognised when it says the same (`same_statement_key`), except that AWS may have
+    put a unique ID (AIDA..., AROA...) in place of a principal it named: AWS does that when the user or
+    role is deleted, and nobody can write such an ID into a policy. Any other principal added makes
+    it another statement.
+    """
+
+    principals_by_shape: Mapping[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any] | None) -> WrittenStatements:
+        found: dict[str, list[frozenset[str]]] = {}
+        for statement in statements(document):
+            shape, named = _shape_and_aws_principals(statement)
+            found.setdefault(shape, []).append(named)
+        return cls({shape: tuple(named) for shape, named in found.items()})
+
+    def holds(self, statement: Mapping[str, Any]) -> bool:
+        shape, named = _shape_and_aws_principals(statement)
+        return any(
+            all(value.startswith(UNIQUE_ID_PREFIXES) for value in named - written)
+            for written in self.principals_by_shape.get(shape, ())
+        )
+
+
+def _shape_and_aws_principals(statement: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
+    """The statement without its AWS principals (as `same_statement_key`), and those principals."""
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping):
+        return same_statement_key(statement), frozenset()
+    others = {kind: values for kind, values in principal.items() if kind != "AWS"}
+    return same_statement_key({**statement, "Principal": others}), frozenset(principals(statement, "AWS"))

@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import naming
-from .documents import principals, same_statement_key, statements
+from .documents import WrittenStatements, statements
 from .grants import OWN_SID_PREFIX, LoadedGrants
 from .live import LiveBucket, LiveFacts
 from .problems import Problem
@@ -36,15 +36,23 @@ def _body(statement: Mapping[str, Any]) -> str:
     return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
 
 
-def foreign_statements(state: LiveBucket | None, last_written: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def foreign_statements(state: LiveBucket | None, last_written: WrittenStatements | None = None) -> list[dict[str, Any]]:
     """The statements of a bucket's live policy that this program did not write.
 
-    `last_written` holds the statements of the policy this stack's last deployment wrote
-    (`documents.same_statement_key`); a live statement still exactly like one of them is not foreign.
+    `last_written` holds the statements of the policy this stack's last deployment wrote; a live
+    statement that still says what one of them said is not foreign.
     """
-    if state is None or not state.exists:
-        return []
-    return [s for s in statements(state.policy) if not is_own(s) and same_statement_key(s) not in last_written]
+    written = last_written or WrittenStatements()
+    return [s for s in _live_statements(state) if not is_own(s) and not written.holds(s)]
+
+
+def not_written_by_this_stack(state: LiveBucket | None, last_written: WrittenStatements) -> list[dict[str, Any]]:
+    """Every live statement the last deployment did not write, of this program's Sid shape or not."""
+    return [s for s in _live_statements(state) if not last_written.holds(s)]
+
+
+def _live_statements(state: LiveBucket | None) -> list[dict[str, Any]]:
+    return statements(state.policy) if state is not None and state.exists else []
 
 
 def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
@@ -61,7 +69,7 @@ def foreign_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[P
         declared_bodies = {_body(s) for s in declared}
         undeclared = [
             s
-            for s in foreign_statements(facts.buckets.get(bucket), facts.last_written.get(bucket, frozenset()))
+            for s in foreign_statements(facts.buckets.get(bucket), facts.last_written.get(bucket))
             if str(s.get("Sid", "")) not in declared_sids and _body(s) not in declared_bodies
         ]
         if not undeclared:
@@ -165,35 +173,34 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
     return notes
 
 
-def unwritten_own_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
+def unwritten_own_statement_notes(
+    loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, WrittenStatements]
+) -> list[str]:
     """Statements with this program's Sid shape in a live policy that this stack's last deployment did not write.
 
     Another stack of this program granting on the same bucket writes Sids of the same shape, and so
     does a hand edit of one of this stack's statements; `pulumi up` replaces them with this stack's,
-    which takes away what they grant, so a reviewer must see it. A principal that AWS rewrote to a
-    unique ID (its user or role was deleted) is `live.stale_principal_notes`' to report.
+    which takes away what they grant, so a reviewer must see it. A statement the plan writes again as
+    it is (`planned`, by bucket) loses nothing. A principal that AWS rewrote to a unique ID (its user or
+    role was deleted) leaves a statement this stack's (`documents.WrittenStatements`).
     """
     notes: list[str] = []
     for bucket in loaded.managed_buckets:
-        state = facts.buckets.get(bucket)
-        if state is None or not state.exists:
-            continue
-        written = facts.last_written.get(bucket, frozenset())
+        again = planned.get(bucket, WrittenStatements())
         unwritten = [
             s
-            for s in statements(state.policy)
-            if is_own(s) and same_statement_key(s) not in written and not _names_a_unique_id(s)
+            for s in not_written_by_this_stack(
+                facts.buckets.get(bucket), facts.last_written.get(bucket, WrittenStatements())
+            )
+            if is_own(s) and not again.holds(s)
         ]
         if unwritten:
             notes.append(
                 f"bucket {bucket}: its live policy has statements with this program's Sids that this stack's last "
                 f"deployment did not write ({sid_list(unwritten)}): another stack of this program writes this "
-                "bucket's policy too, someone edited them by hand, or a `pulumi up` failed. `pulumi up` replaces "
-                "them with this stack's statements, which takes away whatever they grant that the grants file does "
-                "not; a bucket has one policy, so leave each bucket to one stack"
+                "bucket's policy too, someone edited them by hand, a `pulumi up` failed, or this stack has no "
+                "record of its last deployment. `pulumi up` replaces them with this stack's statements, which "
+                "takes away whatever they grant that the grants file does not; a bucket has one policy, so leave "
+                "each bucket to one stack"
             )
     return notes
-
-
-def _names_a_unique_id(statement: Mapping[str, Any]) -> bool:
-    return any(value.startswith(("AIDA", "AROA")) for value in principals(statement, "AWS"))

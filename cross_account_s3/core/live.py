@@ -18,7 +18,7 @@ from typing import Any
 from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import snippet as region_snippet
-from .documents import principals, statements
+from .documents import UNIQUE_ID_PREFIXES, WrittenStatements, principals, statements
 from .grantees import GranteeKind, entry_name
 from .grants import LoadedGrants
 from .problems import Problem
@@ -231,8 +231,8 @@ class LiveFacts:
     keys: Mapping[str, LiveKey | LookupFailure | None] = field(default_factory=dict)  # by `kmsKey` setting
     # Buckets whose policy the last deployment wrote and the grants no longer name: `pulumi up` deletes it.
     retired_buckets: Mapping[str, LiveBucket] = field(default_factory=dict)
-    # bucket -> the statements the last deployment wrote into its policy (`documents.same_statement_key`).
-    last_written: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # bucket -> the statements the last deployment wrote into its policy.
+    last_written: Mapping[str, WrittenStatements] = field(default_factory=dict)
 
     @property
     def key_arns(self) -> dict[str, str]:
@@ -426,7 +426,7 @@ def stale_principal_notes(facts: LiveFacts, principals_by_bucket: Mapping[str, s
         if state is None:
             continue
         named = {p for statement in statements(state.policy) if is_own(statement) for p in principals(statement, "AWS")}
-        stale = sorted(value for value in named if value.startswith(("AIDA", "AROA")) and value not in current_ids)
+        stale = sorted(value for value in named if value.startswith(UNIQUE_ID_PREFIXES) and value not in current_ids)
         missing = sorted(arn for arn in expected if arn not in named)
         if stale and missing:
             notes.append(

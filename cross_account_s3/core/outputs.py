@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from .documents import same_statement_key, statements
+from .documents import WrittenStatements
 from .plan import GrantPlan, Plan
 
 
@@ -102,9 +102,9 @@ class LastDeployment:
 
     role_policies: frozenset[tuple[str, str]] = frozenset()  # (lowercase role name, inline policy name)
     bucket_regions: Mapping[str, str | None] = field(default_factory=dict)  # bucket -> region; None: not recorded
-    # bucket -> its policy's statements as written (`documents.same_statement_key`): the grants' and the
-    # extraStatements' both, so a statement taken out of the grants file is not mistaken for someone else's.
-    bucket_statements: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # bucket -> its policy's statements as written: the grants' and the extraStatements' both, so a
+    # statement taken out of the grants file is not mistaken for someone else's.
+    bucket_statements: Mapping[str, WrittenStatements] = field(default_factory=dict)
     unreadable: tuple[str, ...] = ()  # outputs this version could not read, by name
 
 
@@ -133,9 +133,7 @@ def read_last_deployment(outputs: Mapping[str, Any]) -> LastDeployment:
     return LastDeployment(
         role_policies=role_policies,
         bucket_regions={bucket: _text_or_none(regions.get(bucket)) for bucket in sorted(buckets)},
-        bucket_statements={
-            bucket: frozenset(same_statement_key(s) for s in statements(policy)) for bucket, policy in buckets.items()
-        },
+        bucket_statements={bucket: WrittenStatements.of(policy) for bucket, policy in buckets.items()},
         unreadable=tuple(unreadable),
     )
 

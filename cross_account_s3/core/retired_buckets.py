@@ -6,13 +6,15 @@ program and `pulumi up` deletes it: DeleteBucketPolicy, which deletes every stat
 also those someone added by hand since the last deployment. A bucket the grants still name is read
 before its policy is rewritten (`foreign_statements`); a bucket they no longer name is
 known only from the stack's last deployment (`outputs.LastDeployment`), so it is read too, in the
-region its policy was written in, and preview stops while its policy holds a statement this program
-did not write. `pulumi destroy` does not run the program, so it cannot be checked this way.
+region its policy was written in, and preview stops while its policy holds a statement this stack
+did not write (another stack of this program's included). `pulumi destroy` does not run the program,
+so it cannot be checked this way.
 """
 
 from __future__ import annotations
 
-from .foreign_statements import foreign_statements, keep_them, sid_list
+from .documents import WrittenStatements
+from .foreign_statements import keep_them, not_written_by_this_stack, sid_list
 from .grants import LoadedGrants
 from .live import Answer, Failure, LiveBucket, LiveFacts, LookupFailure, bucket_from_answers, failure_problem
 from .outputs import LastDeployment
@@ -42,14 +44,14 @@ def retired_bucket_problems(loaded: LoadedGrants, facts: LiveFacts, bucket_accou
     """A retired bucket whose policy holds statements someone else wrote, or could not be read to find out."""
     problems: list[Problem] = []
     for bucket, state in sorted(facts.retired_buckets.items()):
-        found = _problem(bucket, state, facts.last_written.get(bucket, frozenset()), bucket_account)
+        found = _problem(bucket, state, facts.last_written.get(bucket, WrittenStatements()), bucket_account)
         if found:
             problems.append(loaded.bucket_entry("extraStatements", bucket).problem(*found))
     return problems
 
 
 def _problem(
-    bucket: str, state: LiveBucket, last_written: frozenset[str], bucket_account: str
+    bucket: str, state: LiveBucket, last_written: WrittenStatements, bucket_account: str
 ) -> tuple[str, str] | None:
     """(message, fix) for one retired bucket; None when its policy can go: it is gone, or all this stack wrote."""
     deleted = (
@@ -58,11 +60,11 @@ def _problem(
     )
     if state.failure is not None:
         return _unread(bucket, state.failure, state.region, bucket_account, deleted)
-    others = foreign_statements(state, last_written)
+    others = not_written_by_this_stack(state, last_written)  # another stack's too: deleting the policy wipes them
     if not others:
         return None
     return (
-        f"{deleted}, and that policy now also has statements this program did not write ({sid_list(others)})",
+        f"{deleted}, and that policy now also has statements this stack did not write ({sid_list(others)})",
         keep_them(bucket, others, (), retired=True),
     )
 
