@@ -7,9 +7,11 @@ so the fix it offers is one the next preview accepts; a statement that cannot be
 the reason instead.
 
 A statement counts as this program's own when its Sid has the program's exact shape
-(`statements.is_own`), or when it is exactly what this stack's last deployment wrote (a statement
-that was under `extraStatements` then): taking a statement out of the grants file is a reviewed
-change, which the preview diff shows.
+(`statements.is_own`), or when it says what this stack's last deployment wrote
+(`documents.WrittenStatements`; a statement that was under `extraStatements` then): taking a statement
+out of the grants file is a reviewed change, which the preview diff shows. A statement of the
+program's shape that this stack did not write (another stack's, or a hand edit) is replaced with a
+warning first, and stops the deletion of a bucket's policy (`retired_buckets`).
 """
 
 from __future__ import annotations
