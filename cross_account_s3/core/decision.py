@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import foreign_statements, limits, live, retired_buckets, roles
-from .documents import WrittenStatements
 from .grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
+from .policies import PolicyDocument
 from .problems import Problem
 from .settings import Settings
 
@@ -54,6 +54,6 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     return Decision(plan=plan, notes=tuple(notes))
 
 
-def _planned(plan: Plan) -> dict[str, WrittenStatements]:
-    """Each bucket's planned statements, to recognise a live statement that `pulumi up` writes again as it is."""
-    return {bucket.bucket: WrittenStatements.of(bucket.policy) for bucket in plan.buckets}
+def _planned(plan: Plan) -> dict[str, PolicyDocument]:
+    """Each bucket's planned policy, to recognise a live statement that `pulumi up` writes again as it is."""
+    return {bucket.bucket: bucket.policy for bucket in plan.buckets}

@@ -176,26 +176,25 @@ def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str
 
 
 def unwritten_own_statement_notes(
-    loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, WrittenStatements]
+    loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
     """Statements with this program's Sid shape in a live policy that this stack's last deployment did not write.
 
     Another stack of this program granting on the same bucket writes Sids of the same shape, and so
     does a hand edit of one of this stack's statements; `pulumi up` replaces them with this stack's,
     which takes away what they grant, so a reviewer must see it. A statement the plan writes again as
-    it is (`planned`, by bucket) loses nothing. A principal that AWS rewrote to a unique ID (its user or
-    role was deleted) leaves a statement this stack's (`documents.WrittenStatements`).
+    it is (`planned`: each bucket's planned policy) loses nothing. A principal that AWS rewrote to a
+    unique ID (its user or role was deleted) leaves a statement this stack's (`documents.WrittenStatements`).
+    The planned policy is read only for a bucket that has such statements: most have none.
     """
     notes: list[str] = []
     for bucket in loaded.managed_buckets:
-        again = planned.get(bucket, WrittenStatements())
-        unwritten = [
-            s
-            for s in not_written_by_this_stack(
-                facts.buckets.get(bucket), facts.last_written.get(bucket, WrittenStatements())
-            )
-            if is_own(s) and not again.holds(s)
-        ]
+        last_written = facts.last_written.get(bucket, WrittenStatements())
+        candidates = [s for s in not_written_by_this_stack(facts.buckets.get(bucket), last_written) if is_own(s)]
+        if not candidates:
+            continue
+        again = WrittenStatements.of(planned.get(bucket))
+        unwritten = [s for s in candidates if not again.holds(s)]
         if unwritten:
             notes.append(
                 f"bucket {bucket}: its live policy has statements with this program's Sids that this stack's last "
