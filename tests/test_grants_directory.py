@@ -239,13 +239,18 @@ def test_problems_in_several_files_are_reported_together_each_with_its_file_and_
             "    access: read\n",
             "web/frontend.yaml": "grants:\n  - name: web\n    users: [w]\n    bucket: b-20932\n    access: lots\n",
             "web/broken.yaml": "grants: [\n",
+            "web/twice.yaml": "grants:\n  - name: twice\n    users: [w]\n    users: [v]\n    bucket: b-20932\n"
+            "    access: read\n    1: x\n",
         },
     )
     error = refusal(run(project))
     assert f"grants/{STACK}/data/ml/training.yml:3: grant 'trainers', field 'users[0]'" in error
     assert f"grants/{STACK}/web/frontend.yaml:5: grant 'web', field 'access'" in error
     assert f"grants/{STACK}/web/broken.yaml:2: this is not valid YAML" in error
-    assert error.startswith("cross-account-s3 found 3 problems")
+    # Found before the file is built, and still named by grant and field.
+    assert f"grants/{STACK}/web/twice.yaml:4: grant 'twice', field 'users': the key 'users' appears twice" in error
+    assert f"grants/{STACK}/web/twice.yaml:7: grant 'twice': the key '1' is read by YAML as a number" in error
+    assert error.startswith("cross-account-s3 found 5 problems")
 
 
 STATEMENT = """\

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from cross_account_s3.core.grants import check_grants_file, merge_grant_files, validate_grants
+from cross_account_s3.core.grants import GRANT_LIST, check_grants_file, merge_grant_files, validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
@@ -156,7 +156,40 @@ CASES = {
     ),
     "duplicate key": (
         "grants:\n  - name: dup\n    users: [u01]\n    users: [u02]\n    bucket: reports-bucket\n    access: read\n",
-        ["grants.yaml:4:", "appears twice"],
+        ["grants.yaml:4: grant 'dup', field 'users': the key 'users' appears twice"],
+    ),
+    # Python's dict makes 1 and true one key, and pydantic would say only "Keys should be strings".
+    "keys that YAML reads as other than text": (
+        "grants:\n  - name: keys\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    1: a\n    true: b\n    ~: c\n    2020-01-01: d\n    '2': quoted\n",
+        [
+            "grants.yaml:6: grant 'keys': the key '1' is read by YAML as a number, not as a name",
+            "put it in quotes ('1') if it is a name",
+            "grants.yaml:7: grant 'keys': the key 'true' is read by YAML as a boolean (true or false)",
+            "grants.yaml:8: grant 'keys': the key '~' is read by YAML as null (no value)",
+            "grants.yaml:9: grant 'keys': the key '2020-01-01' is read by YAML as a date",
+        ],
+    ),
+    # IAM's Null condition operator, unquoted, is YAML 1.1's null.
+    "extra statement with IAM's Null operator unquoted": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: NoTls\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition:\n        Null: {'aws:SecureTransport': 'true'}\n",
+        [
+            "grants.yaml:14: field 'extraStatements.reports-bucket[0].Condition': the key 'Null' is read by YAML "
+            "as null (no value), not as a name",
+            "put it in quotes ('Null')",
+        ],
+    ),
+    "a list as a key, in a grant without a name": (
+        "grants:\n  - users: [u01]\n    bucket: reports-bucket\n    access: read\n    ? [a, b]\n    : c\n",
+        ["grants.yaml:5: grant '#1 (unnamed)': a key here is a list, not a name"],
+    ),
+    "duplicate key in a kept statement": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: A\n      Sid: B\n",
+        ["grants.yaml:9: field 'extraStatements.reports-bucket[0].Sid': the key 'Sid' appears twice"],
     ),
     "number as user": (
         "grants:\n  - name: num\n    users: [12345]\n    bucket: reports-bucket\n    access: read\n",
@@ -229,7 +262,7 @@ def test_a_kept_statement_keeps_a_value_yaml_reads_as_written(written: str, kept
 def problems_in(text: str, file: str = "grants.yaml") -> InputProblems:
     """The refusal of a grants file; fails the test when the file is accepted."""
     with pytest.raises(InputProblems) as refused:
-        validate_grants(parse_yaml(textwrap.dedent(text), file), USER_ACCOUNT)
+        validate_grants(parse_yaml(textwrap.dedent(text), file, grant_list=GRANT_LIST), USER_ACCOUNT)
     return refused.value
 
 

@@ -36,7 +36,7 @@ from .statements import OWN_SID as OWN_SID
 from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
 from .statements import PolicyStatement, bucket_statement_findings
 from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
-from .yaml_source import YamlDocument, read_yaml
+from .yaml_source import PathKey, YamlDocument, read_yaml
 
 AccessLevel = Literal["read", "write", "read-write", "full"]
 
@@ -393,6 +393,7 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
 
 # The top-level keys that map bucket names to that bucket's settings; any file of a grants directory may set them.
 PER_BUCKET_KEYS = ("extraStatements", "bucketSettings")
+GRANT_LIST: PathKey = ("grants",)  # where a grants file lists its grants: problems inside one name it
 
 _GRANTS_FIX = "write 'grants:' followed by entries that each start with '- name: ...'"
 _STATEMENTS_FIX = "list the statements, each starting with '- Sid: ...'"
@@ -518,7 +519,7 @@ def check_grants_file(
     from the stack settings, when those are valid: users must be of the user account, KMS keys of the
     bucket account.
     """
-    root = Where(doc, grant_list=("grants",))
+    root = Where(doc, grant_list=GRANT_LIST)
     data = {"grants": []} if in_directory and doc.data is None else doc.data
     raw = data.get("grants") if isinstance(data, dict) else None
     names = tuple(
@@ -581,7 +582,7 @@ class LoadedGrants:
     @property
     def where(self) -> Where:
         """The top of the grants file, for problems about its top-level keys."""
-        return Where(self.doc, grant_list=("grants",))
+        return Where(self.doc, grant_list=GRANT_LIST)
 
     def file_of(self, bucket: str, key: str | None = None) -> YamlDocument:
         """The file a problem about `bucket` points at: the one setting its `key` entry (such as
@@ -593,7 +594,7 @@ class LoadedGrants:
 
     def bucket_entry(self, key: str, bucket: str) -> Where:
         """Where the bucket's entry under a top-level key is written, or where to add it."""
-        return Where(self.file_of(bucket, key), grant_list=("grants",)).at(key, bucket)
+        return Where(self.file_of(bucket, key), grant_list=GRANT_LIST).at(key, bucket)
 
     @property
     def managed_buckets(self) -> tuple[str, ...]:
@@ -649,4 +650,6 @@ def load_grants(
     path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
 ) -> LoadedGrants:
     """Read and validate a grants file; every problem is raised at once as `InputProblems`."""
-    return validate_grants(read_yaml(path, shown_as), user_account, bucket_account=bucket_account)
+    return validate_grants(
+        read_yaml(path, shown_as, grant_list=GRANT_LIST), user_account, bucket_account=bucket_account
+    )

@@ -18,7 +18,15 @@ from typing import Any
 
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import unused_entry_findings
-from .grants import PER_BUCKET_KEYS, CheckedFile, LoadedGrants, check_grants_file, load_grants, merge_grant_files
+from .grants import (
+    GRANT_LIST,
+    PER_BUCKET_KEYS,
+    CheckedFile,
+    LoadedGrants,
+    check_grants_file,
+    load_grants,
+    merge_grant_files,
+)
 from .problems import InputProblems, Problem
 from .validation import Where
 from .yaml_source import YamlDocument, read_yaml
@@ -104,7 +112,7 @@ def load_grants_directory(
     checked: list[CheckedFile] = []
     for file in files:
         try:
-            doc = read_yaml(file, _shown(directory, shown_as, file))
+            doc = read_yaml(file, _shown(directory, shown_as, file), grant_list=GRANT_LIST)
         except InputProblems as unreadable:
             problems += unreadable.problems
             continue
@@ -146,7 +154,7 @@ def unused_bucket_settings(files: Sequence[CheckedFile]) -> list[Problem]:
     problems: list[Problem] = []
     for part in files:
         entries = _data(part).get(BUCKET_SETTINGS_KEY)
-        root = Where(part.doc, grant_list=("grants",))
+        root = Where(part.doc, grant_list=GRANT_LIST)
         found = unused_entry_findings({**everything, BUCKET_SETTINGS_KEY: entries})
         problems += [root.at(*location).problem(message, fix) for location, message, fix in found]
     return problems
@@ -187,7 +195,7 @@ def conflicting_bucket_entries(files: Sequence[CheckedFile]) -> list[Problem]:
     first: dict[tuple[str | int, ...], tuple[Where, Any]] = {}
     problems: list[Problem] = []
     for part in files:
-        root = Where(part.doc, grant_list=("grants",))
+        root = Where(part.doc, grant_list=GRANT_LIST)
         for path, value in _settings_of(part.doc):
             where = root.at(*path)
             if path not in first:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from .problems import Problem
-from .yaml_source import PathKey, YamlDocument
+from .yaml_source import PathKey, YamlDocument, item_label, render_location
 
 CUSTOM_ERROR = "cross_account_s3"
 
@@ -86,14 +86,6 @@ def known_fields(model: type[BaseModel]) -> list[str]:
     return sorted(field.alias or name for name, field in model.model_fields.items())
 
 
-def _render_location(location: PathKey) -> str:
-    """('users', 1) -> 'users[1]', the way a YAML author would point at the item."""
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _item(data: Any, path: PathKey) -> Any:
     for key in path:
         if isinstance(data, dict):
@@ -128,13 +120,12 @@ class Where:
             if isinstance(index, int):
                 item = _item(self.doc.data, path[: len(items) + 1])
                 name = item.get("name") if isinstance(item, dict) else None
-                label = name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
-                return replace(self, path=path, field_from=len(items) + 1, grant=label)
+                return replace(self, path=path, field_from=len(items) + 1, grant=item_label(name, index))
         return replace(self, path=path)
 
     @property
     def field(self) -> str | None:
-        return _render_location(self.path[self.field_from :]) or None
+        return render_location(self.path[self.field_from :]) or None
 
     @property
     def line(self) -> int | None:

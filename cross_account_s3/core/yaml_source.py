@@ -112,71 +112,150 @@ def _read_otherwise(node: yaml.Node) -> tuple[str, str] | None:
     )
 
 
-def _index_lines(
-    node: yaml.Node,
-    path: PathKey,
-    lines: dict[PathKey, int],
-    problems: list[Problem],
-    file: str,
-    seen: list[int],
-    rereads: dict[PathKey, tuple[str, str]],
-) -> None:
-    line = node.start_mark.line + 1
-    seen[0] += 1
-    if len(path) > MAX_DEPTH:
-        raise _Unreadable(
-            line,
-            f"the document nests more than {MAX_DEPTH} levels deep (or a YAML alias refers to itself); a grants "
-            "file needs about six",
-            "flatten the structure, and remove any alias (*name) that points at a value containing it",
-        )
-    if seen[0] > MAX_VALUES:
-        raise _Unreadable(
-            line,
-            f"the document holds more than {MAX_VALUES:,} values, counting each use of a YAML alias",
-            "split the grants, or write them out instead of repeating large aliases",
-        )
-    lines.setdefault(path, line)
-    if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
-        problems.append(
+# What YAML 1.1 makes of an unquoted key that is not text. A key is a name (of a grant's field, a bucket,
+# a policy element); JSON, and so every AWS policy, has no other kind, and pydantic would only say "Keys
+# should be strings", at the wrong line. A tag not listed here (a custom `!tag`) is left to the constructor.
+_KEY_READINGS = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (true or false)",
+    "tag:yaml.org,2002:null": "null (no value)",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "binary data",
+}
+_TEXT_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def render_location(location: PathKey) -> str:
+    """('users', 1) -> 'users[1]', the way a YAML author would point at the item."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def item_label(name: object, index: int) -> str:
+    """How a problem names an item of a named list (a grant): its name, or its position when it has none."""
+    return name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
+
+
+def _name_of(item: yaml.Node) -> str | None:
+    """The text of a mapping's `name` key, as building the document would give it (the last one written wins,
+    over one merged in with `<<`)."""
+    if not isinstance(item, yaml.MappingNode):
+        return None
+    found: str | None = None
+    for key_node, value_node in item.value:
+        if key_node.tag == _MERGE_TAG:
+            found = found or _name_of(value_node)
+        elif key_node.value == "name" and key_node.tag == _TEXT_TAG and isinstance(value_node, yaml.ScalarNode):
+            found = value_node.value if value_node.tag == _TEXT_TAG else None
+    return found
+
+
+def _key_reading(key_node: yaml.Node) -> str | None:
+    """What YAML reads a mapping key as when that is not text, or None for a text key."""
+    if isinstance(key_node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(key_node, yaml.SequenceNode):
+        return "a list"
+    return _KEY_READINGS.get(key_node.tag)
+
+
+@dataclass
+class _Index:
+    """One walk over a composed document, before anything is built: the line of every path, what YAML reads
+    differently from what is written, and the problems that stop the document (each naming its grant when
+    `grant_list` is the path of the grants)."""
+
+    file: str
+    grant_list: PathKey | None
+    lines: dict[PathKey, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
+    grant_labels: dict[PathKey, str] = field(default_factory=dict)  # each grant's path -> how problems name it
+    values: int = 0
+
+    def problem(self, path: PathKey, line: int, message: str, fix: str) -> None:
+        grant, field_path = None, path
+        items = self.grant_list
+        if items is not None and len(path) > len(items) and path[: len(items)] == items:
+            grant, field_path = self.grant_labels.get(path[: len(items) + 1]), path[len(items) + 1 :]
+        self.problems.append(
             Problem(
-                file=file,
+                file=self.file,
                 line=line,
-                grant=None,
-                field=None,
-                message=f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
-                fix="remove the \\uD800-\\uDFFF escape; write the character itself",
+                grant=grant,
+                field=render_location(field_path) or None,
+                message=message,
+                fix=fix,
             )
         )
-    if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
-        rereads[path] = reread
-    if isinstance(node, yaml.MappingNode):
+
+    def walk(self, node: yaml.Node, path: PathKey) -> None:
+        line = node.start_mark.line + 1
+        self.values += 1
+        if len(path) > MAX_DEPTH:
+            raise _Unreadable(
+                line,
+                f"the document nests more than {MAX_DEPTH} levels deep (or a YAML alias refers to itself); a "
+                "grants file needs about six",
+                "flatten the structure, and remove any alias (*name) that points at a value containing it",
+            )
+        if self.values > MAX_VALUES:
+            raise _Unreadable(
+                line,
+                f"the document holds more than {MAX_VALUES:,} values, counting each use of a YAML alias",
+                "split the grants, or write them out instead of repeating large aliases",
+            )
+        self.lines.setdefault(path, line)
+        if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
+            self.problem(
+                path,
+                line,
+                f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
+                "remove the \\uD800-\\uDFFF escape; write the character itself",
+            )
+        if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
+            self.rereads[path] = reread
+        if isinstance(node, yaml.MappingNode):
+            self._walk_mapping(node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                if path == self.grant_list:
+                    self.grant_labels[(*path, index)] = item_label(_name_of(item), index)
+                self.walk(item, (*path, index))
+
+    def _walk_mapping(self, node: yaml.MappingNode, path: PathKey) -> None:
         seen_keys: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             key_line = key_node.start_mark.line + 1
+            if (reading := _key_reading(key_node)) is not None:
+                if isinstance(key_node, yaml.ScalarNode) and key:
+                    message = f"the key '{key}' is read by YAML as {reading}, not as a name"
+                    fix = f"put it in quotes ('{key}') if it is a name, or remove it: every key in this file is a name"
+                else:
+                    message = f"a key here is {reading}, not a name"
+                    fix = "write the key as a name, or remove it: every key in this file is a name"
+                self.problem(path, key_line, message, fix)
+                continue
             if not _is_text(key):
-                _index_lines(key_node, path, lines, problems, file, seen, rereads)
+                self.walk(key_node, path)
                 continue
             if key in seen_keys:
-                problems.append(
-                    Problem(
-                        file=file,
-                        line=key_line,
-                        grant=None,
-                        field=key,
-                        message=f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
-                        "YAML would silently keep only the last one",
-                        fix=f"remove one of the two '{key}' entries",
-                    )
+                self.problem(
+                    (*path, key),
+                    key_line,
+                    f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
+                    "YAML would silently keep only the last one",
+                    f"remove one of the two '{key}' entries",
                 )
                 continue
             seen_keys[key] = key_line
-            lines[(*path, key)] = key_line
-            _index_lines(value_node, (*path, key), lines, problems, file, seen, rereads)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines, problems, file, seen, rereads)
+            self.lines[(*path, key)] = key_line
+            self.walk(value_node, (*path, key))
 
 
 def _line_of_first(text: str, character: str | int) -> int | None:
@@ -203,20 +282,21 @@ def _value_problem(error: Exception) -> str:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse_yaml(text: str, file: str) -> YamlDocument:
-    """Parse one YAML document, raising `InputProblems` on syntax errors or duplicate keys."""
+def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> YamlDocument:
+    """Parse one YAML document, raising `InputProblems` on syntax errors, duplicate keys or keys that are not text.
+
+    `grant_list` is the path of the list whose items are grants: a problem inside one names that grant.
+    """
     try:
         loader = _SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return YamlDocument(file=file, data=None)
-            problems: list[Problem] = []
-            lines: dict[PathKey, int] = {}
-            rereads: dict[PathKey, tuple[str, str]] = {}
-            _index_lines(node, (), lines, problems, file, [0], rereads)
-            if problems:
-                raise InputProblems(problems)
+            index = _Index(file, grant_list)
+            index.walk(node, ())
+            if index.problems:
+                raise InputProblems(index.problems)
             try:
                 data = loader.construct_document(node)
             except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
@@ -274,10 +354,10 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         raise InputProblems(
             [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
-    return YamlDocument(file=file, data=data, lines=lines, rereads=rereads)
+    return YamlDocument(file=file, data=data, lines=index.lines, rereads=index.rereads)
 
 
-def read_yaml(path: Path, shown_as: str) -> YamlDocument:
+def read_yaml(path: Path, shown_as: str, *, grant_list: PathKey | None = None) -> YamlDocument:
     """Read and parse a YAML file; a missing or unreadable file is a reported problem, not a traceback."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -295,4 +375,4 @@ def read_yaml(path: Path, shown_as: str) -> YamlDocument:
         raise InputProblems(
             [Problem.in_file(shown_as, f"the file cannot be read: {error}", "make it a readable UTF-8 text file")]
         ) from None
-    return parse_yaml(text, shown_as)
+    return parse_yaml(text, shown_as, grant_list=grant_list)
