@@ -186,6 +186,10 @@ CASES = {
         "grants:\n  - users: [u01]\n    bucket: reports-bucket\n    access: read\n    ? [a, b]\n    : c\n",
         ["grants.yaml:5: grant '#1 (unnamed)': a key here is a list, not a name"],
     ),
+    "duplicate key where the grants list should be": (
+        "grants:\n  name: x\n  name: y\n",
+        ["grants.yaml:3: field 'grants.name': the key 'name' appears twice"],
+    ),
     "duplicate key in a kept statement": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
         "extraStatements:\n  reports-bucket:\n    - Sid: A\n      Sid: B\n",

@@ -178,10 +178,9 @@ class _Index:
     values: int = 0
 
     def problem(self, path: PathKey, line: int, message: str, fix: str) -> None:
-        grant, field_path = None, path
-        items = self.grant_list
-        if items is not None and len(path) > len(items) and path[: len(items)] == items:
-            grant, field_path = self.grant_labels.get(path[: len(items) + 1]), path[len(items) + 1 :]
+        depth = len(self.grant_list or ()) + 1  # a grant's path: its list's, then its index
+        grant = self.grant_labels.get(path[:depth])
+        field_path = path[depth:] if grant is not None else path  # inside a grant, the rest names its field
         self.problems.append(
             Problem(
                 file=self.file,
