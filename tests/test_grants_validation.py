@@ -182,6 +182,15 @@ CASES = {
             "put it in quotes ('Null')",
         ],
     ),
+    # pydantic's own location steps (`function-after[...]`) hold brackets; a mistyped key may too.
+    "a mistyped field with a bracket": (
+        "grants:\n  - name: typo\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    'bu[cket': x\n    'users[0]': y\n",
+        [
+            "grants.yaml:6: grant 'typo', field 'bu[cket': is not a field this program knows",
+            "grants.yaml:7: grant 'typo', field 'users[0]': is not a field this program knows",
+        ],
+    ),
     "a list as a key, in a grant without a name": (
         "grants:\n  - users: [u01]\n    bucket: reports-bucket\n    access: read\n    ? [a, b]\n    : c\n",
         ["grants.yaml:5: grant '#1 (unnamed)': a key here is a list, not a name"],

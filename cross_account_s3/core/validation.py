@@ -228,6 +228,29 @@ def _message_and_fix(
     return error["msg"], f"correct '{field}'"
 
 
+# How pydantic names a union member or a validator in an error's location (`function-after[_check(), str]`,
+# `list[str]`, `literal['read','write']`), and a mapping's key (`[key]`): no key of the file, unless the
+# file really has a key so spelt.
+_SCHEMA_STEP = re.compile(r"(?:[a-z][a-z-]*)?\[.*\]", re.DOTALL)
+
+
+def _file_location(loc: Sequence[str | int], where: Where, key: Callable[[str | int], str | int]) -> PathKey:
+    """An error's location as keys and indexes of the file: pydantic's, less its schema steps.
+
+    A key of the file is kept whatever its spelling (`bu[cket`, `users[0]`), so a mistyped field is
+    reported as itself, at its own line.
+    """
+    kept: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and _SCHEMA_STEP.fullmatch(part):
+            in_file = (key(kept[0]), *kept[1:]) if kept else ()
+            node = _item(where.doc.data, (*where.path, *in_file))
+            if not (isinstance(node, Mapping) and part in node):
+                continue
+        kept.append(part)
+    return tuple(kept)
+
+
 def to_problems(
     error: ValidationError, *, model: type[BaseModel], where: Where, key: Callable[[str | int], str | int] = lambda k: k
 ) -> list[Problem]:
@@ -238,7 +261,7 @@ def to_problems(
     """
     problems: list[Problem] = []
     for details in error.errors(include_url=False):
-        location = tuple(part for part in details["loc"] if not (isinstance(part, str) and "[" in part))
+        location = _file_location(details["loc"], where, key)
         message, fix = _message_and_fix(details, model, location, where.doc)
         place = where.at(key(location[0]), *location[1:]) if location else where
         problems.append(place.problem(message, fix))
