@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from cross_account_s3.cli import main
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.infra.offline_runner import run_program
+from cross_account_s3.review.runner import PlanRefused, plan_stack
 from cross_account_s3.review.snapshot import LOOKUPS_NOTE, decode_input
 
 from .conftest import BUILD, NONPROD, PROJECT_ROOT, REPO_ROOT
@@ -279,6 +280,37 @@ def test_a_key_merged_in_and_overridden_is_no_duplicate(tmp_path: Path) -> None:
     stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + merges
     result = run_program(project_with_stack_file(tmp_path, stack_file), "nonprod")
     assert result.error is None, result.error
+
+
+def test_a_yaml_1_1_boolean_key_in_the_stack_file_leaves_its_checks_on(tmp_path: Path) -> None:
+    """Pulumi reads a stack file as YAML 1.2, where `on:` is text: it must not switch off the checks of the rest."""
+    extra = b"  aws:defaultTags: {tags: {on: call}}\n  cross-acount-s3:groupPrefix: team-\n"
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + extra
+    result = run_program(project_with_stack_file(tmp_path, stack_file), "nonprod")
+    assert result.error is not None, "a misspelt namespace was accepted"
+    assert "'cross-acount-s3' is not this program's namespace" in result.error
+
+
+def test_a_setting_with_brackets_in_its_name_is_named_at_its_line(tmp_path: Path) -> None:
+    extra = b"  cross-account-s3:users[0]: x\n  cross-account-s3:[key]: y\n"
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + extra
+    lines = len(stack_file.decode().splitlines())
+    result = run_program(project_with_stack_file(tmp_path, stack_file), "nonprod")
+    assert result.error is not None
+    assert f"Pulumi.nonprod.yaml:{lines - 1}: field 'cross-account-s3:users[0]'" in result.error
+    assert f"Pulumi.nonprod.yaml:{lines}: field 'cross-account-s3:[key]'" in result.error
+
+
+def test_planning_a_stack_whose_stack_file_is_refused_is_a_clean_refusal(tmp_path: Path) -> None:
+    """`plan` checks the stack file first; planning a stack (as `plan --diff` does for each side) must refuse it
+    as cleanly on its own, not as a crash of the program."""
+    second = b'  cross-account-s3:bucketAccount:\n    accountId: "012345678901"\n    region: us-east-1\n'
+    stack_file = (PROJECT_ROOT / "Pulumi.nonprod.yaml").read_bytes() + second
+    project = project_with_stack_file(tmp_path, stack_file)
+    with pytest.raises(PlanRefused) as refused:
+        plan_stack(project, "nonprod", str(project / "grants" / "nonprod.yaml"))
+    assert str(refused.value).startswith("cross-account-s3 found 1 problem in its input")
+    assert "appears twice" in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -195,6 +195,16 @@ CASES = {
         "grants:\n  - users: [u01]\n    bucket: reports-bucket\n    access: read\n    ? [a, b]\n    : c\n",
         ["grants.yaml:5: grant '#1 (unnamed)': a key here is a list, not a name"],
     ),
+    "keys that are tagged": (
+        "grants:\n  - name: tags\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    !!int '7': a\n    !foo bar: b\n    description: !baz c\n",
+        [
+            "grants.yaml:6: grant 'tags': the key '7' is tagged !!int, which makes it a number, not a name",
+            "remove the !!int tag",
+            "grants.yaml:7: grant 'tags': the key 'bar' has the YAML tag !foo, which a grants file cannot hold",
+            "grants.yaml:8: grant 'tags', field 'description': the YAML tag !baz is not one a grants file can hold",
+        ],
+    ),
     "duplicate key where the grants list should be": (
         "grants:\n  name: x\n  name: y\n",
         ["grants.yaml:3: field 'grants.name': the key 'name' appears twice"],
@@ -425,6 +435,43 @@ def test_an_allow_to_everyone_behind_a_real_condition_is_kept(condition: str) ->
     )
     loaded = validate_grants(parse_yaml(text, "grants.yaml"), USER_ACCOUNT)
     assert [statement["Sid"] for statement in loaded.extra_statements["reports-bucket"]] == ["Limited"]
+
+
+def test_a_key_that_is_not_text_is_reported_beside_every_other_problem() -> None:
+    found = problems_in(
+        "grants:\n  - name: one\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n    1: x\n"
+        "  - name: two\n    users: [u01]\n    bucket: reports-bucket\n    access: bogus\n"
+    ).render()
+    assert "grants.yaml:6: grant 'one': the key '1' is read by YAML as a number" in found
+    assert "grants.yaml:10: grant 'two', field 'access'" in found
+
+
+def test_a_problem_in_a_mapping_used_again_by_alias_or_merge_is_reported_once_where_it_is_written() -> None:
+    found = problems_in(
+        "grants:\n  - &base\n    name: g-one\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    1: x\n    users: [u02]\n  - <<: *base\n    name: g-two\n  - <<: *base\n    name: g-three\n"
+    )
+    number = [p for p in found.problems if "read by YAML as a number" in p.message]
+    twice = [p for p in found.problems if "appears twice" in p.message]
+    assert [(p.line, p.grant, p.field) for p in number] == [(7, "g-one", None)]
+    assert [(p.line, p.grant, p.field) for p in twice] == [(8, "g-one", "users")]
+
+
+@pytest.mark.parametrize(
+    ("grant", "named"),
+    [
+        ("    <<: [{name: first}, {name: second}]\n", "first"),  # of merged mappings, the first one's key wins
+        ("    name: own\n    <<: {name: merged}\n", "own"),  # the grant's own key wins over a merged one
+        ("    name: 123\n    <<: {name: merged}\n", "#1 (unnamed)"),  # ... even when it is no text
+    ],
+)
+def test_a_problem_found_in_the_yaml_names_the_grant_as_validation_does(grant: str, named: str) -> None:
+    found = problems_in(
+        f"grants:\n  -\n{grant}    users: [u01]\n    bucket: Bad_Bucket\n    access: read\n    access: write\n"
+    )
+    twice = [p for p in found.problems if "appears twice" in p.message]
+    bucket = [p for p in found.problems if p.field == "bucket"]
+    assert [p.grant for p in twice] == [named] and [p.grant for p in bucket] == [named]
 
 
 def test_a_misspelt_namespace_in_the_stack_file_is_refused_not_ignored() -> None:

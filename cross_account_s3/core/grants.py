@@ -530,7 +530,7 @@ def check_grants_file(
     # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
     # use it, so the directory checks that across its files.
     unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
-    file_problems = tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
+    file_problems = doc.problems + tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
     # A kept statement is copied into the policy as YAML read it: a value read otherwise than written (an
     # account ID with a leading 0 read as an octal number) would silently change someone else's statement.
     file_problems += tuple(

@@ -245,7 +245,8 @@ def _file_location(loc: Sequence[str | int], where: Where, key: Callable[[str | 
         if isinstance(part, str) and _SCHEMA_STEP.fullmatch(part):
             in_file = (key(kept[0]), *kept[1:]) if kept else ()
             node = _item(where.doc.data, (*where.path, *in_file))
-            if not (isinstance(node, Mapping) and part in node):
+            spelt = part if kept else key(part)  # as the file spells it: `key` renames the first step
+            if not (isinstance(node, Mapping) and spelt in node):
                 continue
         kept.append(part)
     return tuple(kept)

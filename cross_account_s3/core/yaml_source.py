@@ -33,6 +33,9 @@ class YamlDocument:
     # Unquoted values YAML reads as something else than their text (012 as 10, yes as true), by path:
     # (what happened, what to do).
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
+    # A grants file's problems as YAML (a key written twice, a key that is not text), found before it was
+    # built: the document was mended to be built anyway, and its validation reports these with its own.
+    problems: tuple[Problem, ...] = ()
 
     def line_of(self, path: PathKey) -> int | None:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -123,8 +126,17 @@ _KEY_READINGS = {
     "tag:yaml.org,2002:timestamp": "a date",
     "tag:yaml.org,2002:binary": "binary data",
 }
+_STANDARD_TAG = "tag:yaml.org,2002:"
 _TEXT_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# The tags the safe schema builds, and the two it reads while building (`<<` and `=`); any other tag
+# (`!foo`) would stop the building with "could not determine a constructor".
+_KNOWN_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {_MERGE_TAG, "tag:yaml.org,2002:value"}
+_PLAIN_TAGS = {
+    yaml.ScalarNode: _TEXT_TAG,
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
 
 
 def render_location(location: PathKey) -> str:
@@ -140,18 +152,29 @@ def item_label(name: object, index: int) -> str:
     return name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
 
 
+def _pairs(node: yaml.MappingNode, seen: frozenset[int] = frozenset()) -> list[tuple[yaml.Node, yaml.Node]]:
+    """A mapping's pairs in the order PyYAML builds them, where a later pair wins: those merged in with `<<`
+    first (of a list of mappings, the first mapping last), then the mapping's own."""
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    own: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != _MERGE_TAG:
+            own.append((key_node, value_node))
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in reversed(sources):
+            if isinstance(source, yaml.MappingNode) and id(source) not in seen:  # an alias may merge itself
+                merged += _pairs(source, seen | {id(node)})
+    return merged + own
+
+
 def _name_of(item: yaml.Node) -> str | None:
-    """The text of a mapping's `name` key, as building the document would give it (the last one written wins,
-    over one merged in with `<<`)."""
+    """The grant's `name` as building the document gives it, or None when that is not text."""
     if not isinstance(item, yaml.MappingNode):
         return None
-    found: str | None = None
-    for key_node, value_node in item.value:
-        if key_node.tag == _MERGE_TAG:
-            found = found or _name_of(value_node)
-        elif key_node.value == "name" and key_node.tag == _TEXT_TAG and isinstance(value_node, yaml.ScalarNode):
-            found = value_node.value if value_node.tag == _TEXT_TAG else None
-    return found
+    names = [value for key, value in _pairs(item) if key.tag == _TEXT_TAG and key.value == "name"]
+    last = names[-1] if names else None
+    return last.value if isinstance(last, yaml.ScalarNode) and last.tag == _TEXT_TAG else None
 
 
 def _key_reading(key_node: yaml.Node) -> str | None:
@@ -163,11 +186,21 @@ def _key_reading(key_node: yaml.Node) -> str | None:
     return _KEY_READINGS.get(key_node.tag)
 
 
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_STANDARD_TAG) if tag.startswith(_STANDARD_TAG) else tag
+
+
 @dataclass
 class _Index:
     """One walk over a composed document, before anything is built: the line of every path, what YAML reads
-    differently from what is written, and the problems that stop the document (each naming its grant when
-    `grant_list` is the path of the grants)."""
+    differently from what is written, and what is wrong with the document as YAML.
+
+    For a grants file (`grant_list`, the path of its grants, is given), each problem names its grant, and
+    the document is mended so it can still be built and validated, and every problem reported at once:
+    a key that is not text becomes its text, a key that is a list or mapping is dropped, of a key
+    written twice the first is kept (the one the lines point at), and a tag no schema knows is dropped.
+    A node reached again through an alias or a merge (`<<`) is reported once, where it is first written.
+    """
 
     file: str
     grant_list: PathKey | None
@@ -175,7 +208,12 @@ class _Index:
     problems: list[Problem] = field(default_factory=list)
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
     grant_labels: dict[PathKey, str] = field(default_factory=dict)  # each grant's path -> how problems name it
+    checked: set[int] = field(default_factory=set)  # nodes already checked, by id: an alias is the same node
     values: int = 0
+
+    @property
+    def grants_file(self) -> bool:
+        return self.grant_list is not None
 
     def problem(self, path: PathKey, line: int, message: str, fix: str) -> None:
         depth = len(self.grant_list or ()) + 1  # a grant's path: its list's, then its index
@@ -209,6 +247,21 @@ class _Index:
                 "split the grants, or write them out instead of repeating large aliases",
             )
         self.lines.setdefault(path, line)
+        if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
+            self.rereads[path] = reread
+        first_time = id(node) not in self.checked
+        self.checked.add(id(node))
+        if first_time:
+            self._check(node, path, line)
+        if isinstance(node, yaml.MappingNode):
+            self._walk_mapping(node, path, report=first_time)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                if path == self.grant_list:
+                    self.grant_labels[(*path, index)] = item_label(_name_of(item), index)
+                self.walk(item, (*path, index))
+
+    def _check(self, node: yaml.Node, path: PathKey, line: int) -> None:
         if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
             self.problem(
                 path,
@@ -216,45 +269,68 @@ class _Index:
                 f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
                 "remove the \\uD800-\\uDFFF escape; write the character itself",
             )
-        if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
-            self.rereads[path] = reread
-        if isinstance(node, yaml.MappingNode):
-            self._walk_mapping(node, path)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                if path == self.grant_list:
-                    self.grant_labels[(*path, index)] = item_label(_name_of(item), index)
-                self.walk(item, (*path, index))
+        if self.grants_file and node.tag not in _KNOWN_TAGS:
+            self.problem(
+                path,
+                line,
+                f"the YAML tag {node.tag} is not one a grants file can hold",
+                "remove the tag: write the value as text, a number, true or false, a list or a mapping",
+            )
+            node.tag = _PLAIN_TAGS[type(node)]  # mended: built as what it would be untagged
 
-    def _walk_mapping(self, node: yaml.MappingNode, path: PathKey) -> None:
+    def _walk_mapping(self, node: yaml.MappingNode, path: PathKey, *, report: bool) -> None:
         seen_keys: dict[str, int] = {}
+        mended: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
             key = str(key_node.value)
             key_line = key_node.start_mark.line + 1
-            if (reading := _key_reading(key_node)) is not None:
-                if isinstance(key_node, yaml.ScalarNode) and key:
-                    message = f"the key '{key}' is read by YAML as {reading}, not as a name"
-                    fix = f"put it in quotes ('{key}') if it is a name, or remove it: every key in this file is a name"
-                else:
-                    message = f"a key here is {reading}, not a name"
-                    fix = "write the key as a name, or remove it: every key in this file is a name"
-                self.problem(path, key_line, message, fix)
-                continue
-            if not _is_text(key):
+            if self.grants_file and key_node.tag not in _KNOWN_TAGS:
+                if report:
+                    self.problem(
+                        path,
+                        key_line,
+                        f"the key '{key}' has the YAML tag {key_node.tag}, which a grants file cannot hold",
+                        "remove the tag: every key in a grants file is a name",
+                    )
+                key_node.tag = _PLAIN_TAGS[type(key_node)]  # mended as for a value, below
+            if self.grants_file and (reading := _key_reading(key_node)) is not None:
+                if report:
+                    self._report_key(key_node, path, key_line, reading)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue  # dropped: no text to mend it to
+                key_node.tag = _TEXT_TAG  # mended: the text written, as quoting it would make it
+            elif not _is_text(key):
                 self.walk(key_node, path)
                 continue
             if key in seen_keys:
-                self.problem(
-                    (*path, key),
-                    key_line,
-                    f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
-                    "YAML would silently keep only the last one",
-                    f"remove one of the two '{key}' entries",
-                )
-                continue
+                if report:
+                    self.problem(
+                        (*path, key),
+                        key_line,
+                        f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
+                        "YAML would silently keep only the last one",
+                        f"remove one of the two '{key}' entries",
+                    )
+                continue  # dropped: the first is kept
             seen_keys[key] = key_line
+            mended.append((key_node, value_node))
             self.lines[(*path, key)] = key_line
             self.walk(value_node, (*path, key))
+        if self.grants_file:
+            node.value = mended
+
+    def _report_key(self, key_node: yaml.Node, path: PathKey, line: int, reading: str) -> None:
+        key = str(key_node.value)
+        if not isinstance(key_node, yaml.ScalarNode) or not key:
+            message, fix = f"a key here is {reading}, not a name", "write the key as a name, or remove it"
+        elif key_node.style:  # quoted, so only a tag makes it other than text
+            tag = _short_tag(key_node.tag)
+            message = f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name"
+            fix = f"remove the {tag} tag"
+        else:
+            message = f"the key '{key}' is read by YAML as {reading}, not as a name"
+            fix = f"put it in quotes ('{key}') if it is a name, or remove it"
+        self.problem(path, line, message, f"{fix}: every key in a grants file is a name")
 
 
 def _line_of_first(text: str, character: str | int) -> int | None:
@@ -282,9 +358,12 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> YamlDocument:
-    """Parse one YAML document, raising `InputProblems` on syntax errors, duplicate keys or keys that are not text.
+    """Parse one YAML document, raising `InputProblems` when it cannot be read at all, or has duplicate keys.
 
-    `grant_list` is the path of the list whose items are grants: a problem inside one names that grant.
+    For a grants file, `grant_list` is the path of its grants: every key must then be text, a problem
+    inside a grant names it, and the problems found here do not stop the reading: they travel with the
+    document (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file
+    is read as it is, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
     """
     try:
         loader = _SafeLoader(text)
@@ -294,7 +373,7 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
                 return YamlDocument(file=file, data=None)
             index = _Index(file, grant_list)
             index.walk(node, ())
-            if index.problems:
+            if index.problems and grant_list is None:
                 raise InputProblems(index.problems)
             try:
                 data = loader.construct_document(node)
@@ -353,7 +432,7 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
         raise InputProblems(
             [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
-    return YamlDocument(file=file, data=data, lines=index.lines, rereads=index.rereads)
+    return YamlDocument(file=file, data=data, lines=index.lines, rereads=index.rereads, problems=tuple(index.problems))
 
 
 def read_yaml(path: Path, shown_as: str, *, grant_list: PathKey | None = None) -> YamlDocument:

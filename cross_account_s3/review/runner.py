@@ -94,6 +94,8 @@ def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: s
     label = grants_label or grants_file
     try:
         run = run_program(project_root, stack, config={GRANTS_FILE_KEY: grants_file}, world=None)
+    except InputProblems as refused:  # the stack file, read as Pulumi reads it, before the program runs
+        raise PlanRefused(refused.render()) from None
     except Exception as failure:  # noqa: BLE001 - a crash must still end as a clean message
         raise PlanRefused(f"the program failed while planning {label}: {type(failure).__name__}: {failure}") from None
     if run.error is not None:
