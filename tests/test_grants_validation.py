@@ -205,6 +205,30 @@ CASES = {
             "grants.yaml:8: grant 'tags', field 'description': the YAML tag !baz is not one a grants file can hold",
         ],
     ),
+    "a merge key that merges no mapping, beside another problem": (
+        "grants:\n  - name: g1\n    description: &text hello\n    <<: *text\n    users: [u01]\n"
+        "    bucket: reports-bucket\n    access: read\n    1: x\n",
+        [
+            "grants.yaml:4: grant 'g1': a merge key (<<) here merges something other than a mapping",
+            "grants.yaml:8: grant 'g1': the key '1' is read by YAML as a number",
+        ],
+    ),
+    "a value YAML reads as a merge or value marker": (
+        "grants:\n  - name: g1\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    description: <<\n    prefixes: [=]\n",
+        [
+            "grants.yaml:6: grant 'g1', field 'description': the value '<<' is read by YAML as a merge or value marker",
+            "put it in quotes ('<<')",
+            "grants.yaml:7: grant 'g1', field 'prefixes[0]': the value '=' is read by YAML",
+        ],
+    ),
+    "a merge bomb": (
+        "grants:\n  - name: g1\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "    description: &l0 {a: 1}\n"
+        + "".join(f"    l{n}: &l{n} {{<<: [{', '.join([f'*l{n - 1}'] * 10)}]}}\n" for n in range(1, 9))
+        + "  - <<: *l8\n",
+        ["more than 100,000 values, counting each use of a YAML alias"],
+    ),
     "duplicate key where the grants list should be": (
         "grants:\n  name: x\n  name: y\n",
         ["grants.yaml:3: field 'grants.name': the key 'name' appears twice"],
@@ -472,6 +496,54 @@ def test_a_problem_found_in_the_yaml_names_the_grant_as_validation_does(grant: s
     twice = [p for p in found.problems if "appears twice" in p.message]
     bucket = [p for p in found.problems if p.field == "bucket"]
     assert [p.grant for p in twice] == [named] and [p.grant for p in bucket] == [named]
+
+
+@pytest.mark.parametrize("nesting", ["[" * 50_000, "[" * 40_000 + "]" * 40_000, "- " * 40_000 + "x"])
+def test_a_file_nested_past_what_libyaml_survives_is_refused_before_it_is_parsed(nesting: str) -> None:
+    """libyaml's composer recurses in C without a check: this deep, it ended the process with no message."""
+    (problem,) = problems_in(f"grants: {nesting}\n").problems
+    assert problem.message.startswith("the document nests too deeply to read")
+
+
+def test_a_grant_may_merge_more_than_one_mapping() -> None:
+    """`<<` may be written more than once in a mapping; PyYAML merges each, so none is a duplicate."""
+    text = (
+        "grants:\n  - name: g0\n    users: &users [u01]\n    bucket: &bucket reports-bucket\n    access: read\n"
+        "  - name: g1\n    <<: {users: *users}\n    <<: {bucket: *bucket}\n    access: write\n"
+    )
+    loaded = validate_grants(parse_yaml(text, "grants.yaml", grant_list=GRANT_LIST), USER_ACCOUNT)
+    (g1,) = [grant for grant in loaded.grants if grant.name == "g1"]
+    assert g1.bucket_names == ("reports-bucket",)
+
+
+@pytest.mark.parametrize(
+    ("grant", "named"),
+    [
+        ("    name: first\n    name: second\n", "first"),  # the first of a key written twice is the one checked
+        ("    name: !foo g1\n", "g1"),  # a tag the file cannot hold is dropped, the text kept
+    ],
+)
+def test_a_mended_grant_is_named_the_same_by_every_problem(grant: str, named: str) -> None:
+    found = problems_in(f"grants:\n  -\n{grant}    users: [u01]\n    bucket: Bad_Bucket\n    access: read\n")
+    assert {p.grant for p in found.problems} == {named}
+    assert len(found.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("    ? !foo [a]\n    : c\n", "a key here is a list, not a name"),  # one problem, no YAML internals
+        ("    ?\n    : c\n", "a key here is null (no value), not a name"),  # dropped, not made ''
+        ("    Null: a\n    'Null': b\n", "the key 'Null' is read by YAML as null"),  # once quoted, no duplicate
+    ],
+)
+def test_a_key_that_cannot_be_a_name_is_one_problem(keys: str, message: str) -> None:
+    found = problems_in(
+        f"grants:\n  - name: g1\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n{keys}"
+    )
+    yaml_problems = [p for p in found.problems if "key" in p.message]
+    assert len(yaml_problems) == 1 and yaml_problems[0].message.startswith(message), found.render()
+    assert "Node(" not in found.render() and "appears twice" not in found.render()
 
 
 def test_a_misspelt_namespace_in_the_stack_file_is_refused_not_ignored() -> None:

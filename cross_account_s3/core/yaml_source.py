@@ -128,15 +128,18 @@ _KEY_READINGS = {
 }
 _STANDARD_TAG = "tag:yaml.org,2002:"
 _TEXT_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-# The tags the safe schema builds, and the two it reads while building (`<<` and `=`); any other tag
-# (`!foo`) would stop the building with "could not determine a constructor".
-_KNOWN_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {_MERGE_TAG, "tag:yaml.org,2002:value"}
+_MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<`
+_VALUE_TAG = "tag:yaml.org,2002:value"  # `=`
+# The tags the safe schema builds a value of; any other (`!foo`, or `<<` and `=` where a value is)
+# would stop the building with "could not determine a constructor". A key may also be `<<` or `=`.
+_VALUE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag}
+_KEY_TAGS = _VALUE_TAGS | {_MERGE_TAG, _VALUE_TAG}
 _PLAIN_TAGS = {
     yaml.ScalarNode: _TEXT_TAG,
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
     yaml.MappingNode: "tag:yaml.org,2002:map",
 }
+_RESOLVER = yaml.resolver.Resolver()  # the safe schema's implicit tags, to tell a tag written from one implied
 
 
 def render_location(location: PathKey) -> str:
@@ -152,29 +155,28 @@ def item_label(name: object, index: int) -> str:
     return name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
 
 
-def _pairs(node: yaml.MappingNode, seen: frozenset[int] = frozenset()) -> list[tuple[yaml.Node, yaml.Node]]:
-    """A mapping's pairs in the order PyYAML builds them, where a later pair wins: those merged in with `<<`
-    first (of a list of mappings, the first mapping last), then the mapping's own."""
-    merged: list[tuple[yaml.Node, yaml.Node]] = []
-    own: list[tuple[yaml.Node, yaml.Node]] = []
-    for key_node, value_node in node.value:
-        if key_node.tag != _MERGE_TAG:
-            own.append((key_node, value_node))
-            continue
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        for source in reversed(sources):
-            if isinstance(source, yaml.MappingNode) and id(source) not in seen:  # an alias may merge itself
-                merged += _pairs(source, seen | {id(node)})
-    return merged + own
+def _built_value(node: yaml.MappingNode, key: str, memo: dict[int, yaml.Node | None]) -> yaml.Node | None:
+    """The node PyYAML builds `key`'s value from: the mapping's own key, else what it merges in with `<<`,
+    a later `<<` over an earlier one and, of a list of mappings, the first. `memo` keeps it linear in the
+    mappings, however often aliases reuse them, and ends a mapping that merges itself."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = None
+    own = [value for name, value in node.value if name.tag == _TEXT_TAG and name.value == key]
+    found = own[-1] if own else None
+    for name, value in reversed(node.value if found is None else []):
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in sources if name.tag == _MERGE_TAG else []:
+            if found is None and isinstance(source, yaml.MappingNode):
+                found = _built_value(source, key, memo)
+    memo[id(node)] = found
+    return found
 
 
 def _name_of(item: yaml.Node) -> str | None:
-    """The grant's `name` as building the document gives it, or None when that is not text."""
-    if not isinstance(item, yaml.MappingNode):
-        return None
-    names = [value for key, value in _pairs(item) if key.tag == _TEXT_TAG and key.value == "name"]
-    last = names[-1] if names else None
-    return last.value if isinstance(last, yaml.ScalarNode) and last.tag == _TEXT_TAG else None
+    """The grant's `name` as building the (mended) document gives it, or None when that is not text."""
+    name = _built_value(item, "name", {}) if isinstance(item, yaml.MappingNode) else None
+    return name.value if isinstance(name, yaml.ScalarNode) and name.tag == _TEXT_TAG else None
 
 
 def _key_reading(key_node: yaml.Node) -> str | None:
@@ -186,8 +188,20 @@ def _key_reading(key_node: yaml.Node) -> str | None:
     return _KEY_READINGS.get(key_node.tag)
 
 
+def _tag_written(node: yaml.ScalarNode) -> bool:
+    """Whether a scalar's tag was written (`!!int 7`, `!!int '7'`) rather than implied by its plain text."""
+    implied = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(node.style) or implied != node.tag
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_STANDARD_TAG) if tag.startswith(_STANDARD_TAG) else tag
+
+
+def _merges_mappings(value: yaml.Node) -> bool:
+    """What `<<` may merge: a mapping, or a list of mappings."""
+    items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    return all(isinstance(item, yaml.MappingNode) for item in items)
 
 
 @dataclass
@@ -195,19 +209,21 @@ class _Index:
     """One walk over a composed document, before anything is built: the line of every path, what YAML reads
     differently from what is written, and what is wrong with the document as YAML.
 
-    For a grants file (`grant_list`, the path of its grants, is given), each problem names its grant, and
-    the document is mended so it can still be built and validated, and every problem reported at once:
-    a key that is not text becomes its text, a key that is a list or mapping is dropped, of a key
-    written twice the first is kept (the one the lines point at), and a tag no schema knows is dropped.
+    For a grants file (`grant_list`, the path of its grants, is given), every key must be text, and the
+    document is mended so that it can still be built and validated, and every problem reported at once:
+    a key that is not text becomes its text, an empty or list key is dropped, of a key written twice the
+    first is kept (the one the lines point at), a tag the file cannot hold is dropped, and so is a `<<`
+    that merges no mapping. Each problem names its grant as validation will, from the mended document.
     A node reached again through an alias or a merge (`<<`) is reported once, where it is first written.
     """
 
     file: str
     grant_list: PathKey | None
     lines: dict[PathKey, int] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
-    grant_labels: dict[PathKey, str] = field(default_factory=dict)  # each grant's path -> how problems name it
+    findings: list[tuple[PathKey, int, str, str]] = field(default_factory=list)  # (path, line, message, fix)
+    fatal: bool = False  # a finding the document cannot be built past (text that is not Unicode)
+    grants: dict[PathKey, yaml.Node] = field(default_factory=dict)  # each grant's node, by its path
     checked: set[int] = field(default_factory=set)  # nodes already checked, by id: an alias is the same node
     values: int = 0
 
@@ -215,20 +231,28 @@ class _Index:
     def grants_file(self) -> bool:
         return self.grant_list is not None
 
-    def problem(self, path: PathKey, line: int, message: str, fix: str) -> None:
+    def note(self, path: PathKey, line: int, message: str, fix: str) -> None:
+        self.findings.append((path, line, message, fix))
+
+    def problems(self) -> list[Problem]:
+        """The findings as problems, each inside a grant naming it (the document mended, as it is built)."""
+        labels = {path: item_label(_name_of(node), int(path[-1])) for path, node in self.grants.items()}
         depth = len(self.grant_list or ()) + 1  # a grant's path: its list's, then its index
-        grant = self.grant_labels.get(path[:depth])
-        field_path = path[depth:] if grant is not None else path  # inside a grant, the rest names its field
-        self.problems.append(
-            Problem(
-                file=self.file,
-                line=line,
-                grant=grant,
-                field=render_location(field_path) or None,
-                message=message,
-                fix=fix,
+        problems = []
+        for path, line, message, fix in self.findings:
+            grant = labels.get(path[:depth])
+            field_path = path[depth:] if grant is not None else path  # inside a grant, the rest names its field
+            problems.append(
+                Problem(
+                    file=self.file,
+                    line=line,
+                    grant=grant,
+                    field=render_location(field_path) or None,
+                    message=message,
+                    fix=fix,
+                )
             )
-        )
+        return problems
 
     def walk(self, node: yaml.Node, path: PathKey) -> None:
         line = node.start_mark.line + 1
@@ -258,53 +282,55 @@ class _Index:
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 if path == self.grant_list:
-                    self.grant_labels[(*path, index)] = item_label(_name_of(item), index)
+                    self.grants[(*path, index)] = item
                 self.walk(item, (*path, index))
 
     def _check(self, node: yaml.Node, path: PathKey, line: int) -> None:
         if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
-            self.problem(
+            self.fatal = True
+            self.note(
                 path,
                 line,
                 f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
                 "remove the \\uD800-\\uDFFF escape; write the character itself",
             )
-        if self.grants_file and node.tag not in _KNOWN_TAGS:
-            self.problem(
+        if not self.grants_file or node.tag in _VALUE_TAGS:
+            return
+        if isinstance(node, yaml.ScalarNode) and not _tag_written(node):  # a plain `<<` or `=`
+            message = f"the value '{node.value}' is read by YAML as a merge or value marker, not as text"
+            self.note(path, line, message, f"put it in quotes ('{node.value}')")
+        else:
+            self.note(
                 path,
                 line,
-                f"the YAML tag {node.tag} is not one a grants file can hold",
+                f"the YAML tag {_short_tag(node.tag)} is not one a grants file can hold",
                 "remove the tag: write the value as text, a number, true or false, a list or a mapping",
             )
-            node.tag = _PLAIN_TAGS[type(node)]  # mended: built as what it would be untagged
+        node.tag = _PLAIN_TAGS[type(node)]  # mended: built as what it would be untagged
 
     def _walk_mapping(self, node: yaml.MappingNode, path: PathKey, *, report: bool) -> None:
         seen_keys: dict[str, int] = {}
-        mended: list[tuple[yaml.Node, yaml.Node]] = []
+        mended_keys: set[str] = set()  # keys that were not text: their collisions are no duplicates written
+        kept: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
             key_line = key_node.start_mark.line + 1
-            if self.grants_file and key_node.tag not in _KNOWN_TAGS:
-                if report:
-                    self.problem(
-                        path,
-                        key_line,
-                        f"the key '{key}' has the YAML tag {key_node.tag}, which a grants file cannot hold",
-                        "remove the tag: every key in a grants file is a name",
-                    )
-                key_node.tag = _PLAIN_TAGS[type(key_node)]  # mended as for a value, below
-            if self.grants_file and (reading := _key_reading(key_node)) is not None:
-                if report:
-                    self._report_key(key_node, path, key_line, reading)
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue  # dropped: no text to mend it to
-                key_node.tag = _TEXT_TAG  # mended: the text written, as quoting it would make it
+            if self.grants_file:
+                mended = self._mend_key(key_node, value_node, path, key_line, report=report)
+                if mended is None:
+                    continue  # dropped
+                if mended:
+                    mended_keys.add(key)
             elif not _is_text(key):
                 self.walk(key_node, path)
                 continue
+            if key_node.tag == _MERGE_TAG:
+                kept.append((key_node, value_node))  # merged in when built; `<<` may be written more than once
+                self.walk(value_node, (*path, key))
+                continue
             if key in seen_keys:
-                if report:
-                    self.problem(
+                if report and key not in mended_keys:
+                    self.note(
                         (*path, key),
                         key_line,
                         f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
@@ -313,24 +339,56 @@ class _Index:
                     )
                 continue  # dropped: the first is kept
             seen_keys[key] = key_line
-            mended.append((key_node, value_node))
+            kept.append((key_node, value_node))
             self.lines[(*path, key)] = key_line
             self.walk(value_node, (*path, key))
         if self.grants_file:
-            node.value = mended
+            node.value = kept
 
-    def _report_key(self, key_node: yaml.Node, path: PathKey, line: int, reading: str) -> None:
-        key = str(key_node.value)
-        if not isinstance(key_node, yaml.ScalarNode) or not key:
-            message, fix = f"a key here is {reading}, not a name", "write the key as a name, or remove it"
-        elif key_node.style:  # quoted, so only a tag makes it other than text
-            tag = _short_tag(key_node.tag)
-            message = f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name"
-            fix = f"remove the {tag} tag"
+    def _mend_key(
+        self, key_node: yaml.Node, value_node: yaml.Node, path: PathKey, line: int, *, report: bool
+    ) -> bool | None:
+        """A grants file's key made buildable: None to drop it, True when mended to its text, else False."""
+        if key_node.tag == _MERGE_TAG and not _merges_mappings(value_node):
+            if report:
+                self.note(
+                    path,
+                    line,
+                    "a merge key (<<) here merges something other than a mapping or a list of mappings",
+                    "merge a mapping (an alias such as *defaults that names one), or remove the <<",
+                )
+            return None
+        reading = _key_reading(key_node)
+        if not isinstance(key_node, yaml.ScalarNode) or (reading is not None and not key_node.value):
+            if report:
+                shown = reading or "not text"
+                self.note(path, line, f"a key here is {shown}, not a name", "write the key as a name, or remove it")
+            return None
+        key, written = str(key_node.value), _tag_written(key_node)
+        if key_node.tag not in _KEY_TAGS:
+            if report:
+                self.note(
+                    path,
+                    line,
+                    f"the key '{key}' has the YAML tag {_short_tag(key_node.tag)}, which a grants file cannot hold",
+                    "remove the tag: every key in a grants file is a name",
+                )
+        elif reading is not None:
+            if report:
+                tag = _short_tag(key_node.tag)
+                message = (
+                    f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name"
+                    if written
+                    else f"the key '{key}' is read by YAML as {reading}, not as a name"
+                )
+                fix = (
+                    f"remove the {tag} tag" if written else f"put it in quotes ('{key}') if it is a name, or remove it"
+                )
+                self.note(path, line, message, f"{fix}: every key in a grants file is a name")
         else:
-            message = f"the key '{key}' is read by YAML as {reading}, not as a name"
-            fix = f"put it in quotes ('{key}') if it is a name, or remove it"
-        self.problem(path, line, message, f"{fix}: every key in a grants file is a name")
+            return False
+        key_node.tag = _TEXT_TAG  # mended: the text written, as quoting it would make it
+        return True
 
 
 def _line_of_first(text: str, character: str | int) -> int | None:
@@ -357,6 +415,33 @@ def _value_problem(error: Exception) -> str:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# libyaml's composer recurses in C once per level of nesting, with no check: some 30,000 levels (a line of
+# '[') end the process with a segmentation fault, no message. A file nested deeper than this is refused
+# before it is parsed; the walk refuses anything past MAX_DEPTH anyway.
+MAX_PARSE_DEPTH = 1_000
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting_bound(text: str) -> int:
+    """At least how deep the document can nest: its '[' and '{' open at once (counting any in quotes too),
+    plus its deepest line's indent and compact '- ' and '? ' entries. Cheap: C string methods only."""
+    open_at_once = deepest = 0
+    for bracket in _BRACKETS.findall(text):
+        open_at_once = open_at_once + 1 if bracket in "[{" else max(open_at_once - 1, 0)
+        deepest = max(deepest, open_at_once)
+    lines = text.splitlines() or [""]
+    return deepest + max(len(line) - len(line.lstrip()) + line.count("- ") + line.count("? ") for line in lines)
+
+
+def _too_deep(file: str) -> Problem:
+    return Problem.in_file(
+        file,
+        "the document nests too deeply to read (a grants file needs about six levels; "
+        "this one has hundreds of unclosed '[' or '{' or indents)",
+        "correct the brackets and indentation",
+    )
+
+
 def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> YamlDocument:
     """Parse one YAML document, raising `InputProblems` when it cannot be read at all, or has duplicate keys.
 
@@ -365,6 +450,8 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
     document (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file
     is read as it is, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
     """
+    if _nesting_bound(text) > MAX_PARSE_DEPTH:
+        raise InputProblems([_too_deep(file)])
     try:
         loader = _SafeLoader(text)
         try:
@@ -373,8 +460,8 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
                 return YamlDocument(file=file, data=None)
             index = _Index(file, grant_list)
             index.walk(node, ())
-            if index.problems and grant_list is None:
-                raise InputProblems(index.problems)
+            if index.findings and (grant_list is None or index.fatal):
+                raise InputProblems(index.problems())
             try:
                 data = loader.construct_document(node)
             except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
@@ -389,18 +476,8 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
             loader.dispose()
     except _Unreadable as unreadable:
         raise InputProblems([Problem.in_file(file, unreadable.message, unreadable.fix, line=unreadable.line)]) from None
-    except RecursionError:
-        # PyYAML's parser recurses once per level of nesting.
-        raise InputProblems(
-            [
-                Problem.in_file(
-                    file,
-                    "the document nests too deeply to read (a grants file needs about six levels; "
-                    "this one has hundreds of unclosed '[' or '{' or indents)",
-                    "correct the brackets and indentation",
-                )
-            ]
-        ) from None
+    except RecursionError:  # PyYAML's pure-Python parser recurses once per level of nesting
+        raise InputProblems([_too_deep(file)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part)
@@ -432,7 +509,9 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
         raise InputProblems(
             [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
-    return YamlDocument(file=file, data=data, lines=index.lines, rereads=index.rereads, problems=tuple(index.problems))
+    return YamlDocument(
+        file=file, data=data, lines=index.lines, rereads=index.rereads, problems=tuple(index.problems())
+    )
 
 
 def read_yaml(path: Path, shown_as: str, *, grant_list: PathKey | None = None) -> YamlDocument:
