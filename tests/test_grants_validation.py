@@ -498,11 +498,68 @@ def test_a_problem_found_in_the_yaml_names_the_grant_as_validation_does(grant: s
     assert [p.grant for p in twice] == [named] and [p.grant for p in bucket] == [named]
 
 
-@pytest.mark.parametrize("nesting", ["[" * 50_000, "[" * 40_000 + "]" * 40_000, "- " * 40_000 + "x"])
+@pytest.mark.parametrize(
+    "nesting",
+    [
+        "[" * 50_000,
+        "[" * 40_000 + "]" * 40_000,
+        "\n" + "- " * 40_000 + "x",
+        # Quoted ']' that a count of brackets would take off the real ones.
+        ("[" * 900 + '"' + "]" * 900 + '", ') * 60 + "x" + "]" * 54_000,
+    ],
+)
 def test_a_file_nested_past_what_libyaml_survives_is_refused_before_it_is_parsed(nesting: str) -> None:
     """libyaml's composer recurses in C without a check: this deep, it ended the process with no message."""
     (problem,) = problems_in(f"grants: {nesting}\n").problems
     assert problem.message.startswith("the document nests too deeply to read")
+    assert problem.line is not None
+
+
+def test_a_real_file_with_brackets_in_its_text_is_not_called_too_deep() -> None:
+    text = (
+        "grants:\n  - name: matrix\n    description: 'matrix " + "[" * 1_500 + "'\n    users: [u01]\n"
+        "    bucket: reports-bucket\n    access: read\n" + " " * 1_001 + "\n# " + "[" * 1_001 + "\n"
+    )
+    (grant,) = validate_grants(parse_yaml(text, "grants.yaml", grant_list=GRANT_LIST), USER_ACCOUNT).grants
+    assert grant.name == "matrix"
+
+
+def test_what_is_wrong_in_a_duplicate_value_is_said_too() -> None:
+    message = problems_in(
+        "grants:\n  - name: g1\n    users: [u01]\n    users: [!foo bob, {1: x}]\n    bucket: reports-bucket\n"
+        "    access: read\n"
+    ).render()
+    assert "grants.yaml:4: grant 'g1', field 'users': the key 'users' appears twice" in message
+    assert "grants.yaml:4: grant 'g1', field 'users[0]': the YAML tag !foo is not one a grants file can hold" in message
+    assert "grants.yaml:4: grant 'g1', field 'users[1]': the key '1' is read by YAML as a number" in message
+
+
+def test_a_merge_list_with_something_else_in_it_still_merges_its_mappings() -> None:
+    found = problems_in("grants:\n  - <<: [{name: a, users: [u01]}, 5]\n    bucket: reports-bucket\n    access: read\n")
+    (problem,) = found.problems
+    assert (problem.line, problem.grant) == (2, "a") and "merge key (<<)" in problem.message
+
+
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        "roles: !!seq {a: 1}",
+        "roles: !!map [a]",
+        "description: !!omap x",
+        "? !!set x\n    : y",
+        "description: !!int abc",
+        "description: !!timestamp 2001-99-99",
+    ],
+)
+def test_a_standard_tag_on_the_wrong_value_is_one_problem_among_the_others(tagged: str) -> None:
+    message = problems_in(
+        f"grants:\n  - name: g1\n    users: [u01]\n    bucket: reports-bucket\n    access: bogus\n    {tagged}\n"
+        "    1: x\n"
+    ).render()
+    assert "grants.yaml:6: grant 'g1'" in message, message
+    assert "grants.yaml:5: grant 'g1', field 'access'" in message
+    assert "the key '1' is read by YAML as a number" in message
+    assert "not valid YAML" not in message and "cannot be read" not in message
 
 
 def test_a_grant_may_merge_more_than_one_mapping() -> None:

@@ -130,10 +130,9 @@ _STANDARD_TAG = "tag:yaml.org,2002:"
 _TEXT_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<`
 _VALUE_TAG = "tag:yaml.org,2002:value"  # `=`
-# The tags the safe schema builds a value of; any other (`!foo`, or `<<` and `=` where a value is)
-# would stop the building with "could not determine a constructor". A key may also be `<<` or `=`.
-_VALUE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag}
-_KEY_TAGS = _VALUE_TAGS | {_MERGE_TAG, _VALUE_TAG}
+# What each kind of node is built as untagged. A grants file needs no written tag but `!!str`: any other
+# (`!foo`, `!!seq` on a mapping, `!!int abc`, `!!set`) would stop the building, or build something no
+# field takes, so it is reported and dropped.
 _PLAIN_TAGS = {
     yaml.ScalarNode: _TEXT_TAG,
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -188,20 +187,39 @@ def _key_reading(key_node: yaml.Node) -> str | None:
     return _KEY_READINGS.get(key_node.tag)
 
 
-def _tag_written(node: yaml.ScalarNode) -> bool:
-    """Whether a scalar's tag was written (`!!int 7`, `!!int '7'`) rather than implied by its plain text."""
-    implied = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
-    return bool(node.style) or implied != node.tag
+def _tag_written(node: yaml.Node) -> bool:
+    """Whether a node's tag was written (`!!int '7'`, `!foo`) rather than implied. `!!int 7` is the same node
+    as `7`, and counts as implied."""
+    return node.tag != _implied_tag(node)
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_INT_TAG = "tag:yaml.org,2002:int"
+_PYTHON_DIGITS = 4_300  # Python refuses to read a longer number (sys.get_int_max_str_digits)
+
+
+def _unbuildable(node: yaml.ScalarNode) -> str | None:
+    """Why YAML reads a plain value as a date or number it then cannot build (2001-99-99, 5,000 digits), if it does."""
+    if node.tag == _INT_TAG and len(node.value) > _PYTHON_DIGITS:
+        return f"the number here has {len(node.value):,} digits, more than Python will read"
+    if node.tag == _TIMESTAMP_TAG:
+        try:
+            yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
+        except (ValueError, TypeError, AttributeError, OverflowError) as error:  # as parse_yaml catches them
+            return f"the value {node.value} is read by YAML as a date, but it is no date ({error})"
+    return None
 
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_STANDARD_TAG) if tag.startswith(_STANDARD_TAG) else tag
 
 
-def _merges_mappings(value: yaml.Node) -> bool:
-    """What `<<` may merge: a mapping, or a list of mappings."""
-    items = value.value if isinstance(value, yaml.SequenceNode) else [value]
-    return all(isinstance(item, yaml.MappingNode) for item in items)
+def _implied_tag(node: yaml.Node) -> str:
+    """The tag a node has when none is written: a plain scalar's as its text reads, else text, list or mapping."""
+    if isinstance(node, yaml.ScalarNode):
+        implied = _RESOLVER.resolve(yaml.ScalarNode, node.value, (not node.style, True))  # type: ignore[no-untyped-call]
+        return str(implied)
+    return _PLAIN_TAGS[type(node)]
 
 
 @dataclass
@@ -282,7 +300,7 @@ class _Index:
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 if path == self.grant_list:
-                    self.grants[(*path, index)] = item
+                    self.grants.setdefault((*path, index), item)  # of a `grants:` written twice, the first
                 self.walk(item, (*path, index))
 
     def _check(self, node: yaml.Node, path: PathKey, line: int) -> None:
@@ -294,19 +312,26 @@ class _Index:
                 f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
                 "remove the \\uD800-\\uDFFF escape; write the character itself",
             )
-        if not self.grants_file or node.tag in _VALUE_TAGS:
+        if not self.grants_file:
             return
-        if isinstance(node, yaml.ScalarNode) and not _tag_written(node):  # a plain `<<` or `=`
+        if node.tag in (_MERGE_TAG, _VALUE_TAG):  # a plain `<<` or `=` where a value is
             message = f"the value '{node.value}' is read by YAML as a merge or value marker, not as text"
             self.note(path, line, message, f"put it in quotes ('{node.value}')")
-        else:
+            node.tag = _TEXT_TAG
+        elif not _tag_written(node):
+            if isinstance(node, yaml.ScalarNode) and (unbuildable := _unbuildable(node)) is not None:
+                self.note(path, line, unbuildable, f'put it in quotes ("{node.value}") so YAML keeps it as text')
+                node.tag = _TEXT_TAG
+        elif node.tag != _TEXT_TAG:
             self.note(
                 path,
                 line,
                 f"the YAML tag {_short_tag(node.tag)} is not one a grants file can hold",
                 "remove the tag: write the value as text, a number, true or false, a list or a mapping",
             )
-        node.tag = _PLAIN_TAGS[type(node)]  # mended: built as what it would be untagged
+            node.tag = _implied_tag(node)  # mended: built as what it would be untagged, or else as text
+            if isinstance(node, yaml.ScalarNode) and _unbuildable(node) is not None:
+                node.tag = _TEXT_TAG
 
     def _walk_mapping(self, node: yaml.MappingNode, path: PathKey, *, report: bool) -> None:
         seen_keys: dict[str, int] = {}
@@ -337,7 +362,8 @@ class _Index:
                         "YAML would silently keep only the last one",
                         f"remove one of the two '{key}' entries",
                     )
-                continue  # dropped: the first is kept
+                self.walk(value_node, (*path, key))  # dropped, the first being kept, but what is wrong in it is said
+                continue
             seen_keys[key] = key_line
             kept.append((key_node, value_node))
             self.lines[(*path, key)] = key_line
@@ -349,46 +375,49 @@ class _Index:
         self, key_node: yaml.Node, value_node: yaml.Node, path: PathKey, line: int, *, report: bool
     ) -> bool | None:
         """A grants file's key made buildable: None to drop it, True when mended to its text, else False."""
-        if key_node.tag == _MERGE_TAG and not _merges_mappings(value_node):
-            if report:
-                self.note(
-                    path,
-                    line,
-                    "a merge key (<<) here merges something other than a mapping or a list of mappings",
-                    "merge a mapping (an alias such as *defaults that names one), or remove the <<",
-                )
-            return None
+        if key_node.tag == _MERGE_TAG:
+            return self._mend_merge(value_node, path, line, report=report)
         reading = _key_reading(key_node)
         if not isinstance(key_node, yaml.ScalarNode) or (reading is not None and not key_node.value):
             if report:
                 shown = reading or "not text"
                 self.note(path, line, f"a key here is {shown}, not a name", "write the key as a name, or remove it")
             return None
-        key, written = str(key_node.value), _tag_written(key_node)
-        if key_node.tag not in _KEY_TAGS:
-            if report:
-                self.note(
-                    path,
-                    line,
-                    f"the key '{key}' has the YAML tag {_short_tag(key_node.tag)}, which a grants file cannot hold",
-                    "remove the tag: every key in a grants file is a name",
-                )
-        elif reading is not None:
-            if report:
-                tag = _short_tag(key_node.tag)
-                message = (
-                    f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name"
-                    if written
-                    else f"the key '{key}' is read by YAML as {reading}, not as a name"
-                )
-                fix = (
-                    f"remove the {tag} tag" if written else f"put it in quotes ('{key}') if it is a name, or remove it"
-                )
-                self.note(path, line, message, f"{fix}: every key in a grants file is a name")
-        else:
+        key, tag = str(key_node.value), _short_tag(key_node.tag)
+        if key_node.tag in (_TEXT_TAG, _VALUE_TAG):  # `=` is built as the text "="
             return False
+        if reading is None:  # a tag no key can have
+            message = f"the key '{key}' has the YAML tag {tag}, which a grants file cannot hold"
+            fix = "remove the tag"
+        elif _tag_written(key_node):
+            message, fix = (
+                f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name",
+                f"remove the {tag} tag",
+            )
+        else:
+            message = f"the key '{key}' is read by YAML as {reading}, not as a name"
+            fix = f"put it in quotes ('{key}') if it is a name, or remove it"
+        if report:
+            self.note(path, line, message, f"{fix}: every key in a grants file is a name")
         key_node.tag = _TEXT_TAG  # mended: the text written, as quoting it would make it
         return True
+
+    def _mend_merge(self, value_node: yaml.Node, path: PathKey, line: int, *, report: bool) -> bool | None:
+        """`<<` merges a mapping or a list of mappings: anything else in it is reported and left out."""
+        items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        mappings = [item for item in items if isinstance(item, yaml.MappingNode)]
+        if len(mappings) < len(items) and report:
+            self.note(
+                path,
+                line,
+                "a merge key (<<) here merges something other than a mapping or a list of mappings",
+                "merge a mapping (an alias such as *defaults that names one), or remove the <<",
+            )
+        if not mappings:
+            return None
+        if isinstance(value_node, yaml.SequenceNode):
+            value_node.value = mappings
+        return False
 
 
 def _line_of_first(text: str, character: str | int) -> int | None:
@@ -417,28 +446,38 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 # libyaml's composer recurses in C once per level of nesting, with no check: some 30,000 levels (a line of
 # '[') end the process with a segmentation fault, no message. A file nested deeper than this is refused
-# before it is parsed; the walk refuses anything past MAX_DEPTH anyway.
+# before it is composed; the walk refuses anything past MAX_DEPTH anyway.
 MAX_PARSE_DEPTH = 1_000
-_BRACKETS = re.compile(r"[\[\]{}]")
+_OPENING = "[{:?-"  # every list or mapping starts at one of these (a mapping's first ':' or '?')
 
 
-def _nesting_bound(text: str) -> int:
-    """At least how deep the document can nest: its '[' and '{' open at once (counting any in quotes too),
-    plus its deepest line's indent and compact '- ' and '? ' entries. Cheap: C string methods only."""
-    open_at_once = deepest = 0
-    for bracket in _BRACKETS.findall(text):
-        open_at_once = open_at_once + 1 if bracket in "[{" else max(open_at_once - 1, 0)
-        deepest = max(deepest, open_at_once)
-    lines = text.splitlines() or [""]
-    return deepest + max(len(line) - len(line.lstrip()) + line.count("- ") + line.count("? ") for line in lines)
+def _too_deep_at(text: str) -> int | None:
+    """The line where the document first nests more than MAX_PARSE_DEPTH levels deep, or None.
+
+    A document holding fewer characters that can open a list or mapping cannot nest that deep, which
+    spares most files the second parse; the others are measured on libyaml's parser events, which it
+    makes without recursing.
+    """
+    if sum(text.count(character) for character in _OPENING) <= MAX_PARSE_DEPTH:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_PARSE_DEPTH:
+                return event.start_mark.line + 1 if event.start_mark is not None else 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
-def _too_deep(file: str) -> Problem:
+def _too_deep(file: str, line: int | None = None) -> Problem:
     return Problem.in_file(
         file,
         "the document nests too deeply to read (a grants file needs about six levels; "
         "this one has hundreds of unclosed '[' or '{' or indents)",
         "correct the brackets and indentation",
+        line=line,
     )
 
 
@@ -450,9 +489,9 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
     document (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file
     is read as it is, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
     """
-    if _nesting_bound(text) > MAX_PARSE_DEPTH:
-        raise InputProblems([_too_deep(file)])
     try:
+        if (deep := _too_deep_at(text)) is not None:
+            raise InputProblems([_too_deep(file, deep)])
         loader = _SafeLoader(text)
         try:
             node = loader.get_single_node()
