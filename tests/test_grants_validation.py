@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from cross_account_s3.core.grants import GRANT_LIST, check_grants_file, merge_grant_files, validate_grants
+from cross_account_s3.core.grants import GRANTS_FILE, check_grants_file, merge_grant_files, validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml
@@ -309,7 +309,7 @@ def test_a_kept_statement_keeps_a_value_yaml_reads_as_written(written: str, kept
 def problems_in(text: str, file: str = "grants.yaml") -> InputProblems:
     """The refusal of a grants file; fails the test when the file is accepted."""
     with pytest.raises(InputProblems) as refused:
-        validate_grants(parse_yaml(textwrap.dedent(text), file, grant_list=GRANT_LIST), USER_ACCOUNT)
+        validate_grants(parse_yaml(textwrap.dedent(text), file, rules=GRANTS_FILE), USER_ACCOUNT)
     return refused.value
 
 
@@ -520,7 +520,7 @@ def test_a_real_file_with_brackets_in_its_text_is_not_called_too_deep() -> None:
         "grants:\n  - name: matrix\n    description: 'matrix " + "[" * 1_500 + "'\n    users: [u01]\n"
         "    bucket: reports-bucket\n    access: read\n" + " " * 1_001 + "\n# " + "[" * 1_001 + "\n"
     )
-    (grant,) = validate_grants(parse_yaml(text, "grants.yaml", grant_list=GRANT_LIST), USER_ACCOUNT).grants
+    (grant,) = validate_grants(parse_yaml(text, "grants.yaml", rules=GRANTS_FILE), USER_ACCOUNT).grants
     assert grant.name == "matrix"
 
 
@@ -568,7 +568,7 @@ def test_a_grant_may_merge_more_than_one_mapping() -> None:
         "grants:\n  - name: g0\n    users: &users [u01]\n    bucket: &bucket reports-bucket\n    access: read\n"
         "  - name: g1\n    <<: {users: *users}\n    <<: {bucket: *bucket}\n    access: write\n"
     )
-    loaded = validate_grants(parse_yaml(text, "grants.yaml", grant_list=GRANT_LIST), USER_ACCOUNT)
+    loaded = validate_grants(parse_yaml(text, "grants.yaml", rules=GRANTS_FILE), USER_ACCOUNT)
     (g1,) = [grant for grant in loaded.grants if grant.name == "g1"]
     assert g1.bucket_names == ("reports-bucket",)
 

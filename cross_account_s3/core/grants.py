@@ -31,6 +31,7 @@ from . import naming, s3_actions
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import BucketSettings, unused_entry_findings
 from .grantees import GranteeKind, entry_key
+from .grants_yaml import GrantsFileRules
 from .problems import Problem, raise_if_any
 from .statements import OWN_SID as OWN_SID
 from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
@@ -394,6 +395,7 @@ def pair_and_repeat_findings(item: Mapping[str, Any]) -> list[Finding]:
 # The top-level keys that map bucket names to that bucket's settings; any file of a grants directory may set them.
 PER_BUCKET_KEYS = ("extraStatements", "bucketSettings")
 GRANT_LIST: PathKey = ("grants",)  # where a grants file lists its grants: problems inside one name it
+GRANTS_FILE = GrantsFileRules(GRANT_LIST)  # what a grants file may hold as YAML
 
 _GRANTS_FIX = "write 'grants:' followed by entries that each start with '- name: ...'"
 _STATEMENTS_FIX = "list the statements, each starting with '- Sid: ...'"
@@ -650,6 +652,4 @@ def load_grants(
     path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
 ) -> LoadedGrants:
     """Read and validate a grants file; every problem is raised at once as `InputProblems`."""
-    return validate_grants(
-        read_yaml(path, shown_as, grant_list=GRANT_LIST), user_account, bucket_account=bucket_account
-    )
+    return validate_grants(read_yaml(path, shown_as, rules=GRANTS_FILE), user_account, bucket_account=bucket_account)

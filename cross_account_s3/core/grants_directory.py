@@ -20,6 +20,7 @@ from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import unused_entry_findings
 from .grants import (
     GRANT_LIST,
+    GRANTS_FILE,
     PER_BUCKET_KEYS,
     CheckedFile,
     LoadedGrants,
@@ -112,7 +113,7 @@ def load_grants_directory(
     checked: list[CheckedFile] = []
     for file in files:
         try:
-            doc = read_yaml(file, _shown(directory, shown_as, file), grant_list=GRANT_LIST)
+            doc = read_yaml(file, _shown(directory, shown_as, file), rules=GRANTS_FILE)
         except InputProblems as unreadable:
             problems += unreadable.problems
             continue

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -115,30 +115,23 @@ def _read_otherwise(node: yaml.Node) -> tuple[str, str] | None:
     )
 
 
-# What YAML 1.1 makes of an unquoted key that is not text. A key is a name (of a grant's field, a bucket,
-# a policy element); JSON, and so every AWS policy, has no other kind, and pydantic would only say "Keys
-# should be strings", at the wrong line. A tag not listed here (a custom `!tag`) is left to the constructor.
-_KEY_READINGS = {
-    "tag:yaml.org,2002:int": "a number",
-    "tag:yaml.org,2002:float": "a number",
-    "tag:yaml.org,2002:bool": "a boolean (true or false)",
-    "tag:yaml.org,2002:null": "null (no value)",
-    "tag:yaml.org,2002:timestamp": "a date",
-    "tag:yaml.org,2002:binary": "binary data",
-}
-_STANDARD_TAG = "tag:yaml.org,2002:"
-_TEXT_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<`
-_VALUE_TAG = "tag:yaml.org,2002:value"  # `=`
-# What each kind of node is built as untagged. A grants file needs no written tag but `!!str`: any other
-# (`!foo`, `!!seq` on a mapping, `!!int abc`, `!!set`) would stop the building, or build something no
-# field takes, so it is reported and dropped.
-_PLAIN_TAGS = {
-    yaml.ScalarNode: _TEXT_TAG,
-    yaml.SequenceNode: "tag:yaml.org,2002:seq",
-    yaml.MappingNode: "tag:yaml.org,2002:map",
-}
-_RESOLVER = yaml.resolver.Resolver()  # the safe schema's implicit tags, to tell a tag written from one implied
+TEXT_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<`
+
+
+class FileRules(Protocol):
+    """What a kind of file asks of the walk beyond YAML itself (a grants file's: `grants_yaml.GrantsFileRules`)."""
+
+    @property
+    def grant_list(self) -> PathKey: ...
+
+    def name_of(self, item: yaml.Node) -> str | None: ...
+
+    def check_value(self, node: yaml.Node, note: Callable[[str, str], None]) -> None: ...
+
+    def mend_key(
+        self, key_node: yaml.Node, value_node: yaml.Node, note: Callable[[str, str], None] | None
+    ) -> bool | None: ...
 
 
 def render_location(location: PathKey) -> str:
@@ -154,89 +147,20 @@ def item_label(name: object, index: int) -> str:
     return name if isinstance(name, str) and name else f"#{index + 1} (unnamed)"
 
 
-def _built_value(node: yaml.MappingNode, key: str, memo: dict[int, yaml.Node | None]) -> yaml.Node | None:
-    """The node PyYAML builds `key`'s value from: the mapping's own key, else what it merges in with `<<`,
-    a later `<<` over an earlier one and, of a list of mappings, the first. `memo` keeps it linear in the
-    mappings, however often aliases reuse them, and ends a mapping that merges itself."""
-    if id(node) in memo:
-        return memo[id(node)]
-    memo[id(node)] = None
-    own = [value for name, value in node.value if name.tag == _TEXT_TAG and name.value == key]
-    found = own[-1] if own else None
-    for name, value in reversed(node.value if found is None else []):
-        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
-        for source in sources if name.tag == _MERGE_TAG else []:
-            if found is None and isinstance(source, yaml.MappingNode):
-                found = _built_value(source, key, memo)
-    memo[id(node)] = found
-    return found
-
-
-def _name_of(item: yaml.Node) -> str | None:
-    """The grant's `name` as building the (mended) document gives it, or None when that is not text."""
-    name = _built_value(item, "name", {}) if isinstance(item, yaml.MappingNode) else None
-    return name.value if isinstance(name, yaml.ScalarNode) and name.tag == _TEXT_TAG else None
-
-
-def _key_reading(key_node: yaml.Node) -> str | None:
-    """What YAML reads a mapping key as when that is not text, or None for a text key."""
-    if isinstance(key_node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(key_node, yaml.SequenceNode):
-        return "a list"
-    return _KEY_READINGS.get(key_node.tag)
-
-
-def _tag_written(node: yaml.Node) -> bool:
-    """Whether a node's tag was written (`!!int '7'`, `!foo`) rather than implied. `!!int 7` is the same node
-    as `7`, and counts as implied."""
-    return node.tag != _implied_tag(node)
-
-
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_INT_TAG = "tag:yaml.org,2002:int"
-_PYTHON_DIGITS = 4_300  # Python refuses to read a longer number (sys.get_int_max_str_digits)
-
-
-def _unbuildable(node: yaml.ScalarNode) -> str | None:
-    """Why YAML reads a plain value as a date or number it then cannot build (2001-99-99, 5,000 digits), if it does."""
-    if node.tag == _INT_TAG and len(node.value) > _PYTHON_DIGITS:
-        return f"the number here has {len(node.value):,} digits, more than Python will read"
-    if node.tag == _TIMESTAMP_TAG:
-        try:
-            yaml.SafeLoader.construct_yaml_timestamp(yaml.SafeLoader(""), node)
-        except (ValueError, TypeError, AttributeError, OverflowError) as error:  # as parse_yaml catches them
-            return f"the value {node.value} is read by YAML as a date, but it is no date ({error})"
-    return None
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix(_STANDARD_TAG) if tag.startswith(_STANDARD_TAG) else tag
-
-
-def _implied_tag(node: yaml.Node) -> str:
-    """The tag a node has when none is written: a plain scalar's as its text reads, else text, list or mapping."""
-    if isinstance(node, yaml.ScalarNode):
-        implied = _RESOLVER.resolve(yaml.ScalarNode, node.value, (not node.style, True))  # type: ignore[no-untyped-call]
-        return str(implied)
-    return _PLAIN_TAGS[type(node)]
-
-
 @dataclass
 class _Index:
     """One walk over a composed document, before anything is built: the line of every path, what YAML reads
     differently from what is written, and what is wrong with the document as YAML.
 
-    For a grants file (`grant_list`, the path of its grants, is given), every key must be text, and the
-    document is mended so that it can still be built and validated, and every problem reported at once:
-    a key that is not text becomes its text, an empty or list key is dropped, of a key written twice the
-    first is kept (the one the lines point at), a tag the file cannot hold is dropped, and so is a `<<`
-    that merges no mapping. Each problem names its grant as validation will, from the mended document.
-    A node reached again through an alias or a merge (`<<`) is reported once, where it is first written.
+    A key written twice is a problem for every file. A grants file (`rules`) is also held to its own
+    rules (`grants_yaml`), which mend what they find; then of a duplicate the first is kept (the one the
+    lines point at), what is wrong inside the dropped value is still said, and each problem names its
+    grant as validation will, from the mended document. A node reached again through an alias or a merge
+    (`<<`) is reported once, where it is first written.
     """
 
     file: str
-    grant_list: PathKey | None
+    rules: FileRules | None
     lines: dict[PathKey, int] = field(default_factory=dict)
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
     findings: list[tuple[PathKey, int, str, str]] = field(default_factory=list)  # (path, line, message, fix)
@@ -245,17 +169,21 @@ class _Index:
     checked: set[int] = field(default_factory=set)  # nodes already checked, by id: an alias is the same node
     values: int = 0
 
-    @property
-    def grants_file(self) -> bool:
-        return self.grant_list is not None
+    def note_at(self, path: PathKey, line: int) -> Callable[[str, str], None]:
+        def note(message: str, fix: str) -> None:
+            self.findings.append((path, line, message, fix))
 
-    def note(self, path: PathKey, line: int, message: str, fix: str) -> None:
-        self.findings.append((path, line, message, fix))
+        return note
 
     def problems(self) -> list[Problem]:
         """The findings as problems, each inside a grant naming it (the document mended, as it is built)."""
-        labels = {path: item_label(_name_of(node), int(path[-1])) for path, node in self.grants.items()}
-        depth = len(self.grant_list or ()) + 1  # a grant's path: its list's, then its index
+        rules = self.rules
+        labels = (
+            {path: item_label(rules.name_of(node), int(path[-1])) for path, node in self.grants.items()}
+            if rules
+            else {}
+        )
+        depth = len(rules.grant_list) + 1 if rules else 0  # a grant's path: its list's, then its index
         problems = []
         for path, line, message, fix in self.findings:
             grant = labels.get(path[:depth])
@@ -293,45 +221,21 @@ class _Index:
             self.rereads[path] = reread
         first_time = id(node) not in self.checked
         self.checked.add(id(node))
-        if first_time:
-            self._check(node, path, line)
+        if first_time and isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
+            self.fatal = True
+            self.note_at(path, line)(
+                f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
+                "remove the \\uD800-\\uDFFF escape; write the character itself",
+            )
+        elif first_time and self.rules:
+            self.rules.check_value(node, self.note_at(path, line))
         if isinstance(node, yaml.MappingNode):
             self._walk_mapping(node, path, report=first_time)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                if path == self.grant_list:
+                if self.rules and path == self.rules.grant_list:
                     self.grants.setdefault((*path, index), item)  # of a `grants:` written twice, the first
                 self.walk(item, (*path, index))
-
-    def _check(self, node: yaml.Node, path: PathKey, line: int) -> None:
-        if isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
-            self.fatal = True
-            self.note(
-                path,
-                line,
-                f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
-                "remove the \\uD800-\\uDFFF escape; write the character itself",
-            )
-        if not self.grants_file:
-            return
-        if node.tag in (_MERGE_TAG, _VALUE_TAG):  # a plain `<<` or `=` where a value is
-            message = f"the value '{node.value}' is read by YAML as a merge or value marker, not as text"
-            self.note(path, line, message, f"put it in quotes ('{node.value}')")
-            node.tag = _TEXT_TAG
-        elif not _tag_written(node):
-            if isinstance(node, yaml.ScalarNode) and (unbuildable := _unbuildable(node)) is not None:
-                self.note(path, line, unbuildable, f'put it in quotes ("{node.value}") so YAML keeps it as text')
-                node.tag = _TEXT_TAG
-        elif node.tag != _TEXT_TAG:
-            self.note(
-                path,
-                line,
-                f"the YAML tag {_short_tag(node.tag)} is not one a grants file can hold",
-                "remove the tag: write the value as text, a number, true or false, a list or a mapping",
-            )
-            node.tag = _implied_tag(node)  # mended: built as what it would be untagged, or else as text
-            if isinstance(node, yaml.ScalarNode) and _unbuildable(node) is not None:
-                node.tag = _TEXT_TAG
 
     def _walk_mapping(self, node: yaml.MappingNode, path: PathKey, *, report: bool) -> None:
         seen_keys: dict[str, int] = {}
@@ -340,8 +244,8 @@ class _Index:
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
             key_line = key_node.start_mark.line + 1
-            if self.grants_file:
-                mended = self._mend_key(key_node, value_node, path, key_line, report=report)
+            if self.rules:
+                mended = self.rules.mend_key(key_node, value_node, self.note_at(path, key_line) if report else None)
                 if mended is None:
                     continue  # dropped
                 if mended:
@@ -349,15 +253,13 @@ class _Index:
             elif not _is_text(key):
                 self.walk(key_node, path)
                 continue
-            if key_node.tag == _MERGE_TAG:
+            if key_node.tag == MERGE_TAG:
                 kept.append((key_node, value_node))  # merged in when built; `<<` may be written more than once
                 self.walk(value_node, (*path, key))
                 continue
             if key in seen_keys:
                 if report and key not in mended_keys:
-                    self.note(
-                        (*path, key),
-                        key_line,
+                    self.note_at((*path, key), key_line)(
                         f"the key '{key}' appears twice in one mapping (first on line {seen_keys[key]}); "
                         "YAML would silently keep only the last one",
                         f"remove one of the two '{key}' entries",
@@ -368,56 +270,8 @@ class _Index:
             kept.append((key_node, value_node))
             self.lines[(*path, key)] = key_line
             self.walk(value_node, (*path, key))
-        if self.grants_file:
+        if self.rules:
             node.value = kept
-
-    def _mend_key(
-        self, key_node: yaml.Node, value_node: yaml.Node, path: PathKey, line: int, *, report: bool
-    ) -> bool | None:
-        """A grants file's key made buildable: None to drop it, True when mended to its text, else False."""
-        if key_node.tag == _MERGE_TAG:
-            return self._mend_merge(value_node, path, line, report=report)
-        reading = _key_reading(key_node)
-        if not isinstance(key_node, yaml.ScalarNode) or (reading is not None and not key_node.value):
-            if report:
-                shown = reading or "not text"
-                self.note(path, line, f"a key here is {shown}, not a name", "write the key as a name, or remove it")
-            return None
-        key, tag = str(key_node.value), _short_tag(key_node.tag)
-        if key_node.tag in (_TEXT_TAG, _VALUE_TAG):  # `=` is built as the text "="
-            return False
-        if reading is None:  # a tag no key can have
-            message = f"the key '{key}' has the YAML tag {tag}, which a grants file cannot hold"
-            fix = "remove the tag"
-        elif _tag_written(key_node):
-            message, fix = (
-                f"the key '{key}' is tagged {tag}, which makes it {reading}, not a name",
-                f"remove the {tag} tag",
-            )
-        else:
-            message = f"the key '{key}' is read by YAML as {reading}, not as a name"
-            fix = f"put it in quotes ('{key}') if it is a name, or remove it"
-        if report:
-            self.note(path, line, message, f"{fix}: every key in a grants file is a name")
-        key_node.tag = _TEXT_TAG  # mended: the text written, as quoting it would make it
-        return True
-
-    def _mend_merge(self, value_node: yaml.Node, path: PathKey, line: int, *, report: bool) -> bool | None:
-        """`<<` merges a mapping or a list of mappings: anything else in it is reported and left out."""
-        items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        mappings = [item for item in items if isinstance(item, yaml.MappingNode)]
-        if len(mappings) < len(items) and report:
-            self.note(
-                path,
-                line,
-                "a merge key (<<) here merges something other than a mapping or a list of mappings",
-                "merge a mapping (an alias such as *defaults that names one), or remove the <<",
-            )
-        if not mappings:
-            return None
-        if isinstance(value_node, yaml.SequenceNode):
-            value_node.value = mappings
-        return False
 
 
 def _line_of_first(text: str, character: str | int) -> int | None:
@@ -481,13 +335,13 @@ def _too_deep(file: str, line: int | None = None) -> Problem:
     )
 
 
-def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> YamlDocument:
+def parse_yaml(text: str, file: str, *, rules: FileRules | None = None) -> YamlDocument:
     """Parse one YAML document, raising `InputProblems` when it cannot be read at all, or has duplicate keys.
 
-    For a grants file, `grant_list` is the path of its grants: every key must then be text, a problem
-    inside a grant names it, and the problems found here do not stop the reading: they travel with the
-    document (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file
-    is read as it is, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
+    A grants file is read with its `rules` (`grants_yaml.GRANTS_FILE`): a problem inside a grant names it,
+    and the problems found here do not stop the reading: they travel with the document
+    (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file is read
+    without, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
     """
     try:
         if (deep := _too_deep_at(text)) is not None:
@@ -497,9 +351,9 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
             node = loader.get_single_node()
             if node is None:
                 return YamlDocument(file=file, data=None)
-            index = _Index(file, grant_list)
+            index = _Index(file, rules)
             index.walk(node, ())
-            if index.findings and (grant_list is None or index.fatal):
+            if index.findings and (rules is None or index.fatal):
                 raise InputProblems(index.problems())
             try:
                 data = loader.construct_document(node)
@@ -553,7 +407,7 @@ def parse_yaml(text: str, file: str, *, grant_list: PathKey | None = None) -> Ya
     )
 
 
-def read_yaml(path: Path, shown_as: str, *, grant_list: PathKey | None = None) -> YamlDocument:
+def read_yaml(path: Path, shown_as: str, *, rules: FileRules | None = None) -> YamlDocument:
     """Read and parse a YAML file; a missing or unreadable file is a reported problem, not a traceback."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -571,4 +425,4 @@ def read_yaml(path: Path, shown_as: str, *, grant_list: PathKey | None = None) -
         raise InputProblems(
             [Problem.in_file(shown_as, f"the file cannot be read: {error}", "make it a readable UTF-8 text file")]
         ) from None
-    return parse_yaml(text, shown_as, grant_list=grant_list)
+    return parse_yaml(text, shown_as, rules=rules)
