@@ -11,7 +11,9 @@ import json
 import textwrap
 
 import pytest
+import yaml
 
+from cross_account_s3.core import yaml_source
 from cross_account_s3.core.grants import GRANTS_FILE, check_grants_file, merge_grant_files, validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.settings import parse_settings
@@ -560,6 +562,20 @@ def test_a_standard_tag_on_the_wrong_value_is_one_problem_among_the_others(tagge
     assert "grants.yaml:5: grant 'g1', field 'access'" in message
     assert "the key '1' is read by YAML as a number" in message
     assert "not valid YAML" not in message and "cannot be read" not in message
+
+
+@pytest.mark.parametrize("where", ['    "a\\ud800": x\n', '    description: "a\\ud800"\n'])
+def test_a_lone_surrogate_stops_the_file_even_with_the_pure_python_loader(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml refuses a lone surrogate escape; PyYAML's own loader, the fallback, reads it."""
+    monkeypatch.setattr(yaml_source, "_SafeLoader", yaml.SafeLoader)
+    found = problems_in(
+        f"grants:\n  - name: g1\n{where}    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+    )
+    (problem,) = found.problems
+    assert problem.line == 3 and "not valid Unicode text" in problem.message
+    found.render().encode("utf-8")
 
 
 def test_a_grant_may_merge_more_than_one_mapping() -> None:

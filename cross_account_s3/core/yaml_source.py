@@ -244,15 +244,15 @@ class _Index:
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
             key_line = key_node.start_mark.line + 1
+            if not _is_text(key):  # reported, and the document is not built
+                self.walk(key_node, path)
+                continue
             if self.rules:
                 mended = self.rules.mend_key(key_node, value_node, self.note_at(path, key_line) if report else None)
                 if mended is None:
                     continue  # dropped
                 if mended:
                     mended_keys.add(key)
-            elif not _is_text(key):
-                self.walk(key_node, path)
-                continue
             if key_node.tag == MERGE_TAG:
                 kept.append((key_node, value_node))  # merged in when built; `<<` may be written more than once
                 self.walk(value_node, (*path, key))
