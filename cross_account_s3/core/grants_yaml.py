@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .yaml_source import MERGE_TAG, TEXT_TAG, PathKey
+from .yaml_source import MERGE_TAG, TEXT_TAG, PathKey, is_text
 
 Note = Callable[[str, str], None]  # (message, fix) at the node being checked
 
@@ -114,7 +114,8 @@ class GrantsFileRules:
     def name_of(self, item: yaml.Node) -> str | None:
         """The grant's `name` as building the (mended) document gives it, or None when that is not text."""
         name = _built_value(item, "name", {}) if isinstance(item, yaml.MappingNode) else None
-        return name.value if isinstance(name, yaml.ScalarNode) and name.tag == TEXT_TAG else None
+        text = name.value if isinstance(name, yaml.ScalarNode) and name.tag == TEXT_TAG else None
+        return text if is_text(text) else None  # a lone surrogate could not be printed in a problem
 
     def check_value(self, node: yaml.Node, note: Note) -> None:
         """A value's tag: `<<` or `=` where a value is, a date or number that cannot build, a written tag."""

@@ -61,7 +61,7 @@ class _Unreadable(Exception):
         self.line, self.message, self.fix = line, message, fix
 
 
-def _is_text(value: object) -> bool:
+def is_text(value: object) -> bool:
     """False for text with a lone surrogate (YAML's "\\ud800" escape), which no AWS API or Pulumi message can carry."""
     try:
         str(value).encode("utf-8")
@@ -221,13 +221,13 @@ class _Index:
             self.rereads[path] = reread
         first_time = id(node) not in self.checked
         self.checked.add(id(node))
-        if first_time and isinstance(node, yaml.ScalarNode) and not _is_text(node.value):
+        if first_time and isinstance(node, yaml.ScalarNode) and not is_text(node.value):
             self.fatal = True
             self.note_at(path, line)(
                 f"the value {node.value!r} is not valid Unicode text (it holds a lone surrogate escape)",
                 "remove the \\uD800-\\uDFFF escape; write the character itself",
             )
-        elif first_time and self.rules:
+        if first_time and self.rules:
             self.rules.check_value(node, self.note_at(path, line))
         if isinstance(node, yaml.MappingNode):
             self._walk_mapping(node, path, report=first_time)
@@ -244,8 +244,13 @@ class _Index:
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
             key_line = key_node.start_mark.line + 1
-            if not _is_text(key):  # reported, and the document is not built
-                self.walk(key_node, path)
+            if not is_text(key):  # the document is not built
+                self.fatal = True
+                if report:
+                    self.note_at(path, key_line)(
+                        f"the key {key!r} is not valid Unicode text (it holds a lone surrogate escape)",
+                        "remove the \\uD800-\\uDFFF escape; write the character itself",
+                    )
                 continue
             if self.rules:
                 mended = self.rules.mend_key(key_node, value_node, self.note_at(path, key_line) if report else None)
@@ -338,7 +343,7 @@ def _too_deep(file: str, line: int | None = None) -> Problem:
 def parse_yaml(text: str, file: str, *, rules: FileRules | None = None) -> YamlDocument:
     """Parse one YAML document, raising `InputProblems` when it cannot be read at all, or has duplicate keys.
 
-    A grants file is read with its `rules` (`grants_yaml.GRANTS_FILE`): a problem inside a grant names it,
+    A grants file is read with its `rules` (`grants.GRANTS_FILE`): a problem inside a grant names it,
     and the problems found here do not stop the reading: they travel with the document
     (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file is read
     without, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.
