@@ -483,6 +483,38 @@ def test_a_problem_in_a_mapping_used_again_by_alias_or_merge_is_reported_once_wh
     assert [(p.line, p.grant, p.field) for p in twice] == [(8, "g-one", "users")]
 
 
+def test_a_grant_listed_again_whole_by_alias_is_one_problem_where_it_is_written_and_its_own_are_listed_once() -> None:
+    """`- *base` is the very same grant again: not a second grant with the same name, and not every problem twice."""
+    found = problems_in(
+        "grants:\n  - &base\n    name: g-one\n    users: ['bad user']\n    bucket: reports-bucket\n    access: raed\n"
+        "  - *base\n  - <<: *base\n    name: g-two\n"
+    )
+    assert [(p.line, p.grant, p.field) for p in found.problems] == [
+        (2, "g-one", None),  # where `&base` is written
+        (4, "g-one", "users[0]"),
+        (6, "g-one", "access"),
+        (8, "g-two", "access"),  # a merge is a grant of its own: its inherited values are its own problems
+        (8, "g-two", "users[0]"),
+    ]
+    assert "grant #2 of the list is this grant again, through a YAML alias" in found.problems[0].message
+    assert not [p for p in found.problems if "already used" in p.message]
+
+
+def test_a_grant_repeated_by_alias_in_an_otherwise_valid_file_is_refused() -> None:
+    found = problems_in(
+        "grants:\n  - &base\n    name: g-one\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "  - *base\n"
+    )
+    assert [(p.line, p.grant) for p in found.problems] == [(2, "g-one")]
+
+
+def test_two_grants_of_one_name_on_one_line_are_still_a_duplicate_name() -> None:
+    """Flow style puts two different grants on one line: that is a duplicate name, not an alias."""
+    grant = "{name: same, users: [u01], bucket: reports-bucket, access: read}"
+    (problem,) = problems_in(f"grants: [{grant}, {grant}]\n").problems
+    assert "the grant name is already used on line 1" in problem.message
+
+
 @pytest.mark.parametrize(
     ("grant", "named"),
     [

@@ -524,15 +524,18 @@ def check_grants_file(
     root = Where(doc, grant_list=GRANT_LIST)
     data = {"grants": []} if in_directory and doc.data is None else doc.data
     raw = data.get("grants") if isinstance(data, dict) else None
+    items = raw if isinstance(raw, list) else []
+    repeats = _repeated_by_alias(items)
     names = tuple(
         (item["name"], root.at("grants", index, "name"))
-        for index, item in enumerate(raw if isinstance(raw, list) else [])
-        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+        for index, item in enumerate(items)
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"] and index not in repeats
     )
     # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
     # use it, so the directory checks that across its files.
     unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
     file_problems = doc.problems + tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
+    file_problems += tuple(_repeat_problem(root, index, first) for index, first in repeats.items())
     # A kept statement is copied into the policy as YAML read it: a value read otherwise than written (an
     # account ID with a leading 0 read as an octal number) would silently change someone else's statement.
     file_problems += tuple(
@@ -548,6 +551,32 @@ def check_grants_file(
     for index, grant in enumerate(model.grants):
         grant._origin = root.at("grants", index)
     return CheckedFile(doc, model, (), names)
+
+
+def _repeated_by_alias(items: Sequence[object]) -> dict[int, int]:
+    """Grants listed again whole through a YAML alias (`- *base`), by index, with the index of their first use.
+
+    YAML builds an alias as the very mapping it names, so such an item is the same object as an earlier one.
+    """
+    first: dict[int, int] = {}
+    repeats: dict[int, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        if id(item) in first:
+            repeats[index] = first[id(item)]
+        else:
+            first[id(item)] = index
+    return repeats
+
+
+def _repeat_problem(root: Where, index: int, first: int) -> Problem:
+    """One problem at the grant as written, instead of a duplicate name whose two places are the same line."""
+    return root.at("grants", first).problem(
+        f"grant #{index + 1} of the list is this grant again, through a YAML alias (*name); each grant is written once",
+        "remove the alias item; for a similar grant, write '- <<: *name' followed by its own name and the fields "
+        "that differ",
+    )
 
 
 def _duplicate_names(files: Sequence[CheckedFile]) -> list[Problem]:

@@ -42,9 +42,10 @@ class InputProblems(Exception):
     """Raised once with every problem found; nothing has been registered when it is raised."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        # Sorted into file order, so the report reads from the top of each file down.
+        # Sorted into file order, so the report reads from the top of each file down. A problem found twice
+        # (a mapping a YAML alias uses again is validated at each use, at the same line) is listed once.
         self.problems: tuple[Problem, ...] = tuple(
-            sorted(problems, key=lambda p: (p.file, p.line or 0, p.grant or "", p.field or "", p.message))
+            sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.grant or "", p.field or "", p.message, p.fix))
         )
         super().__init__(self.render())
 
