@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world, world_with
 
 READ_REPORTS = """
@@ -194,19 +196,73 @@ def test_a_bucket_kept_only_for_its_extra_statements_keeps_just_those(run: RunPr
     assert sorted(s["Sid"] for s in policy["Statement"]) == ["AllowCloudFrontRead", "DenyInsecureTransport"]
 
 
-def test_a_declared_statement_that_differs_from_the_live_one_is_reported(run: RunProgram, grants_file) -> None:
-    world = fixture_world()
-    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [FOREIGN["Statement"][0]]}
-    weaker = {**FOREIGN["Statement"][0], "Action": ["s3:GetObject", "s3:GetObjectVersion"]}
-    text = json.dumps(
+DENY_OUTSIDE_VPC = {
+    "Sid": "DenyOutsideVpc",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/*"],
+    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+}
+DENY_INSECURE_TRANSPORT = {**FOREIGN["Statement"][1], "Sid": "DenyInsecureTransport"}
+
+
+def _declaring(*statements: dict) -> str:
+    return json.dumps(
         {
             "grants": [{"name": "r", "users": ["u01"], "bucket": "reports-bucket", "access": "read"}],
-            "extraStatements": {"reports-bucket": [weaker]},
+            "extraStatements": {"reports-bucket": list(statements)},
         }
     )
-    result = run("nonprod", world=world, config=grants_file(text))
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        {**DENY_OUTSIDE_VPC, "Action": "s3:DeleteObject"},  # a weaker Deny: every other action from anywhere
+        {**FOREIGN["Statement"][0], "Sid": "DenyOutsideVpc", "Action": ["s3:GetObject", "s3:GetObjectVersion"]},
+    ],
+)
+def test_a_declared_statement_that_says_something_else_than_someone_elses_live_one_stops_preview(
+    run: RunProgram, grants_file, declared: dict
+) -> None:
+    """The reviewed diff compares grants files: only preview sees that `up` would overwrite the owner's statement."""
+    world = fixture_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [DENY_OUTSIDE_VPC]}
+    result = run("nonprod", world=world, config=grants_file(_declaring(declared)))
+    assert result.error is not None and "Traceback" not in result.error
+    assert "statement DenyOutsideVpc that this program did not write" in result.error
+    assert "Sid: DenyOutsideVpc" in result.error and "vpce-1a2b3c4d" in result.error  # the live one, to paste
+    assert aws_registrations(result) == []
+
+
+def test_a_declared_statement_spelled_otherwise_but_saying_the_same_is_kept(run: RunProgram, grants_file) -> None:
+    world = fixture_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [DENY_INSECURE_TRANSPORT]}
+    resources = list(reversed(DENY_INSECURE_TRANSPORT["Resource"]))
+    respelled = {**DENY_INSECURE_TRANSPORT, "Action": ["s3:*"], "Resource": resources}
+    result = run("nonprod", world=world, config=grants_file(_declaring(respelled)))
     assert result.error is None, result.error
-    assert any("AllowCloudFrontRead" in w and "will replace the live version" in w for w in result.warnings)
+    assert not [warning for warning in result.warnings if "DenyInsecureTransport" in warning]
+
+
+def test_once_this_stack_has_written_a_declared_statement_a_change_to_it_goes_ahead(
+    run: RunProgram, grants_file
+) -> None:
+    """Adopt first (declare it as it is, `up`), then change it in a pull request whose diff shows the change."""
+    world = fixture_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [DENY_INSECURE_TRANSPORT]}
+    adopted = run("nonprod", world=world, config=grants_file(_declaring(DENY_INSECURE_TRANSPORT)))
+    assert adopted.error is None, adopted.error
+    world.account(NONPROD).buckets["reports-bucket"] = json.loads(
+        json.dumps(adopted.outputs["bucketPolicies"]["reports-bucket"])
+    )
+    world.previous_outputs = json.loads(json.dumps(adopted.outputs))
+    changed = {**DENY_INSECURE_TRANSPORT, "Action": ["s3:GetObject", "s3:PutObject"]}
+    result = run("nonprod", world=world, config=grants_file(_declaring(changed)))
+    assert result.error is None, result.error
+    policy = json.loads(result.by_name("bucket-policy-reports-bucket").inputs["policy"])
+    assert changed in policy["Statement"]
 
 
 def test_a_hand_written_statement_with_our_sid_prefix_is_still_foreign(run: RunProgram) -> None:

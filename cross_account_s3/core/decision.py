@@ -39,6 +39,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
     problems = [
         *foreign_statements.foreign_statement_problems(loaded, facts),
+        *foreign_statements.replaced_statement_problems(loaded, facts),
         *retired_buckets.retired_bucket_problems(loaded, facts, bucket_account),
         *limits.limit_problems(plan, loaded, settings),
         *roles.role_policy_problems(plan, settings, facts),
@@ -47,7 +48,6 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
         return Decision(plan=None, problems=tuple(problems))
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
-        *foreign_statements.replaced_statement_notes(loaded, facts),
         *foreign_statements.unwritten_own_statement_notes(loaded, facts, _planned(plan)),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]

@@ -25,7 +25,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import naming
-from .documents import WrittenStatements, statements
+from .documents import WrittenStatements, same_statement_key, statements
 from .grants import OWN_SID_PREFIX, LoadedGrants
 from .live import LiveBucket, LiveFacts
 from .problems import Problem
@@ -35,7 +35,7 @@ from .validation import CUSTOM_ERROR
 
 def _body(statement: Mapping[str, Any]) -> str:
     """A statement without its Sid, so one declared with a new Sid still matches its Sid-less original."""
-    return json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
+    return json.dumps(_without_sid(statement), sort_keys=True)
 
 
 def foreign_statements(state: LiveBucket | None, last_written: WrittenStatements | None = None) -> list[dict[str, Any]]:
@@ -155,24 +155,48 @@ def _why_it_cannot_be_kept(bucket: str, statement: dict[str, Any]) -> str | None
     return None
 
 
-def replaced_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
-    """Declared statements whose live version, under the same Sid, says something else.
+def replaced_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
+    """Declared statements whose live version (under the same Sid, not written by this stack) says something else.
 
-    The file wins (it is the reviewed copy), but a reviewer must see that `pulumi up` will change a
-    statement someone else wrote, so preview says what will change.
+    `pulumi up` would overwrite someone else's statement with the file's version, and the reviewed diff
+    cannot show it: the diff compares two grants files, and only preview sees the live policy. A
+    weakened `Deny` (or a widened `Allow`) would pass review looking like a statement merely kept. So
+    the file must first declare the statement as it is live; once this stack has written it, changing
+    it is a change between two grants files, which the diff shows. Spellings IAM reads alike (a one-item
+    list, list order) are the same statement.
     """
-    notes: list[str] = []
+    problems: list[Problem] = []
     for bucket in loaded.managed_buckets:
-        declared = {str(s.get("Sid")): s for s in loaded.extra_statements.get(bucket, ())}
-        for live in foreign_statements(facts.buckets.get(bucket)):
-            mine = declared.get(str(live.get("Sid", "")))
-            if mine is not None and _body(mine) != _body(live):
-                notes.append(
-                    f"bucket {bucket}: statement {live.get('Sid')} in the live policy differs from the one in the "
-                    f"grants file; `pulumi up` will replace the live version {_body(live)} with the declared "
-                    f"version {_body(mine)}"
+        declared = loaded.extra_statements.get(bucket, ())
+        by_sid = {str(s.get("Sid")): index for index, s in enumerate(declared)}
+        for live in foreign_statements(facts.buckets.get(bucket), facts.last_written.get(bucket)):
+            index = by_sid.get(str(live.get("Sid", "")))
+            if index is None or _same_body(declared[index], live):
+                continue
+            as_live = yaml.safe_dump({"extraStatements": {bucket: [live]}}, sort_keys=False, default_flow_style=False)
+            problems.append(
+                loaded.bucket_entry("extraStatements", bucket)
+                .at(index)
+                .problem(
+                    f"the bucket's live policy has a statement {live.get('Sid')} that this program did not write, and "
+                    "it says something else than the one declared here: `pulumi up` would replace it with this one, "
+                    "a change the reviewed diff does not show",
+                    "declare it as it is live, and change it in a later pull request once `pulumi up` has written "
+                    "it (the diff then shows the change):\n"
+                    + "\n".join("      " + line for line in as_live.splitlines())
+                    + "\n    or change the live statement by hand to what the file says, if its owner agrees",
                 )
-    return notes
+            )
+    return problems
+
+
+def _same_body(declared: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether two statements say the same as IAM reads them, whatever their Sids."""
+    return same_statement_key(_without_sid(declared)) == same_statement_key(_without_sid(live))
+
+
+def _without_sid(statement: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in statement.items() if key != "Sid"}
 
 
 def unwritten_own_statement_notes(
