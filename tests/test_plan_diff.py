@@ -141,6 +141,15 @@ def test_no_change_prints_no_changes(write: WriteFile) -> None:
     assert result.stdout.splitlines()[-1] == "no changes"
 
 
+def test_reordered_buckets_and_prefixes_are_no_changes(write: WriteFile) -> None:
+    grant = "grants:\n  - name: g\n    users: [u01]\n    access: read\n"
+    base = grant + "    buckets: [reports-bucket, other-bucket]\n    prefixes: [team-z/, team-a/]\n"
+    head = grant + "    buckets: [other-bucket, reports-bucket]\n    prefixes: [team-a/, team-z/]\n"
+    result = diff(write("base.yaml", base), write("head.yaml", head))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "no changes"
+
+
 def test_json_diff_has_the_same_content(write: WriteFile) -> None:
     result = diff(write("base.yaml", READERS), write("head.yaml", WITH_U05_GRANT), "--format", "json")
     assert result.exit_code == 0, result.output

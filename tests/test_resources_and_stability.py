@@ -107,6 +107,17 @@ def test_reordering_grants_users_and_buckets_changes_nothing(run: RunProgram, gr
     assert before == after
 
 
+def test_reordering_buckets_and_prefixes_changes_no_output_either(run: RunProgram, grants_file) -> None:
+    """A preview shows output changes beside resource changes: a reorder must show neither."""
+    grant = {"name": "g", "users": ["u01"], "buckets": ["reports-bucket", "other-bucket"], "access": "read"}
+    written = {**grant, "prefixes": ["team-z/", "team-a/"]}
+    reordered = {**grant, "buckets": ["other-bucket", "reports-bucket"], "prefixes": ["team-a/", "team-z/"]}
+    before = run("nonprod", config=grants_file(as_file([written]), "a.yaml"))
+    after = run("nonprod", config=grants_file(as_file([reordered]), "b.yaml"))
+    assert snapshot(before) == snapshot(after)
+    assert json.dumps(before.outputs, sort_keys=True) == json.dumps(after.outputs, sort_keys=True)
+
+
 def test_adding_a_grant_adds_its_resources_and_updates_only_its_buckets_policies(run: RunProgram, grants_file) -> None:
     before = snapshot(run("nonprod", config=grants_file(as_file(GRANTS[:3]), "a.yaml")))
     after = snapshot(run("nonprod", config=grants_file(as_file(GRANTS), "b.yaml")))

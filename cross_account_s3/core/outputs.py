@@ -45,9 +45,9 @@ class GrantOutput(BaseModel):
             roles=role_policy.roles if role_policy else (),
             roleLabels=tuple(sorted(g.label for g in grant_plan.grantees if g.kind == "role")),
             principals=grant_plan.principals,
-            buckets=grant_plan.grant.bucket_names,
+            buckets=tuple(sorted(grant_plan.grant.bucket_names)),  # sorted: the file's order means nothing
             access=grant_plan.grant.access_label(),
-            prefixes=tuple(grant_plan.grant.prefixes or ()),
+            prefixes=tuple(sorted(grant_plan.grant.prefixes or ())),
         )
 
     def as_json(self) -> dict[str, Any]:
