@@ -8,7 +8,7 @@ become what AWS holds; then someone edits a live policy by hand, and the grants 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi
@@ -16,7 +16,7 @@ import pytest
 
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.infra.offline_runner import ProgramRun
-from tests.conftest import NONPROD, RunProgram, fixture_world, grants_yaml
+from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world, grants_yaml
 from tests.fake_aws import FakeWorld
 from tests.test_live_checks import FOREIGN
 
@@ -28,10 +28,16 @@ HAND_ADDED = FOREIGN["Statement"][0]  # a CloudFront read, added in the console 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 
 
-def deployed(run: RunProgram, grants_file, world: FakeWorld | None = None, **sections: Any) -> FakeWorld:
-    """`pulumi up` of both grants: AWS now holds the policies it wrote, and the stack its outputs."""
+def deployed(
+    run: RunProgram,
+    grants_file,
+    world: FakeWorld | None = None,
+    grants: Sequence[dict[str, Any]] = BOTH,
+    **sections: Any,
+) -> FakeWorld:
+    """`pulumi up` of the grants (both, unless told): AWS now holds the policies it wrote, and the stack its outputs."""
     world = world or fixture_world()
-    first = run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH, **sections)))
+    first = run("nonprod", world=world, config=grants_file(grants_yaml(*grants, **sections)))
     assert first.error is None, first.error
     for bucket, policy in first.outputs["bucketPolicies"].items():
         world.account(NONPROD).buckets[bucket] = json.loads(json.dumps(policy))
@@ -312,6 +318,27 @@ def test_a_hand_edit_of_this_stacks_statement_is_shown_before_it_is_undone(run: 
     assert "someone edited them by hand" in note and ours["Sid"] in note
 
 
+def restored_notes(result: ProgramRun) -> list[str]:
+    assert result.error is None, result.error
+    return [w for w in result.warnings if "someone removed them by hand" in w]
+
+
+def test_a_principal_taken_out_by_hand_is_shown_before_up_grants_it_again(run: RunProgram, grants_file) -> None:
+    """Cutting a user off in the console is undone by the next `up` while the grants file still grants it."""
+    two_readers = ({**BOTH[0], "users": ["u01", "u03"]}, BOTH[1])
+    world = deployed(run, grants_file, grants=two_readers)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    ours = live["Statement"][0]
+    u03 = f"arn:aws:iam::{BUILD}:user/u03"
+    ours["Principal"]["AWS"] = [arn for arn in ours["Principal"]["AWS"] if arn != u03]
+    (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*two_readers))))
+    assert note.startswith(f"bucket reports-bucket: statement {ours['Sid']} in the live policy no longer names {u03}")
+    assert "remove them from the grants file" in note
+    # Taken out of the grants file too: `up` grants nothing again, so there is nothing to warn about.
+    assert restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []
+
+
 def in_aws_spelling(policy: dict[str, Any]) -> dict[str, Any]:
     """A policy as AWS may hand it back: every one-item list as its item."""
     if isinstance(policy, dict):
@@ -354,6 +381,7 @@ def test_a_deleted_users_unique_id_is_not_someone_elses_but_an_added_principal_i
     ours = live["Statement"][0]
     ours["Principal"]["AWS"] = ["AIDAOLDUSERID1234567"]  # u01 deleted: AWS put its unique ID in place of its ARN
     assert unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []
+    assert restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []  # not by hand
     assert retire_reports(run, grants_file, world).error is None
     ours["Principal"]["AWS"] = ["AIDAOLDUSERID1234567", "arn:aws:iam::111122223333:role/sneaked-in"]
     (note,) = unwritten_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH))))

@@ -46,9 +46,11 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     ]
     if problems:
         return Decision(plan=None, problems=tuple(problems))
+    planned = _planned(plan)
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
-        *foreign_statements.unwritten_own_statement_notes(loaded, facts, _planned(plan)),
+        *foreign_statements.unwritten_own_statement_notes(loaded, facts, planned),
+        *foreign_statements.restored_principal_notes(loaded, facts, planned),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]
     return Decision(plan=plan, notes=tuple(notes))

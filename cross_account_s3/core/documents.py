@@ -88,6 +88,24 @@ class WrittenStatements:
             for written in self.principals_by_shape.get(shape, ())
         )
 
+    def removed_from(self, statement: Mapping[str, Any]) -> frozenset[str]:
+        """The AWS principals the written statement `statement` is (`holds`) named and it no longer names.
+
+        Empty when it is not one of these statements, and when AWS put a unique ID in it: then a user or
+        role was deleted, not taken out by hand (which one the ID stands for, nobody can tell). Of two
+        written with its shape that name all it names, the smaller.
+        """
+        shape, named = _shape_and_aws_principals(statement)
+        wider = [written for written in self.principals_by_shape.get(shape, ()) if named <= written]
+        if not wider:
+            return frozenset()
+        return min(wider, key=lambda written: (len(written), sorted(written))) - named
+
+    def principals_like(self, statement: Mapping[str, Any]) -> frozenset[str]:
+        """Every AWS principal named by these statements of `statement`'s shape (same but for its principals)."""
+        shape, _ = _shape_and_aws_principals(statement)
+        return frozenset().union(*self.principals_by_shape.get(shape, ()))
+
 
 def _shape_and_aws_principals(statement: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
     """The statement without its AWS principals (as `same_statement_key`), and those principals."""

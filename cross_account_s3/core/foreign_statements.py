@@ -229,3 +229,33 @@ def unwritten_own_statement_notes(
                 "each bucket to one stack"
             )
     return notes
+
+
+def restored_principal_notes(
+    loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Principals this stack wrote into a statement, removed from the live one since, that `pulumi up` grants again.
+
+    Someone took them out by hand, perhaps to cut off access in a hurry; the grants file still grants it,
+    so `pulumi up` would quietly put them back. A reviewer must see that and decide: the grants file is
+    where access is taken away. (`planned`: each bucket's planned policy.)
+    """
+    notes: list[str] = []
+    for bucket in loaded.managed_buckets:
+        last_written = facts.last_written.get(bucket)
+        if last_written is None:
+            continue
+        again: WrittenStatements | None = None  # read only for a bucket with a removal: most have none
+        for live in _live_statements(facts.buckets.get(bucket)):
+            removed = last_written.removed_from(live)
+            if not removed:
+                continue
+            again = again or WrittenStatements.of(planned.get(bucket))
+            restored = sorted(removed & again.principals_like(live))
+            if restored:
+                notes.append(
+                    f"bucket {bucket}: statement {live.get('Sid') or '(no Sid)'} in the live policy no longer names "
+                    f"{', '.join(restored)}, which this stack's last deployment wrote there: someone removed them by "
+                    "hand. `pulumi up` grants them again; to take their access away, remove them from the grants file"
+                )
+    return notes
