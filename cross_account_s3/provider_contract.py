@@ -409,6 +409,10 @@ def key_payload(
     The data source sets its ID to the key's own ID, and `arn` to the key's ARN even when asked by alias.
     Keys that are null for a plain symmetric key in KMS's own store (custom key store, deletion date,
     valid-to, multi-Region and XKS configurations) are dropped, as the SDK drops nulls.
+    `multiRegion` is DescribeKey's `MultiRegion`: true exactly for a multi-Region key, whose ID starts with
+    `mrk-` (KMS developer guide, "Key identifiers (KeyId)"). Such a key's `multiRegionConfigurations` (its
+    primary and replicas) is left out: one key's answer cannot know its other replicas, and the program
+    reads neither field.
     """
     account = key_arn.split(":")[4]
     own_id = key_arn.rsplit("/", 1)[-1]
@@ -426,7 +430,7 @@ def key_payload(
         "keySpec": "SYMMETRIC_DEFAULT",
         "keyState": key_state,
         "keyUsage": "ENCRYPT_DECRYPT",
-        "multiRegion": False,
+        "multiRegion": own_id.startswith("mrk-"),
         "origin": "AWS_KMS",
         "pendingDeletionWindowInDays": 0,
         "region": region,

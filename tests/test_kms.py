@@ -451,3 +451,170 @@ def test_in_a_grants_directory_a_buckets_region_and_key_may_be_set_in_two_files(
     assert [g.inputs["region"] for g in result.of_type(KMS_GRANT)] == ["eu-west-1"]
     (directory / "platform.yaml").unlink()
     _refused(run("nonprod", config=config, world=world), "names a key in eu-west-1, but the bucket is in us-east-1")
+
+
+# Multi-Region keys: two replicas of one key share its ID, one per region.
+MRK_ID = "mrk-0123456789abcdef0123456789abcdef"
+EAST, WEST = "us-east-1", "us-west-2"
+MRK_EAST = f"arn:aws:kms:{EAST}:{NONPROD}:key/{MRK_ID}"
+MRK_WEST = f"arn:aws:kms:{WEST}:{NONPROD}:key/{MRK_ID}"
+EAST_OBJECT, WEST_OBJECT = OBJECT, "arn:aws:s3:::other-bucket/file.txt"
+# Written out as the names must read, not built with the code under test.
+EAST_NAME = f"replicated-kms-{MRK_ID}-{EAST}-user-u01"
+WEST_NAME = f"replicated-kms-{MRK_ID}-{WEST}-user-u01"
+FORMER_NAME = f"replicated-kms-{MRK_ID}-user-u01"  # the name before names held the region
+KMS_GRANT_URN = f"urn:pulumi:nonprod::cross-account-s3::cross-account-s3:index:BucketGrant${KMS_GRANT}::"
+
+
+def replicas_text(buckets: list[str], grant_name: str = "replicated") -> str:
+    """A read grant on reports-bucket (us-east-1, the east replica) and other-bucket (us-west-2, the west one)."""
+    settings = {
+        "reports-bucket": {"kmsKey": MRK_EAST},
+        "other-bucket": {"kmsKey": MRK_WEST, "region": WEST},
+    }
+    return yaml.safe_dump(
+        {
+            "grants": [{"name": grant_name, "users": ["u01"], "buckets": buckets, "access": "read"}],
+            "bucketSettings": {bucket: settings[bucket] for bucket in buckets},
+        },
+        sort_keys=False,
+    )
+
+
+def replicas_world() -> FakeWorld:
+    world = kms_world(**{MRK_EAST: FakeKey(), MRK_WEST: FakeKey()})
+    world.account(NONPROD).bucket_regions["other-bucket"] = WEST
+    return world
+
+
+def kms_shape(run: ProgramRun) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every registration as a preview compares it: URN, inputs as canonical JSON, and the aliases it keeps."""
+    assert run.error is None, run.error
+    return sorted((r.urn, json.dumps(dict(r.inputs), sort_keys=True), r.aliases) for r in run.registrations)
+
+
+def test_two_replicas_of_a_multi_region_key_give_one_kms_grant_per_region(run: RunProgram, grants_file) -> None:
+    world = replicas_world()
+    result = run("nonprod", config=grants_file(replicas_text(["reports-bucket", "other-bucket"])), world=world)
+    assert result.error is None, result.error
+    grants = {g.name: g for g in result.of_type(KMS_GRANT)}
+    assert sorted(grants) == [EAST_NAME, WEST_NAME]
+    assert [g.urn for g in result.registrations].count(KMS_GRANT_URN + EAST_NAME) == 1
+    assert (grants[EAST_NAME].inputs["region"], grants[EAST_NAME].inputs["keyId"]) == (EAST, MRK_EAST)
+    assert (grants[WEST_NAME].inputs["region"], grants[WEST_NAME].inputs["keyId"]) == (WEST, MRK_WEST)
+    (component,) = result.of_type("cross-account-s3:index:BucketGrant")
+    for grant in grants.values():
+        assert grant.parent == component.urn and "bucket-account" in grant.provider
+        assert grant.inputs["granteePrincipal"] == user("u01") and grant.inputs["operations"] == ["Decrypt"]
+    # Each replica is usable through S3 in its own region, for its own bucket only.
+    requests = [
+        kms_request(result, user("u01"), DECRYPT, via_s3(EAST_OBJECT, EAST), key=MRK_EAST),
+        kms_request(result, user("u01"), DECRYPT, via_s3(WEST_OBJECT, WEST), key=MRK_WEST),
+        kms_request(result, user("u01"), DECRYPT, via_s3(WEST_OBJECT, EAST), key=MRK_WEST),
+        kms_request(result, user("u01"), DECRYPT, via_s3(EAST_OBJECT, WEST), key=MRK_EAST),
+    ]
+    assert evaluate(requests) == ["Allowed", "Allowed", "ImplicitlyDenied", "ImplicitlyDenied"]
+
+
+def test_plan_shows_and_counts_both_replicas_kms_grants(tmp_path) -> None:
+    path = tmp_path / "grants.yaml"
+    path.write_text(replicas_text(["reports-bucket", "other-bucket"]), encoding="utf-8")
+    text = CliRunner().invoke(main, ["plan", "--grants", str(path)])
+    assert text.exit_code == 0, text.output
+    assert f"{user('u01')} may Decrypt with {MRK_EAST} in account {NONPROD}, region {EAST}" in text.stdout
+    assert f"{user('u01')} may Decrypt with {MRK_WEST} in account {NONPROD}, region {WEST}" in text.stdout
+    data = json.loads(CliRunner().invoke(main, ["plan", "--grants", str(path), "--format", "json"]).stdout)
+    assert sorted(data["kmsGrants"]) == [EAST_NAME, WEST_NAME]
+    assert sorted((g["region"], g["keyId"]) for g in data["kmsGrants"].values()) == [(EAST, MRK_EAST), (WEST, MRK_WEST)]
+    kms_resources = [r for r in data["resources"] if r["type"] == KMS_GRANT]
+    assert len(kms_resources) == 2 and len({r["urn"] for r in data["resources"]}) == len(data["resources"])
+    assert data["summary"]["resources"] == len(data["resources"])
+
+
+def test_replicas_give_byte_identical_resources_across_runs_and_bucket_orders(run: RunProgram, grants_file) -> None:
+    world = replicas_world()
+    shapes = [
+        kms_shape(run("nonprod", config=grants_file(replicas_text(buckets), name), world=world))
+        for buckets, name in (
+            (["reports-bucket", "other-bucket"], "a.yaml"),
+            (["reports-bucket", "other-bucket"], "a.yaml"),
+            (["other-bucket", "reports-bucket"], "b.yaml"),
+        )
+    ]
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert sum(1 for urn, _inputs, _aliases in shapes[0] if urn.startswith(KMS_GRANT_URN)) == 2
+
+
+def test_an_ordinary_keys_kms_grant_keeps_its_name_and_needs_no_alias(run: RunProgram, grants_file) -> None:
+    result = run("nonprod", config=grants_file(grants_text(GRANTS[:1])), world=kms_world())
+    (grant,) = result.of_type(KMS_GRANT)
+    assert (grant.urn, grant.aliases) == (f"{KMS_GRANT_URN}readers-kms-{KEY_ID}-user-u01", ())
+
+
+def test_a_single_replicas_kms_grant_keeps_its_former_name_as_an_alias(run: RunProgram, grants_file) -> None:
+    """A stack deployed when names left the region out keeps its KMS grant: renamed, never revoked."""
+    result = run("nonprod", config=grants_file(replicas_text(["other-bucket"])), world=replicas_world())
+    assert result.error is None, result.error
+    (grant,) = result.of_type(KMS_GRANT)
+    assert (grant.name, grant.inputs["region"]) == (WEST_NAME, WEST)
+    assert grant.aliases == (KMS_GRANT_URN + FORMER_NAME,)
+
+
+def test_with_two_replicas_the_one_the_last_deployment_used_keeps_the_former_name(run: RunProgram, grants_file) -> None:
+    world = replicas_world()
+    both = grants_file(replicas_text(["reports-bucket", "other-bucket"]), "both.yaml")
+
+    def aliases() -> dict[str, tuple[str, ...]]:
+        result = run("nonprod", config=both, world=world)
+        assert result.error is None, result.error
+        return {g.name: g.aliases for g in result.of_type(KMS_GRANT)}
+
+    # Never deployed: no replica can hold the former name, and none claims it.
+    assert aliases() == {EAST_NAME: (), WEST_NAME: ()}
+    # Deployed with the west bucket alone: its KMS grant is the one the former name held.
+    west_only = run("nonprod", config=grants_file(replicas_text(["other-bucket"]), "west.yaml"), world=world)
+    world.previous_outputs = json.loads(json.dumps(west_only.outputs))
+    assert aliases() == {EAST_NAME: (), WEST_NAME: (KMS_GRANT_URN + FORMER_NAME,)}
+    # Deployed with both: each already has its own name.
+    world.previous_outputs = json.loads(json.dumps(run("nonprod", config=both, world=world).outputs))
+    assert aliases() == {EAST_NAME: (), WEST_NAME: ()}
+
+
+def test_a_former_name_kept_as_an_alias_counts_as_a_claim_on_that_name(run: RunProgram, grants_file) -> None:
+    """Pulumi refuses two resources aliased to one name, or an alias that is another resource's name: refused here.
+
+    Grant 'a' on the west replica for user 'z-kms-KEY_ID-user-q' keeps the former name
+    'a-kms-MRK-user-z-kms-KEY_ID-user-q', which is also the ordinary-key KMS grant of grant 'a-kms-MRK-user-z'
+    for user 'q'. Only names this contrived can meet, but none may meet silently.
+    """
+    odd_user, other = f"z-kms-{KEY_ID}-user-q", f"a-kms-{MRK_ID}-user-z"
+    world = replicas_world()
+    world.account(NONPROD).keys[KEY] = FakeKey()
+    world.account(BUILD).users.update({odd_user: "/", "q": "/"})
+    text = yaml.safe_dump(
+        {
+            "grants": [
+                {"name": "a", "users": [odd_user], "bucket": "other-bucket", "access": "read"},
+                {"name": other, "users": ["q"], "bucket": "reports-bucket", "access": "read"},
+            ],
+            "bucketSettings": {"other-bucket": {"kmsKey": MRK_WEST, "region": WEST}, "reports-bucket": {"kmsKey": KEY}},
+        }
+    )
+    error = _refused(
+        run("nonprod", config=grants_file(text), world=world),
+        f"the KMS grant of grant 'a' (as the former name it keeps) would have the logical name '{other}-kms-{KEY_ID}"
+        "-user-q', and so would the KMS grant of grant",
+        "rename one of these grants",
+    )
+    assert error.startswith("cross-account-s3 found 2 problems")
+
+
+def test_an_unreadable_bucket_keys_output_is_said_and_aliases_no_replica(run: RunProgram, grants_file) -> None:
+    world = replicas_world()
+    west_only = run("nonprod", config=grants_file(replicas_text(["other-bucket"]), "west.yaml"), world=world)
+    world.previous_outputs = {**json.loads(json.dumps(west_only.outputs)), "bucketKeys": {"other-bucket": ["x"]}}
+    result = run("nonprod", config=grants_file(replicas_text(["reports-bucket", "other-bucket"])), world=world)
+    assert result.error is None, result.error
+    assert {g.name: g.aliases for g in result.of_type(KMS_GRANT)} == {EAST_NAME: (), WEST_NAME: ()}
+    (warning,) = [w for w in result.warnings if "'bucketKeys' output this version cannot read" in w]
+    assert "keeps neither under its former name" in warning and "deleted aws:kms/grant:Grant" in warning

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from cross_account_s3.infra.offline_runner import ProgramRun
-from tests.conftest import BUILD, NONPROD, RunProgram, fixture_world, grants_yaml
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
+from tests.conftest import BUILD, NONPROD, PROJECT_ROOT, RunProgram, fixture_world, grants_yaml
 from tests.fake_aws import FakeKey
 
 GRANTS = [
@@ -208,3 +208,43 @@ def test_every_aws_resource_goes_through_its_accounts_pinned_provider(run: RunPr
     for resource in aws_resources:
         owner = next((name for urn, name in providers.items() if resource.provider.startswith(urn)), None)
         assert owner == expected[resource.type], (resource.name, resource.provider)
+
+
+def test_two_resources_with_one_logical_name_are_refused_never_one_dropped(run: RunProgram, grants_file) -> None:
+    """Grant 'a' on role 'b-role-policy-c' and grant 'a-role-policy-b' on role 'c' would both put an inline policy
+    named 'a-role-policy-b-role-policy-c': one URN for two resources, of which a run would keep only one."""
+    world = fixture_world()
+    world.account(BUILD).roles.update({"b-role-policy-c": "/", "c": "/"})
+    grants = [
+        {"name": "a", "roles": ["b-role-policy-c"], "bucket": "reports-bucket", "access": "read"},
+        {"name": "a-role-policy-b", "roles": ["c"], "bucket": "reports-bucket", "access": "read"},
+    ]
+    refused = run("nonprod", config=grants_file(as_file(grants)), world=world)
+    assert refused.error is not None and "Traceback" not in refused.error
+    assert refused.error.startswith("cross-account-s3 found 2 problems in its input; nothing was created or changed.")
+    for fragment in (
+        "grant 'a', field 'name'",
+        "grant 'a-role-policy-b', field 'name'",
+        "would have the logical name 'a-role-policy-b-role-policy-c', and so would the role inline policy of grant 'a'",
+        "duplicate URN",
+        "rename one of these grants",
+    ):
+        assert fragment in refused.error, refused.error
+    assert [r.name for r in refused.registrations if r.type.startswith("aws:")] == []  # the providers only
+    # Either grant alone is fine: the problem is the clash, not the names.
+    for grant in grants:
+        assert run("nonprod", config=grants_file(as_file([grant]), f"{grant['name']}.yaml"), world=world).error is None
+
+
+def test_a_run_that_registers_one_urn_twice_fails_as_the_engine_would(tmp_path) -> None:
+    """The offline run stands in for `pulumi preview`: a duplicate URN stops it instead of reading as one resource."""
+    program = tmp_path / "twice.py"
+    program.write_text(
+        "import pulumi_aws as aws\n"
+        "for region in ('us-east-1', 'us-west-2'):\n"
+        "    aws.s3.BucketPolicy('same-name', bucket='b', policy='{}', region=region)\n",
+        encoding="utf-8",
+    )
+    result = run_program(PROJECT_ROOT, "nonprod", program=program, world=fixture_world())
+    urn = "urn:pulumi:nonprod::cross-account-s3::aws:s3/bucketPolicy:BucketPolicy::same-name"
+    assert result.error == f"Duplicate resource URN '{urn}'; try giving it a unique name"

@@ -2,9 +2,10 @@
 
 The checks run in a fixed order. Users, roles, buckets and KMS keys that do not exist (or cannot be
 used) come first, because a plan naming them means nothing. Then the plan is built, and the checks that
-need it (AWS's hard limits, room for the roles' inline policies, and inline policies of our name that
-someone else wrote) run together with the statements someone else wrote into a live bucket policy,
-also the policy of a bucket whose last grant was removed, which `pulumi up` would delete.
+need it (two resources with one logical name, AWS's hard limits, room for the roles' inline policies,
+and inline policies of our name that someone else wrote) run together with the statements someone else
+wrote into a live bucket policy, also the policy of a bucket whose last grant was removed, which
+`pulumi up` would delete.
 Notes are what a reviewer must read but that does not stop the change.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import foreign_statements, limits, live, retired_buckets, roles
+from . import foreign_statements, limits, live, resource_names, retired_buckets, roles
 from .grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
 from .policies import PolicyDocument
@@ -36,8 +37,10 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     missing = live.lookup_problems(loaded, facts, user_account, bucket_account, bucket_region)
     if missing:
         return Decision(plan=None, problems=tuple(missing))
-    plan = build_plan(loaded, settings, resolve_all(loaded, user_account, facts.found_arns), facts.key_arns)
+    found = resolve_all(loaded, user_account, facts.found_arns)
+    plan = build_plan(loaded, settings, found, facts.key_arns, facts.last_key_regions)
     problems = [
+        *resource_names.duplicate_name_problems(plan, loaded),
         *foreign_statements.foreign_statement_problems(loaded, facts),
         *foreign_statements.replaced_statement_problems(loaded, facts),
         *retired_buckets.retired_bucket_problems(loaded, facts, bucket_account),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import naming
@@ -40,6 +40,10 @@ VIA_SERVICE_CONDITION = "kms:ViaService"
 
 # A friendly name KMS shows for each grant, so `aws kms list-grants` says who made it and for which grant.
 GRANT_NAME_PREFIX = "cross-account-s3-"
+
+# KMS developer guide, "Key identifiers (KeyId)": the ID of a multi-Region key starts with "mrk-", and
+# each of its replicas, one per region, has that same ID (see naming.KMS_KEY_ARN).
+MULTI_REGION_PREFIX = "mrk-"
 
 
 def via_service(region: str) -> str:
@@ -137,6 +141,16 @@ class BucketKey:
     def key_id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
 
+    @property
+    def key_region(self) -> str:
+        """The region the key's own ARN names: the replica's region, for a multi-Region key."""
+        return self.arn.split(":")[3]
+
+    @property
+    def is_multi_region(self) -> bool:
+        """A multi-Region key: its replicas share one key ID, so the ID alone does not say which replica."""
+        return self.key_id.startswith(MULTI_REGION_PREFIX)
+
 
 @dataclass(frozen=True)
 class KmsGrant:
@@ -148,11 +162,65 @@ class KmsGrant:
     operations: tuple[str, ...]  # as CreateGrant spells them: "Decrypt", "GenerateDataKey"
     name: str  # the friendly name KMS shows
     buckets: tuple[str, ...]  # the buckets of the grant that use this key
+    # The logical name this KMS grant had before replicas were told apart, kept as a Pulumi alias; see
+    # `keep_former_names`. None for an ordinary key, whose name never changed.
+    former_name: str | None = None
 
     @property
     def resource_name(self) -> str:
-        """The logical name: from the grant, key and grantee names only, never positions in the file."""
-        return f"{self.name.removeprefix(GRANT_NAME_PREFIX)}-kms-{self.key.key_id}-{self.grantee_label}"
+        """The logical name: from the grant, key, region and grantee names only, never positions in the file.
+
+        A multi-Region key's replicas share one key ID, so a grant on buckets in two regions holds two
+        KMS grants that only the region tells apart; without it the second would take the first's
+        logical name and one of them would be lost. An ordinary key's ID is unique on its own, and its
+        name stays as it always was, so no existing stack sees its KMS grants renamed.
+        """
+        if self.key.is_multi_region:
+            return f"{self._name_prefix}-{self.key.key_region}-{self.grantee_label}"
+        return f"{self._name_prefix}-{self.grantee_label}"
+
+    @property
+    def name_without_region(self) -> str:
+        """The logical name a multi-Region key's KMS grant had when names did not include the region."""
+        return f"{self._name_prefix}-{self.grantee_label}"
+
+    @property
+    def _name_prefix(self) -> str:
+        return f"{self.name.removeprefix(GRANT_NAME_PREFIX)}-kms-{self.key.key_id}"
+
+
+def keep_former_names(kms_grants: Iterable[KmsGrant], last_regions: Mapping[str, frozenset[str]]) -> list[KmsGrant]:
+    """One grant's KMS grants, each multi-Region one with the logical name it had before, when only it can have had it.
+
+    Names once left the region out, so a stack deployed then holds a multi-Region key's KMS grant under
+    `name_without_region`. Renaming it without an alias would not be a harmless replacement: CreateGrant
+    with the same key, grantee, operations and name returns the existing grant's ID instead of making a
+    new grant (KMS API reference, CreateGrant, `Name`), so the "new" resource would hold the very grant
+    that deleting the old one then revokes (the provider's delete is RevokeGrant by grant ID:
+    terraform-provider-aws `internal/service/kms/grant.go`). The grantee would lose the key until the
+    next `pulumi up`. An alias keeps the resource instead, and nothing in AWS changes.
+
+    Only one resource may carry an alias (Pulumi refuses two resources aliased to the same URN), so
+    the former name goes to:
+    - the only KMS grant of this grant on the key for that grantee, when there is one: an old stack could
+      hold just that one, whatever its region (a different region is then a replacement, on another key);
+    - otherwise, the one in the region where the last deployment used the key (`last_regions`, by key
+      ID), when it used it in exactly one: names without the region could never hold two replicas;
+    - otherwise none: the stack never held one under the former name, or cannot say which.
+    """
+    found = list(kms_grants)
+    claims: dict[str, list[KmsGrant]] = {}
+    for kms_grant in found:
+        if kms_grant.key.is_multi_region:
+            claims.setdefault(kms_grant.name_without_region, []).append(kms_grant)
+    keep: set[KmsGrant] = set()
+    for candidates in claims.values():
+        if len(candidates) == 1:
+            keep.add(candidates[0])
+            continue
+        regions = last_regions.get(candidates[0].key.key_id, frozenset())
+        keep.update(c for c in candidates if len(regions) == 1 and c.key.key_region in regions)
+    return [replace(g, former_name=g.name_without_region) if g in keep else g for g in found]
 
 
 def grant_operations(actions: Iterable[str]) -> tuple[str, ...]:

@@ -233,6 +233,8 @@ class LiveFacts:
     retired_buckets: Mapping[str, LiveBucket] = field(default_factory=dict)
     # bucket -> the statements the last deployment wrote into its policy.
     last_written: Mapping[str, WrittenStatements] = field(default_factory=dict)
+    # grant name -> key ID -> regions where the last deployment used the key (`LastDeployment.key_regions`).
+    last_key_regions: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def key_arns(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .documents import WrittenStatements
+from .kms import KeyReference
 from .plan import GrantPlan, Plan
 
 
@@ -94,6 +95,22 @@ def bucket_regions_output(plan: Plan) -> dict[str, str]:
 
 
 _BUCKET_POLICIES: TypeAdapter[dict[str, dict[str, Any]]] = TypeAdapter(dict[str, dict[str, Any]])
+_BUCKET_KEYS: TypeAdapter[dict[str, dict[str, str]]] = TypeAdapter(dict[str, dict[str, str]])
+
+
+def key_regions(
+    grants: GrantsOutput, bucket_keys: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, frozenset[str]]]:
+    """Per grant, per key ID, the regions of the key ARNs its buckets used: which replicas of a multi-Region
+    key the grant's KMS grants were made on (the `grants` output names each grant's buckets, `bucketKeys`
+    each bucket's key ARN)."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for name, grant in grants.items():
+        for bucket in grant.buckets:
+            key = KeyReference.parse(bucket_keys.get(bucket, {}).get("keyArn", ""))
+            if key is not None and not key.is_alias:
+                found.setdefault(name, {}).setdefault(key.resource.removeprefix("key/"), set()).add(key.region)
+    return {name: {key: frozenset(regions) for key, regions in keys.items()} for name, keys in found.items()}
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,8 @@ class LastDeployment:
     # bucket -> its policy's statements as written: the grants' and the extraStatements' both, so a
     # statement taken out of the grants file is not mistaken for someone else's.
     bucket_statements: Mapping[str, WrittenStatements] = field(default_factory=dict)
+    # grant name -> key ID -> regions of the key ARNs the grant's buckets used (`key_regions`)
+    key_regions: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
     unreadable: tuple[str, ...] = ()  # outputs this version could not read, by name
 
 
@@ -116,10 +135,16 @@ def read_last_deployment(outputs: Mapping[str, Any]) -> LastDeployment:
     could not check.
     """
     unreadable: list[str] = []
+    grants: dict[str, GrantOutput] = {}
     try:
-        role_policies = owned_role_policies(read_grants_output(outputs.get("grants")))
+        grants = read_grants_output(outputs.get("grants"))
     except ValidationError:
-        role_policies, unreadable = frozenset(), [*unreadable, "grants"]
+        unreadable.append("grants")
+    role_policies = owned_role_policies(grants)
+    try:
+        bucket_keys = _BUCKET_KEYS.validate_python(outputs.get("bucketKeys") or {})
+    except ValidationError:
+        bucket_keys, unreadable = {}, [*unreadable, "bucketKeys"]
     try:
         buckets = _BUCKET_POLICIES.validate_python(outputs.get("bucketPolicies") or {})
     except ValidationError:
@@ -134,6 +159,7 @@ def read_last_deployment(outputs: Mapping[str, Any]) -> LastDeployment:
         role_policies=role_policies,
         bucket_regions={bucket: _text_or_none(regions.get(bucket)) for bucket in sorted(buckets)},
         bucket_statements={bucket: WrittenStatements.of(policy) for bucket, policy in buckets.items()},
+        key_regions=key_regions(grants, bucket_keys),
         unreadable=tuple(unreadable),
     )
 

@@ -13,7 +13,7 @@ from . import grantees as grantee_lookup
 from .bucket_settings import BucketSettings
 from .grantees import KINDS, Grantee, GranteeKind
 from .grants import Grant, LoadedGrants
-from .kms import BucketKey, KmsGrant
+from .kms import BucketKey, KmsGrant, keep_former_names
 from .policies import PolicyDocument, Statement, merge_by_permission, policy_document, statements_for
 from .settings import GROUP_PATH, Settings
 
@@ -135,17 +135,23 @@ def bucket_keys(
     return keys
 
 
+KeyRegions = Mapping[str, Mapping[str, frozenset[str]]]  # grant name -> key ID -> regions of the key's ARNs
+
+
 def build_plan(
     loaded: LoadedGrants,
     settings: Settings,
     resolved: ResolvedGrantees | None = None,
     key_arns: Mapping[str, str] | None = None,
+    last_key_regions: KeyRegions | None = None,
 ) -> Plan:
     """Everything the stack should contain, from validated grants and settings.
 
     `resolved` maps (kind, grants-file entry) to the grantees a live lookup found (`resolve_all`);
     entries missing from it are read from the file itself. `key_arns` maps `kmsKey` settings to the key
-    ARNs getKey returned (see `bucket_keys`).
+    ARNs getKey returned (see `bucket_keys`). `last_key_regions` is where the last deployment used each
+    grant's keys (`LastDeployment.key_regions`): it says which replica of a multi-Region key keeps its
+    KMS grant's former name (`kms.keep_former_names`).
     """
     account = settings.bucket_account.accountId
     keys = bucket_keys(loaded, settings, key_arns)
@@ -171,7 +177,7 @@ def build_plan(
                 role_policy=RolePolicyAttachment(policy_name=role_policy_name(settings, grant.name), roles=tuple(roles))
                 if roles
                 else None,
-                kms_grants=halves.kms_grants,
+                kms_grants=tuple(keep_former_names(halves.kms_grants, (last_key_regions or {}).get(grant.name, {}))),
             )
         )
         for bucket, statements in halves.by_bucket.items():

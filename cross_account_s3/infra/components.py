@@ -2,7 +2,8 @@
 
 Logical names come from grant and bucket names only, never from positions in the file, so
 reordering the grants file changes nothing and adding or removing a grant touches only its own
-resources and the policies of its buckets.
+resources and the policies of its buckets. The core builds them (`core.resource_names`) and has
+checked that no two are the same; this layer only uses them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from ..core import resource_names as names
 from ..core.plan import BucketPlan, GrantPlan
 from ..core.policies import render_policy
 
@@ -48,10 +50,10 @@ def bucket_grant(
     child = pulumi.ResourceOptions(parent=component, provider=user_account)
     policy = render_policy(plan.identity_policy)
     if (users := plan.group) is not None:
-        group = aws.iam.Group(f"{name}-group", name=users.name, path=users.path, opts=child)
-        aws.iam.GroupPolicy(f"{name}-policy", group=group.name, name=users.name, policy=policy, opts=child)
+        group = aws.iam.Group(names.group(name), name=users.name, path=users.path, opts=child)
+        aws.iam.GroupPolicy(names.group_policy(name), group=group.name, name=users.name, policy=policy, opts=child)
         aws.iam.GroupMembership(
-            f"{name}-members",
+            names.members(name),
             group=group.name,
             name=f"{users.name}-members",
             users=list(users.members),
@@ -59,10 +61,8 @@ def bucket_grant(
         )
     if (roles := plan.role_policy) is not None:
         for role in roles.roles:
-            # Logical names use the role's name ignoring case (IAM's own identity of a role), so a
-            # different spelling in the grants file never replaces the policy.
             aws.iam.RolePolicy(
-                f"{name}-role-policy-{role.lower()}",
+                names.role_policy(name, role),
                 role=role,
                 name=roles.policy_name,
                 policy=policy,
@@ -73,7 +73,10 @@ def bucket_grant(
         for kms_grant in plan.kms_grants:
             # Made by the key's own account; the key policy is never touched. `retire_on_delete=False`
             # makes deleting the grant a RevokeGrant by the key's account, which needs no cooperation
-            # from the grantee. The grant is made in the bucket's region, which is the key's.
+            # from the grantee. The grant is made in the bucket's region, which is the key's. A
+            # multi-Region key's KMS grant named before names held the region keeps that name as an
+            # alias, so it is not renamed into a revoked grant (`core.kms.keep_former_names`).
+            former = kms_grant.former_name
             aws.kms.Grant(
                 kms_grant.resource_name,
                 name=kms_grant.name,
@@ -82,7 +85,11 @@ def bucket_grant(
                 operations=list(kms_grant.operations),
                 retire_on_delete=False,
                 region=kms_grant.key.region,
-                opts=in_key_account,
+                opts=in_key_account
+                if former is None
+                else pulumi.ResourceOptions(
+                    parent=component, provider=bucket_account, aliases=[pulumi.Alias(name=former)]
+                ),
             )
     component.register_outputs({})
 
@@ -94,7 +101,7 @@ def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:
     shares this one. A bucket outside the provider's region (its own `bucketSettings` region) names it.
     """
     aws.s3.BucketPolicy(
-        f"bucket-policy-{plan.bucket}",
+        names.bucket_policy(plan.bucket),
         bucket=plan.bucket,
         policy=render_policy(plan.policy),
         region=plan.own_region,

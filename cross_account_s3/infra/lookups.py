@@ -222,6 +222,7 @@ def look_up(loaded: LoadedGrants, providers: AccountProviders, last: LastDeploym
         role_failures={key: role for key, role in by_role.items() if isinstance(role, LookupFailure)},
         owned_role_policies=last.role_policies,
         last_written=last.bucket_statements,
+        last_key_regions=last.key_regions,
         keys=found_keys,
     )
 

@@ -44,6 +44,7 @@ class Registration:
     parent: str
     provider: str  # the provider reference "urn::id", or "" for components and providers
     inputs: Mapping[str, Any]
+    aliases: tuple[str, ...] = ()  # the former URNs the resource keeps its identity through
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ProgramRun:
     registrations: list[Registration]
     invocations: list[Invocation]
     outputs: dict[str, Any]
-    error: str | None  # the clean RunError message, when the program refused its input
+    error: str | None  # the clean RunError message, when the program refused its input (or the engine's)
     warnings: list[str]
 
     def of_type(self, type_token: str) -> list[Registration]:
@@ -95,6 +96,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.duplicate_urns: list[str] = []  # registered twice: the engine would stop the preview
+        self._urns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN Pulumi itself gives: the root stack's type is not part of its children's type chain.
@@ -110,6 +113,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != ROOT_STACK_TYPE:
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+            if response.urn in self._urns:
+                self.duplicate_urns.append(response.urn)
+            self._urns.add(response.urn)
             self.registrations.append(
                 Registration(
                     urn=response.urn,
@@ -119,9 +125,18 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     provider=request.provider,
                     inputs=dict(inputs),
+                    aliases=tuple(self._alias_urn(request, alias) for alias in request.aliases),
                 )
             )
         return response
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """The URN an alias names, as the engine completes a spec: what it leaves out is the resource's own."""
+        if alias.WhichOneof("alias") == "urn":
+            return str(alias.urn)
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         try:
@@ -226,6 +241,12 @@ def run_program(
         pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.run_pulumi_func(run))
     except pulumi.RunError as failure:
         error = str(failure)
+    if error is None and monitor.duplicate_urns:
+        # What the engine says, and then it stops (pulumi/pulumi pkg/diag/errors.go,
+        # GetDuplicateResourceURNError): one resource registered twice must never read as one.
+        error = "\n".join(
+            f"Duplicate resource URN '{urn}'; try giving it a unique name" for urn in monitor.duplicate_urns
+        )
     root = pulumi_settings.get_root_resource()
     outputs = dict(getattr(root, "outputs", {}) or {})
     return ProgramRun(
