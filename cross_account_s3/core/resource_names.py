@@ -55,38 +55,40 @@ class PlannedName:
 
     kind: str
     name: str
-    owner: str  # who a reader should look at: "grant 'x'" or "bucket 'y'"
-    where: Where  # where a problem with it is reported
+    owner: GrantPlan | str  # the grant whose resource it is, or the bucket whose policy it is
     alias: bool = False
 
+    @property
+    def owner_text(self) -> str:
+        """Who a reader should look at: "grant 'x'" or "bucket 'y'"."""
+        return f"bucket {self.owner!r}" if isinstance(self.owner, str) else f"grant {self.owner.grant.name!r}"
 
-def _grant_names(grant_plan: GrantPlan) -> Iterator[tuple[str, str, bool]]:
+    def where(self, loaded: LoadedGrants) -> Where:
+        """Where a problem with the name is reported: the grant's name, or the file of the bucket's first grant."""
+        if isinstance(self.owner, str):
+            return Where(loaded.file_of(self.owner), ("grants",), field_from=1, grant=None)
+        return self.owner.grant.where.at("name")
+
+
+def _grant_names(grant_plan: GrantPlan) -> Iterator[PlannedName]:
     grant = grant_plan.grant.name
-    yield COMPONENT, grant, False
+    yield PlannedName(COMPONENT, grant, grant_plan)
     if grant_plan.group is not None:
-        yield GROUP, group(grant), False
-        yield GROUP_POLICY, group_policy(grant), False
-        yield MEMBERS, members(grant), False
+        yield PlannedName(GROUP, group(grant), grant_plan)
+        yield PlannedName(GROUP_POLICY, group_policy(grant), grant_plan)
+        yield PlannedName(MEMBERS, members(grant), grant_plan)
     for role in grant_plan.role_policy.roles if grant_plan.role_policy is not None else ():
-        yield ROLE_POLICY, role_policy(grant, role), False
+        yield PlannedName(ROLE_POLICY, role_policy(grant, role), grant_plan)
     for kms_grant in grant_plan.kms_grants:
-        yield KMS_GRANT, kms_grant.resource_name, False
+        yield PlannedName(KMS_GRANT, kms_grant.resource_name, grant_plan)
         if kms_grant.former_name is not None:
-            yield KMS_GRANT, kms_grant.former_name, True
+            yield PlannedName(KMS_GRANT, kms_grant.former_name, grant_plan, alias=True)
 
 
-def planned_names(plan: Plan, loaded: LoadedGrants) -> list[PlannedName]:
+def planned_names(plan: Plan) -> list[PlannedName]:
     """Every logical name the plan would register, with the aliases it keeps, in plan order."""
-    found = [
-        PlannedName(kind, name, f"grant {grant_plan.grant.name!r}", grant_plan.grant.where.at("name"), alias)
-        for grant_plan in plan.grants
-        for kind, name, alias in _grant_names(grant_plan)
-    ]
-    for bucket_plan in plan.buckets:
-        where = Where(loaded.file_of(bucket_plan.bucket), ("grants",), field_from=1, grant=None)
-        found.append(
-            PlannedName(BUCKET_POLICY, bucket_policy(bucket_plan.bucket), f"bucket {bucket_plan.bucket!r}", where)
-        )
+    found = [planned for grant_plan in plan.grants for planned in _grant_names(grant_plan)]
+    found += [PlannedName(BUCKET_POLICY, bucket_policy(b.bucket), b.bucket) for b in plan.buckets]
     return found
 
 
@@ -94,10 +96,11 @@ def duplicate_name_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
     """A problem for each logical name claimed twice, instead of one resource silently taking the other's place.
 
     An alias is a claim too: Pulumi refuses two resources aliased to one name, and a name that is both
-    one resource's and another's alias would make the engine take one for the other.
+    one resource's and another's alias would make the engine take one for the other. Where a problem
+    points is worked out only for a name claimed twice: every preview runs this check.
     """
     by_name: dict[tuple[str, str], list[PlannedName]] = {}
-    for planned in planned_names(plan, loaded):
+    for planned in planned_names(plan):
         by_name.setdefault((planned.kind, planned.name), []).append(planned)
     problems: list[Problem] = []
     for (_kind, name), claims in sorted(by_name.items()):
@@ -105,12 +108,12 @@ def duplicate_name_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
             continue
         for claim in claims:
             others = ", ".join(
-                _claim_text(other, "another" if other.owner == claim.owner else "the")
+                _claim_text(other, "another" if other.owner_text == claim.owner_text else "the")
                 for other in claims
                 if other is not claim
             )
             problems.append(
-                claim.where.problem(
+                claim.where(loaded).problem(
                     f"{_claim_text(claim, 'the')} would have the logical name {name!r}, and so would {others}; Pulumi "
                     "tells resources apart by type and logical name alone, so one would silently take the other's "
                     "place, or `pulumi preview` would stop on a duplicate URN",
@@ -121,4 +124,4 @@ def duplicate_name_problems(plan: Plan, loaded: LoadedGrants) -> list[Problem]:
 
 
 def _claim_text(claim: PlannedName, article: str) -> str:
-    return f"{article} {claim.kind} of {claim.owner}" + (" (as the former name it keeps)" if claim.alias else "")
+    return f"{article} {claim.kind} of {claim.owner_text}" + (" (as the former name it keeps)" if claim.alias else "")
