@@ -263,6 +263,24 @@ CASES = {
         "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
         ["field 'extraStatements.reports-bucket[0]'", "no condition that limits it", "makes the bucket public"],
     ),
+    # JSON reads 1e3 as a number; YAML 1.1 reads it as text, needing a '.' and a signed exponent (1.0e+3).
+    "extra statement with a number JSON would read and YAML reads as text": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: FewKeys\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:ListBucket\n      Resource: 'arn:aws:s3:::reports-bucket'\n"
+        "      Condition:\n        NumericGreaterThan:\n          's3:max-keys': 1e3\n"
+        "          's3:other': [1.5E2, -2e+1, 1.0e+3, 7]\n",
+        [
+            "grants.yaml:15: field 'extraStatements.reports-bucket[0].Condition.NumericGreaterThan.s3:max-keys': the "
+            "unquoted value 1e3 is read by YAML as the text '1e3', not as the number JSON reads",
+            'fix: write the number as YAML reads one (1.0e+3 or 1000), or put it in quotes ("1e3")',
+            "field 'extraStatements.reports-bucket[0].Condition.NumericGreaterThan.s3:other[0]': the unquoted value "
+            "1.5E2",
+            "(1.5e+2 or 150)",
+            "field 'extraStatements.reports-bucket[0].Condition.NumericGreaterThan.s3:other[1]'",
+            "(-2.0e+1 or -20)",
+        ],
+    ),
     "extra statement with elements AWS would refuse at apply": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
         "extraStatements:\n  reports-bucket:\n    - Sid: Typed\n      Effect: Allow\n"
@@ -302,7 +320,15 @@ def kept_condition(value: str) -> object:
 
 
 @pytest.mark.parametrize(
-    ("written", "kept"), [("'012345670123'", "012345670123"), ("1000", 1000), ("false", False), ("2.5", 2.5)]
+    ("written", "kept"),
+    [
+        ("'012345670123'", "012345670123"),
+        ("1000", 1000),
+        ("false", False),
+        ("2.5", 2.5),
+        ("1.0e+3", 1000.0),
+        ("'1e3'", "1e3"),
+    ],
 )
 def test_a_kept_statement_keeps_a_value_yaml_reads_as_written(written: str, kept: object) -> None:
     assert kept_condition(written) == kept

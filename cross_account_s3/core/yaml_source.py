@@ -93,8 +93,37 @@ _NUMBER_READINGS: tuple[tuple[Callable[[str], bool], str], ...] = (
 )
 
 
+# A number with an exponent as JSON writes one (RFC 8259, section 6). YAML 1.1 reads such a number only with a
+# '.' and a signed exponent (1.0e+3), so JSON's 1e3 and 1.0e3 are text to it: the opposite surprise. (JSON's
+# numbers without an exponent are numbers to YAML too, and _PLAIN_AS_WRITTEN checks how they are written.)
+_JSON_EXPONENT_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+")
+
+
+def _read_as_text(node: yaml.ScalarNode) -> tuple[str, str]:
+    """(message, fix) for an unquoted value JSON would read as a number, which YAML 1.1 reads as text."""
+    mantissa, _, exponent = re.split(r"([eE])", node.value, maxsplit=1)
+    as_yaml = (
+        f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent if exponent[:1] in '+-' else '+' + exponent}"
+    )
+    number = float(node.value)
+    whole = f" or {int(number)}" if number.is_integer() and abs(number) < 1e15 else ""
+    return (
+        f"the unquoted value {node.value} is read by YAML as the text '{node.value}', not as the number JSON reads "
+        "(YAML 1.1 reads an exponent only after a '.' and with a sign)",
+        f'write the number as YAML reads one ({as_yaml}{whole}), or put it in quotes ("{node.value}") to keep it '
+        "as text",
+    )
+
+
 def _read_otherwise(node: yaml.Node) -> tuple[str, str] | None:
     """(message, fix) for an unquoted scalar that YAML reads as something other than what its text says."""
+    if (
+        isinstance(node, yaml.ScalarNode)
+        and not node.style
+        and node.tag == TEXT_TAG
+        and _JSON_EXPONENT_NUMBER.fullmatch(node.value)
+    ):
+        return _read_as_text(node)
     pattern = _PLAIN_AS_WRITTEN.get(node.tag) if isinstance(node, yaml.ScalarNode) and not node.style else None
     if pattern is None or pattern.fullmatch(node.value):
         return None
