@@ -263,6 +263,23 @@ CASES = {
         "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
         ["field 'extraStatements.reports-bucket[0]'", "no condition that limits it", "makes the bucket public"],
     ),
+    # "You cannot use a wildcard to match part of a principal name or ARN" (IAM user guide); AWS refuses the
+    # policy only when `pulumi up` writes it.
+    "extra statement with a wildcard in part of a principal": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Partner\n      Effect: Allow\n"
+        "      Principal: {AWS: 'arn:aws:iam::*:root'}\n      Action: s3:GetObject\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "    - Sid: NotCi\n      Effect: Deny\n      Principal: {AWS: ['*', 'arn:aws:iam::111122223333:role/ci-?']}\n"
+        "      Action: s3:DeleteObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        [
+            "grants.yaml:10: field 'extraStatements.reports-bucket[0].Principal.AWS': 'arn:aws:iam::*:root' has a "
+            "wildcard in part of a principal, and AWS refuses the policy ('Invalid principal in policy')",
+            "fix: name each principal exactly",
+            "grants.yaml:15: field 'extraStatements.reports-bucket[1].Principal.AWS': "
+            "'arn:aws:iam::111122223333:role/ci-?' has a wildcard",
+        ],
+    ),
     # JSON reads 1e3 as a number; YAML 1.1 reads it as text, needing a '.' and a signed exponent (1.0e+3).
     "extra statement with a number JSON would read and YAML reads as text": (
         "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"

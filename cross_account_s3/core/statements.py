@@ -197,7 +197,12 @@ def _texts(value: Any) -> bool:
 
 
 def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
-    """Elements, principal kinds and value types AWS would refuse, but only when `pulumi up` writes the policy."""
+    """Elements, principal kinds and value types AWS would refuse, but only when `pulumi up` writes the policy.
+
+    A principal is `*` or exact: "You cannot use a wildcard to match part of a principal name or ARN"
+    (IAM user guide, "AWS JSON policy elements: Principal"); S3 answers such a policy with "Invalid
+    principal in policy" (AWS Knowledge Center, "s3-invalid-principal-in-policy-error").
+    """
     found: list[Finding] = [
         (
             (key,),
@@ -226,6 +231,19 @@ def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
                 found.append(
                     ((key, kind), "must be a text or a list of texts, none of them empty", "name each one as text")
                 )
+            else:
+                found += [
+                    (
+                        (key, kind),
+                        f"{name!r} has a wildcard in part of a principal, and AWS refuses the policy ('Invalid "
+                        "principal in policy'): a principal is '*' (everyone) or one exact ARN, account, service or "
+                        "canonical user",
+                        "name each principal exactly, such as arn:aws:iam::111122223333:role/reader; list several "
+                        "if several need it",
+                    )
+                    for name in _as_list(names)
+                    if name != "*" and ("*" in name or "?" in name)
+                ]
     return found
 
 
