@@ -263,6 +263,27 @@ CASES = {
         "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
         ["field 'extraStatements.reports-bucket[0]'", "no condition that limits it", "makes the bucket public"],
     ),
+    # AWS refuses an action name that does not exist, but only at apply; and a misspelt one slipped past the
+    # administration check, which looks names up in the same catalogue.
+    "extra statement with S3 actions that do not exist": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Partner\n      Effect: Allow\n"
+        "      Principal: {AWS: 'arn:aws:iam::999988887777:role/reader'}\n"
+        "      Action: [s3:GetObject, s3:PutBucketFutureThing, 's3:PutBucketPolicy ']\n"
+        "      Resource: ['arn:aws:s3:::reports-bucket', 'arn:aws:s3:::reports-bucket/*']\n"
+        "    - Sid: NoDeletes\n      Effect: Deny\n      Principal: '*'\n      Action: [s3:DeleteObjekt, 's3:Fooo*']\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
+        [
+            "grants.yaml:11: field 'extraStatements.reports-bucket[0].Action': 's3:PutBucketFutureThing' matches no "
+            "S3 action",
+            "'s3:PutBucketPolicy ' matches no S3 action",
+            "fix: did you mean s3:PutBucketPolicy",
+            "allows 's3:PutBucketPolicy ', which reaches beyond S3 object data",
+            "grants.yaml:16: field 'extraStatements.reports-bucket[1].Action': 's3:DeleteObjekt' matches no S3 action",
+            "fix: did you mean s3:DeleteObject",
+            "'s3:Fooo*' matches no S3 action",
+        ],
+    ),
     # "You cannot use a wildcard to match part of a principal name or ARN" (IAM user guide); AWS refuses the
     # policy only when `pulumi up` writes it.
     "extra statement with a wildcard in part of a principal": (

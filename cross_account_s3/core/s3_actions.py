@@ -118,6 +118,11 @@ class Expansion:
     administrative: tuple[S3Action, ...]  # matched, refused
     elsewhere: tuple[S3Action, ...]  # matched, but act on neither buckets nor objects
 
+    @property
+    def matches_nothing(self) -> bool:
+        """No S3 action has this name: a misspelling, or an action AWS added after the pinned catalogue."""
+        return not (self.grantable or self.administrative or self.elsewhere)
+
 
 def expand(pattern: str) -> Expansion:
     """Match an `s3:` action pattern (with `*` and `?`) against the catalogue, case-insensitively."""

