@@ -31,7 +31,8 @@ def is_own(statement: Mapping[str, Any]) -> bool:
     return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
 
 
-# An Allow to everyone needs a Condition (the program also refuses an empty one and NotPrincipal).
+# An Allow to everyone needs a Condition (the program also refuses NotPrincipal, and any Condition that does not
+# fix who may use the statement: `_opens_to_anyone`).
 _NOT_OPEN_TO_EVERYONE: JsonDict = {
     "not": {
         "properties": {
@@ -87,14 +88,21 @@ class PolicyStatement(BaseModel):
                 f"holds {unrepresentable}, which a JSON policy document cannot hold",
                 "put dates, numbers used as keys and other special values in quotes",
             )
-        if self.Effect == "Allow" and _allows_everyone(statement):
-            reject(
-                "allows everyone ('Principal: *', or 'NotPrincipal') with no condition that limits it (a 'Like' "
-                "condition whose value is '*' matches everyone), which makes the bucket public; S3 Block Public "
-                "Access then also blocks the cross-account access this program grants",
-                "name the principals, or add the Condition that limits the statement",
+        found = _shape_findings(statement, allow=self.Effect == "Allow")
+        opened = _opens_to_anyone(statement) if self.Effect == "Allow" else None
+        if opened:
+            found.insert(
+                0,
+                (
+                    (),
+                    f"the statement {self.Sid!r} allows everyone {opened}; that makes the bucket public, and S3 Block "
+                    "Public Access then also blocks the cross-account access this program grants",
+                    "name the principals under 'Principal' (a role's or user's ARN), or add a condition that fixes "
+                    "who: StringEquals or ArnEquals, not IfExists, on aws:PrincipalArn, aws:SourceArn, aws:SourceVpce "
+                    "or aws:SourceVpc, with exact values (no '*', '?' or '${...}')",
+                ),
             )
-        reject_all(_shape_findings(statement, allow=self.Effect == "Allow"), statement, type(self).__name__)
+        reject_all(found, statement, type(self).__name__)
         return self
 
 
@@ -317,33 +325,95 @@ def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
     return found
 
 
-def _allows_everyone(statement: Mapping[str, Any]) -> bool:
-    """An Allow to `*` (in any of its spellings) or to everyone but some (`NotPrincipal`), with no condition that
-    limits it."""
+def _opens_to_anyone(statement: Mapping[str, Any]) -> str | None:
+    """How an Allow reaches principals nobody named ("but those 'NotPrincipal' lists", ...), or None.
+
+    An Allow to `*` is kept only behind a condition that fixes who may use it. "If your policy has multiple
+    condition operators or multiple keys attached to a single condition operator, the conditions are
+    evaluated using a logical AND" (IAM user guide, "IAM JSON policy elements: Condition"), so one such
+    clause limits the whole statement; every other clause is named with why it does not.
+    """
     if "NotPrincipal" in statement:
-        return True
-    return "*" in principals(statement, "AWS") and not _limits_anyone(statement.get("Condition"))
-
-
-# A Like condition with the value "*" matches any value: `StringLike: {aws:PrincipalArn: "*"}` is every
-# authenticated caller of every account. Conditions are ANDed, so one clause that is not such a match
-# limits the statement. This catches the wildcard only; no program can judge every condition (a
-# StringNotEquals on a value nobody has limits nothing either), which is why the policy pack also blocks
-# a kept Allow to anyone but the user account's users and roles until a reviewer exempts it.
-_LIKE = re.compile(r"(?:ForAnyValue:|ForAllValues:)?(?:String|Arn)Like(?:IfExists)?")
-
-
-def _limits_anyone(condition: Any) -> bool:
+        return "but the principals 'NotPrincipal' lists"
+    if "*" not in principals(statement, "AWS"):
+        return None
+    condition = statement.get("Condition")
     if not isinstance(condition, dict) or not condition:
-        return False
+        return "('Principal: *') with no condition"
+    reasons: list[str] = []
     for operator, keys in condition.items():
-        if not (isinstance(operator, str) and _LIKE.fullmatch(operator) and isinstance(keys, dict)):
-            return True
-        if any(
-            not any(isinstance(v, str) and v and set(v) == {"*"} for v in _as_list(values)) for values in keys.values()
-        ):
-            return True
-    return False
+        for key, values in keys.items() if isinstance(keys, dict) else ():
+            reason = _why_it_does_not_fix_who(str(operator), str(key), values)
+            if reason is None:
+                return None
+            reasons.append(reason)
+    return f"('Principal: *') and its Condition does not limit who ({'; '.join(reasons) or 'it holds no clause'})"
+
+
+# Which conditions fix who may use an Allow to `*`. S3 calls a bucket policy public unless it grants only to
+# "A fixed AWS principal, user, role, or service principal", or a fixed aws:SourceArn, aws:SourceVpc,
+# aws:SourceVpce, aws:SourceOwner, aws:SourceAccount or aws:userid, or limits access to CIDRs in aws:SourceIp
+# (S3 API reference, PublicAccessBlockConfiguration). This program is stricter. It never grants to an account
+# root (an account principal "delegate[s] permissions to the account", whose administrators pass it on: IAM
+# user guide, "AWS JSON policy elements: Principal"), so a key naming whole accounts or an organization is
+# the same grant and is refused too. An address range or a user name says nothing about which account asks.
+# A value is fixed when it holds no wildcard and no policy variable.
+_FIXES_WHO = frozenset({"aws:principalarn", "aws:sourcearn", "aws:sourcevpce", "aws:sourcevpc"})
+_WHOLE_ACCOUNTS = frozenset(
+    {
+        "aws:principalaccount",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+    }
+)
+# Operators that match a fixed value as written. A Like operator is an exact match when its value has no
+# wildcard; ArnEquals takes wildcards as ArnLike does (IAM user guide, "Condition operators": "Each of the
+# six colon-delimited components of the ARN is checked separately and each can include ... wildcards").
+_EXACT = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"})
+
+
+def _why_it_does_not_fix_who(operator: str, key: str, values: Any) -> str | None:
+    """Why one condition clause leaves an Allow to `*` open to principals nobody named, or None when it fixes who.
+
+    The IAM user guide ("Condition operators") says why each is refused: with ...IfExists, "If the key is
+    not present, evaluate the condition element as true"; Null only checks whether a key is present;
+    ForAllValues is true when the request has no such key; a negated operator matches every value but
+    those listed. Context key names are not case-sensitive ("IAM JSON policy elements: Condition").
+    """
+    if operator.endswith("IfExists"):
+        return f"{operator} on {key} passes any request that has no {key}"
+    if operator.startswith(("ForAnyValue:", "ForAllValues:")):
+        return f"{operator} is for keys with several values, and ForAllValues passes a request without the key"
+    if operator == "Null":
+        return f"Null on {key} only checks whether the request has the key"
+    if key.lower() in _WHOLE_ACCOUNTS:
+        return (
+            f"{key} names whole accounts or an organization, which, like an account root, lets their "
+            "administrators pass the access to any of their identities"
+        )
+    if key.lower() not in _FIXES_WHO:
+        return (
+            f"{key} does not say who is asking (aws:PrincipalArn, aws:SourceArn, aws:SourceVpce and aws:SourceVpc do)"
+        )
+    if operator not in _EXACT:
+        if "Not" in operator:
+            return f"{operator} on {key} matches every value but those listed"
+        return f"{operator} on {key} is not an exact match (StringEquals or ArnEquals is)"
+    listed = _as_list(values)
+    if not listed:
+        return f"{operator} on {key} has no value"
+    for value in listed:
+        if not isinstance(value, str) or not value:
+            return f"{operator} on {key} has the value {describe_value(value)}, which is no ARN or ID"
+        if "${" in value:
+            return f"{operator} on {key} has the value {value!r}, a policy variable that takes each request's own value"
+        if "*" in value or "?" in value:
+            return f"{operator} on {key} has the value {value!r}, a pattern that matches more than one"
+    return None
 
 
 def _not_json(value: Any) -> str | None:
