@@ -1,6 +1,10 @@
 """`python -m cross_account_s3 ...`: the review commands (see `cli.py`)."""
 
 from cross_account_s3.cli import main
+from cross_account_s3.infra.offline_runner import release_event_loops
 
 if __name__ == "__main__":
-    main(prog_name="./run")
+    try:
+        main(prog_name="./run")
+    finally:
+        release_event_loops()  # else a clean run may print a traceback from an event loop at exit

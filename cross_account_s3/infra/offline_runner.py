@@ -8,9 +8,11 @@ world (`infra.assumed_world`), and the tests pass their fake AWS.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import runpy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +113,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        _keep_worker_loop()
         if request.type != ROOT_STACK_TYPE:
             inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
             if response.urn in self._urns:
@@ -145,6 +148,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             # The contract's texts are what the program receives; the SDK adds "invoke of T failed: "
             # itself when it raises, so the engine's part is handed over without it.
             raise _InvokeError(str(failure).removeprefix(f"invoke of {request.tok} failed: ")) from None
+        finally:
+            _keep_worker_loop()
 
 
 class _AnsweringMocks(pulumi_mocks.Mocks):
@@ -256,3 +261,34 @@ def run_program(
         error=error,
         warnings=collector.warnings,
     )
+
+
+# The event loop the SDK's mock monitor makes for each worker thread it answers on (by thread), kept so that
+# `release_event_loops` can close them; see there.
+_WORKER_LOOPS: dict[int, asyncio.AbstractEventLoop] = {}
+
+
+def _keep_worker_loop() -> None:
+    thread = threading.get_ident()
+    if thread not in _WORKER_LOOPS:
+        _WORKER_LOOPS[thread] = pulumi.runtime.sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]
+
+
+def release_event_loops() -> None:
+    """Close every event loop the runs made, after ending the threads that answered invokes, before Python exits.
+
+    The SDK's mock monitor answers each registration and invoke on a worker thread of the loop's default
+    executor, and gives each such thread an event loop of its own that nothing closes. Such a loop, left
+    for the garbage collector, can be finalised after its own self-pipe socket, and then prints
+    "Exception ignored ... Invalid file descriptor: -1" with a traceback on stderr of a clean run. For a
+    command that is done with runs: a closed loop runs nothing more.
+    """
+    loop: asyncio.AbstractEventLoop = pulumi.runtime.sync_await._ensure_event_loop()  # type: ignore[no-untyped-call]
+    if loop.is_running() or loop.is_closed():
+        return
+    loop.run_until_complete(loop.shutdown_default_executor())  # the worker threads end; their loops are idle
+    for worker_loop in _WORKER_LOOPS.values():
+        if worker_loop is not loop and not worker_loop.is_closed():
+            worker_loop.close()
+    _WORKER_LOOPS.clear()
+    loop.close()
