@@ -821,3 +821,91 @@ def test_a_value_merged_into_a_kept_statement_is_reported_once_where_it_is_writt
     assert [(problem.line, problem.field) for problem in problems] == [
         (14, "extraStatements.reports-bucket[0].Condition.StringEquals.aws:username")
     ]
+
+
+KEEPING = (
+    "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+    "extraStatements:\n  reports-bucket:\n"
+)  # a kept statement's first line is line 8
+
+
+def located(text: str) -> list[tuple[int | None, str | None, str]]:
+    """Each problem of a refused grants file as (line, field, message and fix), in the order reported."""
+    return [(p.line, p.field, f"{p.message} / fix: {p.fix}") for p in problems_in(text).problems]
+
+
+def test_a_statement_without_effect_still_has_its_other_problems_listed() -> None:
+    """Read as the Allow it may be, so that writing 'Effect: Allow' reveals nothing new; each says it is read so."""
+    found = located(
+        KEEPING + "    - Sid: PartnerRead\n"
+        "      Principal: {AWS: 'arn:aws:iam::999988887777:root'}\n"
+        "      Action: s3:PutBucketPolicy\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket'\n"
+    )
+    assert [(line, field) for line, field, _ in found] == [
+        (8, "extraStatements.reports-bucket[0].Effect"),
+        (9, "extraStatements.reports-bucket[0].Principal"),
+        (10, "extraStatements.reports-bucket[0].Action"),
+    ]
+    assert "is required" in found[0][2]
+    assert "account root" in found[1][2] and "'s3:PutBucketPolicy'" in found[2][2]
+    for _, _, text in found[1:]:
+        assert "read as an Allow, the reading that lets most through, since it has no Effect" in text
+        assert "if the statement is meant to deny, write 'Effect: Deny'" in text
+
+
+def test_a_misspelt_effect_and_a_misspelt_element_hide_nothing() -> None:
+    found = located(
+        KEEPING + "    - Sid: PartnerRead\n      Effect: Alow\n"
+        "      Principal: {AWS: 'arn:aws:iam::999988887777:root'}\n"
+        "      Actions: [s3:GetObject, s3:PutBucketAcl]\n"
+        "      Resources: 'arn:aws:s3:::another-bucket/*'\n"
+    )
+    assert [(line, field) for line, field, _ in found] == [
+        (9, "extraStatements.reports-bucket[0].Effect"),
+        (10, "extraStatements.reports-bucket[0].Principal"),
+        (11, "extraStatements.reports-bucket[0].Actions"),
+        (11, "extraStatements.reports-bucket[0].Actions"),
+        (12, "extraStatements.reports-bucket[0].Resources"),
+        (12, "extraStatements.reports-bucket[0].Resources"),
+    ]
+    effect, root, actions, admin, resources, elsewhere = (text for _, _, text in found)
+    assert "did you mean 'Allow'?" in effect
+    assert "account root" in root and "read as an Allow, which its Effect 'Alow' seems to mean" in root
+    assert "'Actions' is not an element" in actions and "did you mean 'Action'?" in actions
+    assert "'s3:PutBucketAcl'" in admin
+    assert "did you mean 'Resource'?" in resources and "not this bucket" in elsewhere
+    assert "needs exactly one of" not in " ".join((effect, actions, resources))
+
+
+def test_an_invalid_sid_hides_nothing() -> None:
+    found = located(
+        KEEPING + "    - Sid: Deny-Insecure-Transport\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: s3:*\n      Resources: 'arn:aws:s3:::reports-bucket/*'\n      Condition: {}\n"
+    )
+    assert [(line, field) for line, field, _ in found] == [
+        (8, "extraStatements.reports-bucket[0].Sid"),
+        (12, "extraStatements.reports-bucket[0].Resources"),
+        (13, "extraStatements.reports-bucket[0].Condition"),
+    ]
+
+
+def test_a_misspelt_deny_is_not_charged_with_an_allows_problems() -> None:
+    """`deny` is read as the Deny it means: a Deny to everyone of every action is what DenyInsecureTransport is."""
+    found = located(
+        KEEPING + "    - Sid: DenyInsecureTransport\n      Effect: deny\n      Principal: '*'\n      Action: s3:*\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n      Condition: {Bool: {'aws:SecureTransport': 'false'}}\n"
+    )
+    assert [(line, field) for line, field, _ in found] == [(9, "extraStatements.reports-bucket[0].Effect")]
+
+
+def test_an_effect_that_means_neither_is_checked_as_an_allow() -> None:
+    found = located(
+        KEEPING + "    - Sid: Open\n      Effect: Permit\n      Principal: '*'\n      Action: s3:GetObject\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    assert [(line, field) for line, field, _ in found] == [
+        (8, "extraStatements.reports-bucket[0]"),
+        (9, "extraStatements.reports-bucket[0].Effect"),
+    ]
+    assert "allows everyone" in found[0][2] and "since its Effect is 'Permit'" in found[0][2]

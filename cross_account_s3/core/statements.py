@@ -7,8 +7,10 @@ at apply time, and for what this program itself never grants.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,7 +18,8 @@ from pydantic.config import JsonDict
 
 from . import naming, s3_actions
 from .documents import principals
-from .validation import Finding, describe_value, reject, reject_all
+from .validation import Finding, describe_value, reject, validate_with
+from .yaml_source import PathKey
 
 # Every statement this program writes into a bucket policy has a Sid starting with this, which is
 # how it tells its own statements from those someone else wrote.
@@ -79,44 +82,145 @@ class PolicyStatement(BaseModel):
             )
         return sid
 
-    @model_validator(mode="after")
-    def _aws_would_accept_it_and_it_grants_only_data(self) -> PolicyStatement:
-        statement = self.model_dump()
-        unrepresentable = _not_json(statement)
-        if unrepresentable:
-            reject(
+    @model_validator(mode="wrap")
+    @classmethod
+    def _aws_would_accept_it_and_it_grants_only_data(
+        cls, value: Any, handler: Callable[[Any], PolicyStatement]
+    ) -> PolicyStatement:
+        """Every problem of the statement at once, beside those of its Sid and Effect.
+
+        An after-validator runs only once every field is valid, so a missing or misspelt Effect, or a Sid
+        with a hyphen, hid every other problem of the statement until it was fixed. These checks read the
+        statement as written instead, and its fields' own errors are added to theirs.
+        """
+        findings = statement_findings(value) if isinstance(value, dict) else []
+        validated: PolicyStatement = validate_with(handler, value, findings, cls.__name__)
+        return validated
+
+
+def statement_findings(written: Mapping[str, Any]) -> list[Finding]:
+    """What AWS would refuse in one statement, and what it may not grant here, each at the key the file spells.
+
+    A close misspelling of a missing element (`Actions:`) is refused as such, and its value is checked as
+    that element's, so that correcting the spelling reveals no further problem.
+    """
+    statement, spelt = as_meant(written)
+    found: list[Finding] = []
+    unrepresentable = _not_json(statement)
+    if unrepresentable:
+        found.append(
+            (
+                (),
                 f"holds {unrepresentable}, which a JSON policy document cannot hold",
                 "put dates, numbers used as keys and other special values in quotes",
             )
-        found = _shape_findings(statement, allow=self.Effect == "Allow")
-        opened = _opens_to_anyone(statement) if self.Effect == "Allow" else None
-        if opened:
-            found.insert(
-                0,
+        )
+    reading = _effect_reading(statement)
+    opened = _opens_to_anyone(statement) if reading.allow else None
+    if opened:
+        found.append(
+            reading.applied(
                 (
                     (),
-                    f"the statement {self.Sid!r} allows everyone {opened}; that makes the bucket public, and S3 Block "
-                    "Public Access then also blocks the cross-account access this program grants",
+                    f"the statement{_named(statement.get('Sid'))} allows everyone {opened}; that makes the bucket "
+                    "public, and S3 Block Public Access then also blocks the cross-account access this program grants",
                     "name the principals under 'Principal' (a role's or user's ARN), or add a condition that fixes "
                     "who: StringEquals or ArnEquals, not IfExists, on aws:PrincipalArn, aws:SourceArn, aws:SourceVpce "
                     "or aws:SourceVpc, with exact values (no '*', '?' or '${...}')",
-                ),
+                )
             )
-        reject_all(found, statement, type(self).__name__)
-        return self
+        )
+    found += _unknown_element_findings(written)
+    found += _shape_findings(statement)
+    if reading.allow:
+        found += [reading.applied(finding) for finding in _allow_findings(statement)]
+    return [(as_spelt(location, spelt), message, fix) for location, message, fix in found]
+
+
+def as_meant(statement: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The statement with each key that closely misspells a missing element read as that element, and how each
+    such element is spelt in the file (`{"Action": "Actions"}`). A key that might be either of two is left as it is.
+    """
+    guesses: dict[str, list[str]] = {}
+    for key in statement:
+        meant = _meant_element(key)
+        if meant is not None and meant not in statement:
+            guesses.setdefault(meant, []).append(key)
+    spelt = {element: keys[0] for element, keys in guesses.items() if len(keys) == 1}
+    element_of = {key: element for element, key in spelt.items()}
+    return {element_of.get(key, key): value for key, value in statement.items()}, spelt
+
+
+def as_spelt(location: PathKey, spelt: Mapping[str, str]) -> PathKey:
+    """A location in the statement as meant (`as_meant`), at the key the file spells."""
+    for index, step in enumerate(location):
+        if isinstance(step, str):
+            return (*location[:index], spelt.get(step, step), *location[index + 1 :])
+    return location
+
+
+def _meant_element(key: Any) -> str | None:
+    """The element an unknown key closely misspells (`Actions`, `resource`), or None."""
+    if not isinstance(key, str) or key in _ELEMENTS:
+        return None
+    by_lower = {element.lower(): element for element in _ELEMENTS}
+    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.8)
+    return by_lower[close[0]] if close else None
+
+
+def _named(sid: Any) -> str:
+    return f" {sid!r}" if isinstance(sid, str) else ""
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Whether a statement's checks are an Allow's, and what to add to those problems when its Effect is not plain.
+
+    An Allow is checked for more than a Deny. A statement whose Effect is missing or unreadable is checked as an
+    Allow, the reading that lets most through, so that fixing its Effect reveals no further problem; each such
+    problem says so, and that a Deny would not have it. An Effect that is a close misspelling is read as meant
+    (`Alow` as an Allow, `deny` as a Deny), so a misspelt Deny is not charged with an Allow's problems.
+    """
+
+    allow: bool
+    note: str = ""  # appended to each of an Allow's problems when the Effect does not say Allow exactly
+    otherwise: str = ""  # appended to their fixes
+
+    def applied(self, finding: Finding) -> Finding:
+        location, message, fix = finding
+        return location, message + self.note, fix + self.otherwise
+
+
+def _effect_reading(statement: Mapping[str, Any]) -> _Reading:
+    effect = statement.get("Effect")
+    if effect in ("Allow", "Deny"):
+        return _Reading(allow=effect == "Allow")
+    meant = (
+        difflib.get_close_matches(effect.strip().lower(), ["allow", "deny"], n=1, cutoff=0.6)
+        if isinstance(effect, str)
+        else []
+    )
+    if meant == ["deny"]:
+        return _Reading(allow=False)
+    if meant == ["allow"]:
+        return _Reading(allow=True, note=f" (read as an Allow, which its Effect {effect!r} seems to mean)")
+    why = "it has no Effect" if "Effect" not in statement else f"its Effect is {describe_value(effect)}"
+    return _Reading(
+        allow=True,
+        note=f" (read as an Allow, the reading that lets most through, since {why})",
+        otherwise="; or, if the statement is meant to deny, write 'Effect: Deny', and this does not apply",
+    )
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Finding]:
-    """What AWS would reject only at apply time, or what an Allow may not grant here.
+def _shape_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """What AWS would reject only at apply time, whatever the statement's Effect.
 
     AWS rejects a bucket policy whose statement lacks an action, a resource or a principal, but only
-    when `pulumi up` writes it, after the groups exist. And a statement kept through `extraStatements`
-    may not give what this program itself never gives: bucket administration, actions outside S3, or
-    an account root.
+    when `pulumi up` writes it, after the groups exist.
     """
     found: list[Finding] = _element_findings(statement)
     for one_of in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
@@ -143,8 +247,15 @@ def _shape_findings(statement: Mapping[str, Any], *, allow: bool) -> list[Findin
             )
         )
     found += _unknown_action_findings(statement)
-    if not allow:
-        return found
+    return found
+
+
+def _allow_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """What an Allow kept here may not grant: what this program itself never gives.
+
+    That is bucket administration, actions outside S3, or an account root.
+    """
+    found: list[Finding] = []
     if "NotAction" in statement:
         found.append(
             (
@@ -237,6 +348,26 @@ def _texts(value: Any) -> bool:
     return bool(values) and all(isinstance(item, str) and item for item in values)
 
 
+def _unknown_element_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """Keys that are no element of a statement, which AWS refuses, with the element a misspelling seems to mean."""
+    found: list[Finding] = []
+    read_as = as_meant(statement)[1]
+    for key in statement:
+        if key in _ELEMENTS:
+            continue
+        meant = _meant_element(key)
+        found.append(
+            (
+                (key,),
+                f"'{key}' is not an element of a policy statement, and AWS refuses the policy"
+                + (f"; the other checks read it as '{meant}'" if read_as.get(meant or "") == key else ""),
+                (f"did you mean '{meant}'? " if meant else "")
+                + f"remove it, or correct its spelling ({', '.join(_ELEMENTS)})",
+            )
+        )
+    return found
+
+
 def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
     """Elements, principal kinds and value types AWS would refuse, but only when `pulumi up` writes the policy.
 
@@ -244,15 +375,7 @@ def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
     (IAM user guide, "AWS JSON policy elements: Principal"); S3 answers such a policy with "Invalid
     principal in policy" (AWS Knowledge Center, "s3-invalid-principal-in-policy-error").
     """
-    found: list[Finding] = [
-        (
-            (key,),
-            f"'{key}' is not an element of a policy statement, and AWS refuses the policy",
-            f"remove it, or correct its spelling ({', '.join(_ELEMENTS)})",
-        )
-        for key in statement
-        if key not in _ELEMENTS
-    ]
+    found: list[Finding] = []
     for key in ("Action", "NotAction", "Resource", "NotResource"):
         if key in statement and not _texts(statement[key]):
             found.append(((key,), "must be a text or a list of texts, none of them empty", f"write {key}: [...]"))
@@ -292,31 +415,34 @@ def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
     """The rules between a bucket and its declared statements: each Sid once, each resource in this bucket.
 
     AWS refuses a bucket policy that names a resource outside its bucket, but only when `pulumi up`
-    writes it. These run on the raw list, so they are reported alongside any other problem.
+    writes it. These run on the raw list, so they are reported alongside any other problem, and read a
+    misspelt element as meant (`as_meant`), as the statement's own checks do.
     """
     found: list[Finding] = []
     seen: set[str] = set()
-    for index, statement in enumerate(statements if isinstance(statements, list) else []):
-        if not isinstance(statement, dict):
+    for index, written in enumerate(statements if isinstance(statements, list) else []):
+        if not isinstance(written, dict):
             continue
+        statement, spelt = as_meant(written)
         sid = statement.get("Sid")
         if isinstance(sid, str):
             if sid.lower() in seen:
                 found.append(
                     (
-                        (index, "Sid"),
+                        (index, spelt.get("Sid", "Sid")),
                         f"the Sid {sid!r} is used twice in this bucket's statements",
                         "give each statement its own Sid",
                     )
                 )
             seen.add(sid.lower())
-        for resource in _as_list(statement.get("Resource", statement.get("NotResource", []))):
+        key = "Resource" if "Resource" in statement else "NotResource"
+        for resource in _as_list(statement.get(key, [])):
             if not isinstance(resource, str) or not (
                 resource == f"arn:aws:s3:::{bucket}" or resource.startswith(f"arn:aws:s3:::{bucket}/")
             ):
                 found.append(
                     (
-                        (index, "Resource"),
+                        (index, spelt.get(key, key)),
                         f"names {resource!r}, which is not this bucket or its objects; AWS refuses such a bucket "
                         "policy",
                         f"use arn:aws:s3:::{bucket} or arn:aws:s3:::{bucket}/...",
