@@ -909,3 +909,93 @@ def test_an_effect_that_means_neither_is_checked_as_an_allow() -> None:
         (9, "extraStatements.reports-bucket[0].Effect"),
     ]
     assert "allows everyone" in found[0][2] and "since its Effect is 'Permit'" in found[0][2]
+
+
+def test_a_condition_operator_iam_does_not_have_is_refused_with_what_was_meant() -> None:
+    """S3 answers such a policy with MalformedPolicy, but only when `pulumi up` writes it."""
+    found = located(
+        KEEPING + "    - Sid: DenyInsecureTransport\n      Effect: Deny\n      Principal: '*'\n      Action: s3:*\n"
+        "      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition:\n"
+        "        Bol: {'aws:SecureTransport': 'false'}\n"
+        "        'ForAnyValues:StringLike': {'s3:prefix': 'tmp/*'}\n"
+        "        NullIfExists: {'s3:x-amz-server-side-encryption': 'true'}\n"
+        "        numericLessThan: {'s3:TlsVersion': 1.2}\n"
+        "        Sometimes: {'aws:username': 'x'}\n"
+    )
+    field = "extraStatements.reports-bucket[0].Condition"
+    assert [(line, where) for line, where, _ in found] == [
+        (14, f"{field}.Bol"),
+        (15, f"{field}.ForAnyValues:StringLike"),
+        (16, f"{field}.NullIfExists"),
+        (17, f"{field}.numericLessThan"),
+        (18, f"{field}.Sometimes"),
+    ]
+    bol, set_operator, null, case, unknown = (text for _, _, text in found)
+    assert "'Bol' is not one of IAM's condition operators, and AWS refuses the policy (MalformedPolicy)" in bol
+    assert "did you mean 'Bool'?" in bol
+    assert "did you mean 'ForAnyValue:StringLike'?" in set_operator
+    assert "every condition operator but Null" in null and "did you mean 'Null'?" in null
+    assert "another case" in case and "write 'NumericLessThan'" in case
+    assert "did you mean" not in unknown
+
+
+# Statements people keep in their buckets, written as the AWS documentation writes them: none may be refused.
+COMMON_STATEMENTS = {
+    "CloudFront origin access control": (
+        "Sid: AllowCloudFrontServicePrincipalReadOnly\nEffect: Allow\n"
+        "Principal: {Service: cloudfront.amazonaws.com}\nAction: s3:GetObject\n"
+        "Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Condition: {StringEquals: {'AWS:SourceArn': 'arn:aws:cloudfront::111122223333:distribution/EDFDVBD6EXAMPLE'}}"
+    ),
+    "S3 server access log delivery": (
+        "Sid: S3ServerAccessLogsPolicy\nEffect: Allow\nPrincipal: {Service: logging.s3.amazonaws.com}\n"
+        "Action: [s3:PutObject]\nResource: 'arn:aws:s3:::reports-bucket/logs*'\n"
+        "Condition: {ArnLike: {'aws:SourceArn': 'arn:aws:s3:::source-bucket'}, "
+        "StringEquals: {'aws:SourceAccount': '111122223333'}}"
+    ),
+    "ELB log delivery in a newer region": (
+        "Sid: ElbLogs\nEffect: Allow\nPrincipal: {Service: logdelivery.elasticloadbalancing.amazonaws.com}\n"
+        "Action: s3:PutObject\nResource: 'arn:aws:s3:::reports-bucket/elb/AWSLogs/111122223333/*'"
+    ),
+    "a Deny naming ELB's account": (
+        "Sid: NoElbDeletes\nEffect: Deny\nPrincipal: {AWS: 'arn:aws:iam::127311923021:root'}\n"
+        "Action: s3:DeleteObject\nResource: 'arn:aws:s3:::reports-bucket/*'"
+    ),
+    "DenyInsecureTransport": (
+        "Sid: DenyInsecureTransport\nEffect: Deny\nPrincipal: '*'\nAction: 's3:*'\n"
+        "Resource: ['arn:aws:s3:::reports-bucket', 'arn:aws:s3:::reports-bucket/*']\n"
+        "Condition: {Bool: {'aws:SecureTransport': 'false'}}"
+    ),
+    "an old TLS version": (
+        "Sid: DenyOldTls\nEffect: Deny\nPrincipal: '*'\nAction: 's3:*'\nResource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Condition: {NumericLessThan: {'s3:TlsVersion': 1.2}}"
+    ),
+    "uploads without SSE-KMS": (
+        "Sid: DenyUnencrypted\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObject\n"
+        "Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Condition: {StringNotEquals: {'s3:x-amz-server-side-encryption': 'aws:kms'}}"
+    ),
+    "uploads without an encryption header": (
+        "Sid: DenyNoHeader\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObject\n"
+        "Resource: 'arn:aws:s3:::reports-bucket/*'\nCondition: {'Null': {'s3:x-amz-server-side-encryption': 'true'}}"
+    ),
+    "another key than the bucket's, if one is given": (
+        "Sid: DenyOtherKeys\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObject\n"
+        "Resource: 'arn:aws:s3:::reports-bucket/*'\nCondition: {StringNotEqualsIfExists: "
+        "{'s3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:us-east-1:111122223333:key/k'}}"
+    ),
+    "set operators": (
+        "Sid: DenyTags\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObjectTagging\n"
+        "Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Condition: {'ForAnyValue:StringLike': {'s3:RequestObjectTagKeys': 'secret*'}, "
+        "'ForAllValues:StringEqualsIfExists': {'aws:TagKeys': ['team']}, 'ForAnyValue:Null': {'aws:TagKeys': 'false'}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMON_STATEMENTS))
+def test_a_common_statement_written_as_aws_documents_it_is_kept(name: str) -> None:
+    statement = textwrap.indent(COMMON_STATEMENTS[name], "      ").replace("      ", "    - ", 1)
+    loaded = validate_grants(parse_yaml(KEEPING + statement + "\n", "grants.yaml"), USER_ACCOUNT)
+    assert len(loaded.extra_statements["reports-bucket"]) == 1

@@ -246,7 +246,89 @@ def _shape_findings(statement: Mapping[str, Any]) -> list[Finding]:
                 "write it like {Bool: {'aws:SecureTransport': 'false'}}",
             )
         )
+    found += _operator_findings(statement)
     found += _unknown_action_findings(statement)
+    return found
+
+
+# IAM's condition operators, as the IAM user guide spells them ("IAM JSON policy elements: Condition operators").
+# The policy grammar takes a condition type from that list, and each such string "can have ... specific allowed
+# values" ("Grammar of the IAM JSON policy language"); S3 answers a bucket policy with another one with
+# MalformedPolicy, but only when `pulumi up` writes it. "You can add IfExists to the end of any condition operator
+# name except the Null condition". ForAllValues: and ForAnyValue: qualify an operator for keys with several values
+# ("Creating a condition with multiple keys or values"); the user guide names no operator they cannot qualify, so
+# they are accepted before any, rather than refuse what AWS may accept.
+_BASE_OPERATORS = (
+    *(
+        f"String{test}"
+        for test in ("Equals", "NotEquals", "EqualsIgnoreCase", "NotEqualsIgnoreCase", "Like", "NotLike")
+    ),
+    *(
+        f"{kind}{test}"
+        for kind in ("Numeric", "Date")
+        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
+    ),
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+)
+_OPERATORS = frozenset(
+    f"{qualifier}{base}{suffix}"
+    for qualifier in ("", "ForAllValues:", "ForAnyValue:")
+    for base in _BASE_OPERATORS
+    for suffix in ("", "IfExists")
+    if not (base == "Null" and suffix)
+)
+_OPERATOR_SPELLING = {operator.lower(): operator for operator in _OPERATORS}
+
+
+def _operator_findings(statement: Mapping[str, Any]) -> list[Finding]:
+    """Condition operators IAM does not have (`Bol`, `NullIfExists`), with a "did you mean".
+
+    An operator IAM has, written in another case, is refused too: the IAM user guide does not say whether
+    IAM reads it, and this program's own checks of who a condition lets in read operators as IAM spells them.
+    """
+    condition = statement.get("Condition")
+    found: list[Finding] = []
+    for operator in condition if isinstance(condition, dict) else ():
+        if not isinstance(operator, str) or operator in _OPERATORS:
+            continue  # a key that is not text is reported where the YAML is read
+        spelt = _OPERATOR_SPELLING.get(operator.lower())
+        if spelt is not None:
+            found.append(
+                (
+                    ("Condition", operator),
+                    f"'{operator}' is IAM's condition operator '{spelt}' written in another case; the IAM user guide "
+                    "spells it one way, and this program reads operators only as spelt there",
+                    f"write '{spelt}'",
+                )
+            )
+            continue
+        if operator.lower().endswith("nullifexists"):
+            message = (
+                f"'{operator}' adds IfExists to Null, which IAM allows on every condition operator but Null, and AWS "
+                "refuses the policy"
+            )
+            hint = f"did you mean '{operator[: -len('IfExists')]}'? Null already tests whether the key is present; "
+        else:
+            message = f"'{operator}' is not one of IAM's condition operators, and AWS refuses the policy"
+            close = difflib.get_close_matches(operator.lower(), list(_OPERATOR_SPELLING), n=1, cutoff=0.75)
+            hint = f"did you mean '{_OPERATOR_SPELLING[close[0]]}'? " if close else ""
+        found.append(
+            (
+                ("Condition", operator),
+                message + " (MalformedPolicy) when `pulumi up` writes it",
+                f"{hint}use one of IAM's condition operators (String..., Numeric..., Date..., Bool, BinaryEquals, "
+                "IpAddress, NotIpAddress, Arn..., Null), with IfExists after it or ForAllValues: or ForAnyValue: "
+                "before it where needed",
+            )
+        )
     return found
 
 
