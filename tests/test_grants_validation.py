@@ -940,6 +940,57 @@ def test_a_condition_operator_iam_does_not_have_is_refused_with_what_was_meant()
     assert "did you mean" not in unknown
 
 
+def test_a_principal_aws_would_refuse_is_refused_at_its_own_line_with_what_was_meant() -> None:
+    """S3 answers such a policy with "Invalid principal in policy", but only when `pulumi up` writes it."""
+    found = located(
+        KEEPING + "    - Sid: NoPartnerDeletes\n      Effect: Deny\n"
+        "      Principal:\n"
+        "        AWS:\n"
+        "          - 'arn:aws:iam::999988887777:rol/partner'\n"
+        "          - 'arn:aws:iam::999988887777:assumed-role/ci/session'\n"
+        "          - 'arn:aws:iam::99998888777:root'\n"
+        "          - AIDAOLDUSERID1234567\n"
+        "          - 'arn:aws:iam::999988887777:role/partner'\n"
+        "        Service: cloudfront\n"
+        "        CanonicalUser: abc123\n"
+        "        Federated: 'arn:aws:iam::999988887777:role/web'\n"
+        "      Action: s3:DeleteObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    field = "extraStatements.reports-bucket[0].Principal"
+    assert [(line, where) for line, where, _ in found] == [
+        (12, f"{field}.AWS[0]"),
+        (13, f"{field}.AWS[1]"),
+        (14, f"{field}.AWS[2]"),
+        (15, f"{field}.AWS[3]"),
+        (17, f"{field}.Service"),
+        (18, f"{field}.CanonicalUser"),
+        (19, f"{field}.Federated"),
+    ]
+    kind, service, account, unique_id, short_service, canonical, federated = (text for _, _, text in found)
+    assert "is not a principal AWS accepts in a bucket policy, and AWS refuses the policy" in kind
+    assert "did you mean 'arn:aws:iam::999988887777:role/partner'?" in kind
+    assert "did you mean 'arn:aws:sts::999988887777:assumed-role/ci/session'?" in service
+    assert "did you mean" not in account
+    assert "deleted" in unique_id and "names nobody" in unique_id
+    assert "did you mean 'cloudfront.amazonaws.com'?" in short_service
+    assert "64 letters and digits" in canonical and "SAML or OIDC provider" in federated
+
+
+def test_a_malformed_principal_is_one_problem_beside_a_wildcard_and_a_root() -> None:
+    """A partly wildcarded principal is reported as such, not again as malformed; a malformed root in an Allow is
+    both malformed and an account root, two things to fix."""
+    found = located(
+        KEEPING + "    - Sid: Partner\n      Effect: Allow\n"
+        "      Principal: {AWS: ['arn:aws:iam::*:root', '999988887777:root']}\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+    )
+    assert sorted(text.split(",")[0] for _, _, text in found) == [
+        "'999988887777:root' is not a principal AWS accepts in a bucket policy",
+        "'arn:aws:iam::*:root' has a wildcard in part of a principal",
+        "names the account root '999988887777:root'",
+    ]
+
+
 # Statements people keep in their buckets, written as the AWS documentation writes them: none may be refused.
 COMMON_STATEMENTS = {
     "CloudFront origin access control": (
@@ -984,6 +1035,20 @@ COMMON_STATEMENTS = {
         "Sid: DenyOtherKeys\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObject\n"
         "Resource: 'arn:aws:s3:::reports-bucket/*'\nCondition: {StringNotEqualsIfExists: "
         "{'s3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:us-east-1:111122223333:key/k'}}"
+    ),
+    "principals of every documented kind": (
+        "Sid: NoDeletes\nEffect: Deny\nAction: s3:DeleteObject\nResource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Principal:\n  AWS: ['111122223333', 'arn:aws:iam::111122223333:root', "
+        "'arn:aws:iam::111122223333:user/division/team/bob', 'arn:aws:iam::111122223333:role/ci/deployer', "
+        "'arn:aws:sts::111122223333:assumed-role/deployer/session-1', 'arn:aws:sts::111122223333:federated-user/bob', "
+        "'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity EH1HDMB1FH2TC']\n"
+        "  Service: [logging.s3.amazonaws.com, delivery.logs.amazonaws.com]\n"
+        "  CanonicalUser: 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be\n"
+        "  Federated: [accounts.google.com, 'arn:aws:iam::111122223333:saml-provider/Okta']"
+    ),
+    "a legacy CloudFront origin access identity": (
+        "Sid: CloudFrontRead\nEffect: Allow\nAction: s3:GetObject\nResource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "Principal: {AWS: 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity EH1HDMB1FH2TC'}"
     ),
     "set operators": (
         "Sid: DenyTags\nEffect: Deny\nPrincipal: '*'\nAction: s3:PutObjectTagging\n"
