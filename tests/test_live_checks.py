@@ -265,6 +265,40 @@ def test_once_this_stack_has_written_a_declared_statement_a_change_to_it_goes_ah
     assert changed in policy["Statement"]
 
 
+def test_a_declared_statement_s3_stored_in_another_form_is_a_note_not_a_stop(run: RunProgram, grants_file) -> None:
+    """S3 stores an account ID as the account's root ARN: the statement this stack wrote is still its own."""
+    world = fixture_world()
+    deny_partner = {**DENY_INSECURE_TRANSPORT, "Sid": "DenyPartner", "Principal": {"AWS": "999988887777"}}
+    first = run("nonprod", world=world, config=grants_file(_declaring(deny_partner)))
+    assert first.error is None, first.error
+    stored = json.loads(json.dumps(first.outputs["bucketPolicies"]["reports-bucket"]))
+    for statement in stored["Statement"]:
+        if statement.get("Sid") == "DenyPartner":
+            statement["Principal"] = {"AWS": "arn:aws:iam::999988887777:root"}
+    world.account(NONPROD).buckets["reports-bucket"] = stored
+    world.previous_outputs = json.loads(json.dumps(first.outputs))
+    again = run("nonprod", world=world, config=grants_file(_declaring(deny_partner)))
+    assert again.error is None, again.error
+    assert any("DenyPartner" in w and "write it in that form" in w for w in again.warnings), again.warnings
+
+
+def test_a_live_statement_the_file_cannot_keep_gets_a_fix_that_works(run: RunProgram, grants_file) -> None:
+    """The printed fix must not be one the next preview refuses: an Allow to an account root cannot be kept."""
+    legacy = {
+        "Sid": "ElbLogs",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::127311923021:root"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::reports-bucket/*",
+    }
+    world = fixture_world()
+    world.account(NONPROD).buckets["reports-bucket"] = {"Version": "2012-10-17", "Statement": [legacy]}
+    replacement = {**legacy, "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}}
+    result = run("nonprod", world=world, config=grants_file(_declaring(replacement)))
+    assert result.error is not None and "statement ElbLogs that this program did not write" in result.error
+    assert "it cannot be declared as it is" in result.error and "declare it as it is live" not in result.error
+
+
 def test_a_hand_written_statement_with_our_sid_prefix_is_still_foreign(run: RunProgram) -> None:
     world = fixture_world()
     hand_written = {

@@ -320,7 +320,7 @@ def test_a_hand_edit_of_this_stacks_statement_is_shown_before_it_is_undone(run: 
 
 def restored_notes(result: ProgramRun) -> list[str]:
     assert result.error is None, result.error
-    return [w for w in result.warnings if "someone removed them by hand" in w]
+    return [w for w in result.warnings if "someone took them out by hand" in w]
 
 
 def test_a_principal_taken_out_by_hand_is_shown_before_up_grants_it_again(run: RunProgram, grants_file) -> None:
@@ -333,10 +333,36 @@ def test_a_principal_taken_out_by_hand_is_shown_before_up_grants_it_again(run: R
     u03 = f"arn:aws:iam::{BUILD}:user/u03"
     ours["Principal"]["AWS"] = [arn for arn in ours["Principal"]["AWS"] if arn != u03]
     (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*two_readers))))
-    assert note.startswith(f"bucket reports-bucket: statement {ours['Sid']} in the live policy no longer names {u03}")
-    assert "remove them from the grants file" in note
+    assert note.startswith(f"bucket reports-bucket: the live policy no longer names {u03} where this stack's last")
+    assert "take them out of the grants file" in note
     # Taken out of the grants file too: `up` grants nothing again, so there is nothing to warn about.
     assert restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH)))) == []
+
+
+def test_a_statement_taken_out_by_hand_is_shown_before_up_puts_it_back(run: RunProgram, grants_file) -> None:
+    """The only way to cut off a one-user grant by hand is to delete its statement."""
+    world = deployed(run, grants_file)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    live["Statement"] = []
+    (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*BOTH))))
+    assert f"no longer names arn:aws:iam::{BUILD}:user/u01" in note
+
+
+def test_a_principal_taken_out_by_hand_is_shown_even_when_the_change_edits_its_grant(
+    run: RunProgram, grants_file
+) -> None:
+    """The change gives the grant another Sid (another level): the removal must not hide behind it."""
+    two_readers = ({**BOTH[0], "users": ["u01", "u03"]}, BOTH[1])
+    world = deployed(run, grants_file, grants=two_readers)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    u03 = f"arn:aws:iam::{BUILD}:user/u03"
+    for statement in live["Statement"]:
+        statement["Principal"]["AWS"] = [arn for arn in statement["Principal"]["AWS"] if arn != u03]
+    widened = ({**two_readers[0], "access": "read-write"}, BOTH[1])
+    (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*widened))))
+    assert f"no longer names {u03}" in note
 
 
 def in_aws_spelling(policy: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def decide(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> D
     notes = [
         *live.stale_principal_notes(facts, plan.principals_by_bucket()),
         *foreign_statements.unwritten_own_statement_notes(loaded, facts, planned),
+        *foreign_statements.redeclared_statement_notes(loaded, facts),
         *foreign_statements.restored_principal_notes(loaded, facts, planned),
         *roles.other_inline_policy_notes(plan, settings, facts),
     ]

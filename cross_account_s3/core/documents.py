@@ -72,14 +72,23 @@ class WrittenStatements:
     """
 
     principals_by_shape: Mapping[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    sids: frozenset[str] = frozenset()  # the Sids written, as written
 
     @classmethod
     def of(cls, document: Mapping[str, Any] | None) -> WrittenStatements:
         found: dict[str, list[frozenset[str]]] = {}
+        sids: set[str] = set()
         for statement in statements(document):
             shape, named = _shape_and_aws_principals(statement)
             found.setdefault(shape, []).append(named)
-        return cls({shape: tuple(named) for shape, named in found.items()})
+            if isinstance(statement.get("Sid"), str):
+                sids.add(statement["Sid"])
+        return cls({shape: tuple(named) for shape, named in found.items()}, frozenset(sids))
+
+    @property
+    def principals(self) -> frozenset[str]:
+        """Every AWS principal these statements name."""
+        return frozenset().union(*(named for written in self.principals_by_shape.values() for named in written))
 
     def holds(self, statement: Mapping[str, Any]) -> bool:
         shape, named = _shape_and_aws_principals(statement)
@@ -100,11 +109,6 @@ class WrittenStatements:
         if not wider:
             return frozenset()
         return min(wider, key=lambda written: (len(written), sorted(written))) - named
-
-    def principals_like(self, statement: Mapping[str, Any]) -> frozenset[str]:
-        """Every AWS principal named by these statements of `statement`'s shape (same but for its principals)."""
-        shape, _ = _shape_and_aws_principals(statement)
-        return frozenset().union(*self.principals_by_shape.get(shape, ()))
 
 
 def _shape_and_aws_principals(statement: Mapping[str, Any]) -> tuple[str, frozenset[str]]:

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from . import naming
-from .documents import WrittenStatements, same_statement_key, statements
+from .documents import UNIQUE_ID_PREFIXES, WrittenStatements, principals, same_statement_key, statements
 from .grants import OWN_SID_PREFIX, LoadedGrants
 from .live import LiveBucket, LiveFacts
 from .problems import Problem
@@ -155,39 +155,79 @@ def _why_it_cannot_be_kept(bucket: str, statement: dict[str, Any]) -> str | None
     return None
 
 
+def _redeclared(loaded: LoadedGrants, facts: LiveFacts) -> Iterator[tuple[str, int, dict[str, Any], bool]]:
+    """Live statements not written as they are by this stack whose Sid the file declares with other content.
+
+    Each as (bucket, index of the declared one, the live one, whether this stack's last deployment wrote
+    a statement under that Sid).
+    """
+    for bucket in loaded.managed_buckets:
+        declared = loaded.extra_statements.get(bucket, ())
+        by_sid = {str(s.get("Sid")): index for index, s in enumerate(declared)}
+        last_written = facts.last_written.get(bucket, WrittenStatements())
+        for live in foreign_statements(facts.buckets.get(bucket), last_written):
+            index = by_sid.get(str(live.get("Sid", "")))
+            if index is not None and not _same_body(declared[index], live):
+                yield bucket, index, live, str(live.get("Sid")) in last_written.sids
+
+
 def replaced_statement_problems(loaded: LoadedGrants, facts: LiveFacts) -> list[Problem]:
-    """Declared statements whose live version (under the same Sid, not written by this stack) says something else.
+    """Declared statements whose live version, someone else's, says something else under the same Sid.
 
     `pulumi up` would overwrite someone else's statement with the file's version, and the reviewed diff
     cannot show it: the diff compares two grants files, and only preview sees the live policy. A
     weakened `Deny` (or a widened `Allow`) would pass review looking like a statement merely kept. So
-    the file must first declare the statement as it is live; once this stack has written it, changing
-    it is a change between two grants files, which the diff shows. Spellings IAM reads alike (a one-item
+    the file must first declare the statement as it is live; once this stack has written a statement
+    under that Sid, changing it is a change between two grants files, which the diff shows (and a live
+    version that differs is a note: `redeclared_statement_notes`). Spellings IAM reads alike (a one-item
     list, list order) are the same statement.
     """
     problems: list[Problem] = []
-    for bucket in loaded.managed_buckets:
-        declared = loaded.extra_statements.get(bucket, ())
-        by_sid = {str(s.get("Sid")): index for index, s in enumerate(declared)}
-        for live in foreign_statements(facts.buckets.get(bucket), facts.last_written.get(bucket)):
-            index = by_sid.get(str(live.get("Sid", "")))
-            if index is None or _same_body(declared[index], live):
-                continue
-            as_live = yaml.safe_dump({"extraStatements": {bucket: [live]}}, sort_keys=False, default_flow_style=False)
-            problems.append(
-                loaded.bucket_entry("extraStatements", bucket)
-                .at(index)
-                .problem(
-                    f"the bucket's live policy has a statement {live.get('Sid')} that this program did not write, and "
-                    "it says something else than the one declared here: `pulumi up` would replace it with this one, "
-                    "a change the reviewed diff does not show",
-                    "declare it as it is live, and change it in a later pull request once `pulumi up` has written "
-                    "it (the diff then shows the change):\n"
-                    + "\n".join("      " + line for line in as_live.splitlines())
-                    + "\n    or change the live statement by hand to what the file says, if its owner agrees",
-                )
+    for bucket, index, live, ours in _redeclared(loaded, facts):
+        if ours:
+            continue
+        why_not = _why_it_cannot_be_kept(bucket, live)
+        if why_not:
+            fix = (
+                f"it cannot be declared as it is ({why_not}): remove it from the bucket policy by hand, or have its "
+                "owner change it to what the file says"
             )
+        else:
+            as_live = yaml.safe_dump({"extraStatements": {bucket: [live]}}, sort_keys=False, default_flow_style=False)
+            fix = (
+                "declare it as it is live, and change it in a later pull request once `pulumi up` has written it "
+                "(the diff then shows the change):\n"
+                + "\n".join("      " + line for line in as_live.splitlines())
+                + "\n    or change the live statement by hand to what the file says, if its owner agrees"
+            )
+        problems.append(
+            loaded.bucket_entry("extraStatements", bucket)
+            .at(index)
+            .problem(
+                f"the bucket's live policy has a statement {live.get('Sid')} that this program did not write, and it "
+                "says something else than the one declared here: `pulumi up` would replace it with this one, a "
+                "change the reviewed diff does not show",
+                fix,
+            )
+        )
     return problems
+
+
+def redeclared_statement_notes(loaded: LoadedGrants, facts: LiveFacts) -> list[str]:
+    """Declared statements this stack wrote before whose live version now says something else.
+
+    Someone edited it by hand since, or S3 stored it in another form than written (it stores an account
+    ID as the account's root ARN, and a CloudFront origin access identity's canonical user as its ARN);
+    `pulumi up` writes the declared version again, so a reviewer sees both.
+    """
+    return [
+        f"bucket {bucket}: statement {live.get('Sid')} in the live policy differs from the one in the grants file, "
+        f"which this stack wrote before: `pulumi up` will replace the live version {_body(live)} with the declared "
+        f"version {_body(loaded.extra_statements[bucket][index])}. If S3 stored it in another form than written "
+        "(an account ID as its root ARN, say), write it in that form and this note goes away"
+        for bucket, index, live, ours in _redeclared(loaded, facts)
+        if ours
+    ]
 
 
 def _same_body(declared: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
@@ -234,28 +274,32 @@ def unwritten_own_statement_notes(
 def restored_principal_notes(
     loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
-    """Principals this stack wrote into a statement, removed from the live one since, that `pulumi up` grants again.
+    """Principals this stack wrote into a bucket's policy, taken out of the live one since, that `pulumi up` puts back.
 
-    Someone took them out by hand, perhaps to cut off access in a hurry; the grants file still grants it,
-    so `pulumi up` would quietly put them back. A reviewer must see that and decide: the grants file is
-    where access is taken away. (`planned`: each bucket's planned policy.)
+    Someone took them out by hand, perhaps to cut off access in a hurry: out of a statement, or with the
+    whole statement; the grants file still names them (maybe in a grant this change edits), so `pulumi
+    up` would quietly put them back. A reviewer must see that and decide: the grants file is where they
+    are taken out. A principal AWS replaced with a unique ID was deleted, not taken out: where the live
+    policy holds such an ID, only a statement without one is compared. (`planned`: each bucket's planned
+    policy, read only for a bucket with a removal: most have none.)
     """
     notes: list[str] = []
     for bucket in loaded.managed_buckets:
         last_written = facts.last_written.get(bucket)
         if last_written is None:
             continue
-        again: WrittenStatements | None = None  # read only for a bucket with a removal: most have none
-        for live in _live_statements(facts.buckets.get(bucket)):
-            removed = last_written.removed_from(live)
-            if not removed:
-                continue
-            again = again or WrittenStatements.of(planned.get(bucket))
-            restored = sorted(removed & again.principals_like(live))
-            if restored:
-                notes.append(
-                    f"bucket {bucket}: statement {live.get('Sid') or '(no Sid)'} in the live policy no longer names "
-                    f"{', '.join(restored)}, which this stack's last deployment wrote there: someone removed them by "
-                    "hand. `pulumi up` grants them again; to take their access away, remove them from the grants file"
-                )
+        live = _live_statements(facts.buckets.get(bucket))
+        named_live = {name for statement in live for name in principals(statement, "AWS")}
+        removed = set().union(*(last_written.removed_from(statement) for statement in live))
+        if not any(name.startswith(UNIQUE_ID_PREFIXES) for name in named_live):
+            removed |= last_written.principals - named_live  # a whole statement, or the principal everywhere
+        if not removed:
+            continue
+        restored = sorted(removed & WrittenStatements.of(planned.get(bucket)).principals)
+        if restored:
+            notes.append(
+                f"bucket {bucket}: the live policy no longer names {', '.join(restored)} where this stack's last "
+                "deployment wrote them: someone took them out by hand. `pulumi up` puts them back as the grants "
+                "file says; to leave them out, take them out of the grants file"
+            )
     return notes
