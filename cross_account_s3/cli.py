@@ -28,6 +28,7 @@ from .review.runner import (
     known_stacks,
     plan_stack,
     shown_path,
+    unknown_revision,
 )
 from .review.snapshot import PlanSnapshot
 
@@ -97,8 +98,16 @@ def looks_like_a_file(base: str) -> bool:
 
 
 def _check_base(context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
-    if value is not None and looks_like_a_file(value) and not _exists(user_path(value)):
-        raise click.BadParameter(f"no such grants file: {value} (a git revision does not end in .yaml)")
+    """A BASE that is no grants file and no revision git knows is a usage error (exit 2), not bad input (1)."""
+    if value is None:
+        return None
+    if looks_like_a_file(value):
+        if not _exists(user_path(value)):
+            raise click.BadParameter(f"no such grants file: {value} (a git revision does not end in .yaml)")
+        return value
+    unknown = unknown_revision(project_root(), value)
+    if unknown is not None:
+        raise click.BadParameter(unknown)
     return value
 
 

@@ -331,7 +331,7 @@ def test_an_unreadable_stack_file_is_a_problem_not_a_crash(tmp_path: Path, stack
 
 def test_a_diff_base_that_looks_like_an_option_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plan", "--diff", f"--output={tmp_path / 'written'}"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is not a git revision" in result.output
     assert list(tmp_path.iterdir()) == []
 

@@ -176,9 +176,10 @@ def test_an_invalid_base_says_it_is_the_base(write: WriteFile) -> None:
 
 
 def test_an_invalid_change_is_refused_before_the_base_is_read(write: WriteFile) -> None:
-    result = diff("no-such-revision", write("head.yaml", READERS.replace("[u01]", "[]")))
+    invalid_base = write("base.yaml", READERS.replace("access: read", "access: admin"))
+    result = diff(invalid_base, write("head.yaml", READERS.replace("[u01]", "[]")))
     assert result.exit_code == 1
-    assert result.stderr.startswith("cross-account-s3 found")
+    assert result.stderr.startswith("cross-account-s3 found") and "the base" not in result.stderr
 
 
 def _git(repo: Path, *arguments: str) -> None:
@@ -238,10 +239,25 @@ def test_a_revision_without_the_stacks_grants_file_is_a_clean_error(repo: Path) 
     assert "Traceback" not in result.output
 
 
-def test_an_unknown_revision_is_a_clean_error(repo: Path) -> None:
-    result = diff("no-such-branch", str(repo / "grants" / "nonprod.yaml"))
-    assert result.exit_code == 1
-    assert "cannot read the base grants file" in result.stderr and "no-such-branch" in result.stderr
+def test_an_unknown_revision_is_a_usage_error_that_says_how_to_fetch_it(repo: Path) -> None:
+    """A typo in BASE, or a branch not fetched, is a mistake on the command line (exit 2), not bad grants (1)."""
+    head = str(repo / "grants" / "nonprod.yaml")
+    _git(repo, "remote", "add", "origin", str(repo))  # never fetched: origin/main is unknown here
+    not_fetched = diff("origin/main", head)
+    assert not_fetched.exit_code == 2, not_fetched.output
+    assert "Invalid value for '--diff': 'origin/main' is neither a grants file nor a git revision" in not_fetched.stderr
+    assert "git fetch origin main" in not_fetched.stderr and "fetch-depth: 0" in not_fetched.stderr
+    misspelt = diff("orgin/main", head)
+    assert misspelt.exit_code == 2
+    assert "there is no remote 'orgin' (the remotes are: origin); did you mean --diff origin/main?" in misspelt.stderr
+    for result in (not_fetched, misspelt, diff("no-such-branch", head, "--format", "json")):
+        assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.output
+
+
+def test_a_revision_outside_a_git_repository_is_a_usage_error(write: WriteFile) -> None:
+    result = diff("HEAD", write("head.yaml", READERS))  # the fixture project is no git repository
+    assert result.exit_code == 2
+    assert "is not in a git repository" in result.stderr and "give --diff a grants file" in result.stderr
 
 
 def test_a_missing_base_file_is_a_usage_error_not_a_revision(write: WriteFile) -> None:

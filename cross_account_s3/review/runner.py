@@ -127,6 +127,49 @@ def _git(cwd: Path, grants_file: str, revision: str, *arguments: str, given: byt
     return result.stdout
 
 
+def unknown_revision(project_root: Path, revision: str) -> str | None:
+    """Why `--diff REVISION` names no commit git knows here, or None when it does.
+
+    Asked before anything is planned, because an unknown revision is a mistake on the command line (a typo
+    such as `orgin/main`, or a branch not fetched yet), not a problem with the grants: a usage error.
+    """
+    if revision.startswith("-"):
+        return f"{revision!r} is not a git revision (it starts with '-')"
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+            cwd=project_root,
+            capture_output=True,
+            check=False,
+        )
+        remotes = subprocess.run(["git", "remote"], cwd=project_root, capture_output=True, text=True, check=False)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return f"{revision!r} is no grants file here, and git, which would read it as a revision, cannot be run"
+    if found.returncode == 0:
+        return None
+    if remotes.returncode != 0:  # no repository: rev-parse failed for that reason, not for the name
+        return (
+            f"{revision!r} is no grants file here, and {project_root} is not in a git repository, so it cannot be "
+            "a git revision either\n    fix: give --diff a grants file or directory"
+        )
+    fix = _how_to_fetch(revision, remotes.stdout.split())
+    return f"{revision!r} is neither a grants file nor a git revision this repository has\n    fix: {fix}"
+
+
+def _how_to_fetch(revision: str, remotes: list[str]) -> str:
+    """What to do about a revision git does not know: usually a misspelt remote, or a branch not fetched yet."""
+    remote, _, branch = revision.partition("/")
+    ci = "in CI, check out with the base branch's history (actions/checkout with fetch-depth: 0)"
+    if branch and remote in remotes:
+        return f"check its spelling, or fetch it first: git fetch {remote} {branch}; {ci}"
+    if branch and remotes:
+        return (
+            f"there is no remote {remote!r} (the remotes are: {', '.join(remotes)}); did you mean "
+            f"--diff {remotes[0]}/{branch}? Fetch it first if needed: git fetch {remotes[0]} {branch}"
+        )
+    return f"check its spelling; a branch or tag of a remote must be fetched first (git fetch origin {revision}); {ci}"
+
+
 def _cannot_read(grants_file: str, revision: str, reason: str) -> NoReturn:
     raise PlanRefused(
         f"cannot read the base grants file {grants_file} at {revision!r}: {reason}\n"
