@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,41 @@ def schema_text() -> str:
     return json.dumps(grants_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
+def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """`click.echo`, where a reader that stops reading (`plan | head`, `plan | true`) ends the output quietly.
+
+    The standard way, as Python's documentation of SIGPIPE gives it: the rest of the output goes to
+    /dev/null, so neither this write nor the flush at exit raises again. The command then ends with the
+    status of what it found (0, or 1 for bad input), not with an error of its own: the exit codes keep
+    their documented meaning, and a reader that has seen enough is no failure.
+    """
+    try:
+        click.echo(text, nl=nl, err=err)
+    except BrokenPipeError:
+        try:
+            descriptor = (sys.stderr if err else sys.stdout).fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+
+
 def _print(output_format: str, as_json: Callable[[], dict[str, Any]], as_text: Callable[[], str]) -> None:
     """Print one result in the chosen format; the two renderings hold the same content."""
     if output_format == "json":
-        click.echo(json.dumps(as_json(), indent=2, ensure_ascii=False))
+        _echo(json.dumps(as_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(as_text(), nl=False)
+        _echo(as_text(), nl=False)
 
 
 def _refuse(message: str, output_format: str = "text") -> None:
     """Bad input, exit status 1: the clean message on stderr, or with --format json a JSON object on stdout."""
     if output_format == "json":
         refusal = {"refused": True, "exitCode": BAD_INPUT, "message": message}
-        click.echo(json.dumps(refusal, indent=2, ensure_ascii=False))
+        _echo(json.dumps(refusal, indent=2, ensure_ascii=False))
     else:
-        click.echo(message, err=True)
+        _echo(message, err=True)
     raise SystemExit(BAD_INPUT)
 
 
@@ -172,8 +193,6 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
         _refuse(refused.message, output_format)
     except InputProblems as problems:
         _refuse(problems.render(), output_format)
-    except BrokenPipeError:
-        raise  # output piped into `head` and closed: click ends quietly with status 1
     except Exception as failure:  # noqa: BLE001 - a bug must still reach the user as one clean line
         _refuse(f"plan failed unexpectedly: {type(failure).__name__}: {failure}", output_format)
 
@@ -207,4 +226,4 @@ def _label_refusal(label: str, planner: Callable[[], PlanSnapshot]) -> PlanSnaps
 @main.command()
 def schema() -> None:
     """Print the grants file's JSON Schema (committed as grants/schema.json), generated from its validating models."""
-    click.echo(schema_text(), nl=False)
+    _echo(schema_text(), nl=False)

@@ -7,6 +7,7 @@ what the program registers, and bad input must end in the program's own clean pr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -231,6 +232,45 @@ def test_python_dash_m_usage_error_exits_2() -> None:
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
+
+
+def _into_a_closed_pipe(*arguments: str, closed: str = "stdout") -> subprocess.CompletedProcess[str]:
+    """Run the command with stdout (or stderr) a pipe whose reader has already gone, as in `./run plan | true`."""
+    reader, writer = os.pipe()
+    os.close(reader)  # closed before the command starts: its every write to the pipe fails with EPIPE
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "cross_account_s3", *arguments],
+            cwd=REPO_ROOT,
+            stdout=writer if closed == "stdout" else subprocess.PIPE,
+            stderr=writer if closed == "stderr" else subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "closed", "status"),
+    [
+        (["plan", "--format", "json"], "stdout", 0),
+        (["plan"], "stdout", 0),
+        (["schema"], "stdout", 0),
+        (["plan", "--grants", str(PROJECT_ROOT / "grants" / "build.yaml"), "--format", "json"], "stdout", 1),
+        (["plan", "--grants", str(PROJECT_ROOT / "grants" / "build.yaml")], "stderr", 1),
+    ],
+)
+def test_a_reader_that_stops_reading_ends_the_output_quietly_with_the_documented_status(
+    arguments: list[str], closed: str, status: int
+) -> None:
+    """`plan | head` is no failure: no message, no traceback, and the exit code still says what plan found
+    (0 planned, 1 bad input: the build stack's grants are in the wrong account for nonprod), never 1 for
+    the pipe alone."""
+    completed = _into_a_closed_pipe(*arguments, closed=closed)
+    assert completed.returncode == status
+    assert (completed.stderr if closed == "stdout" else completed.stdout) == ""
 
 
 def test_plan_reads_an_unquoted_account_id_as_pulumi_does(tmp_path: Path) -> None:
