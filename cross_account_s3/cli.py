@@ -1,9 +1,10 @@
 """The review command line: see what a grants change grants, with no credentials, network or Pulumi CLI.
 
 `plan` runs the real program under Pulumi's mock runtime and prints what `pulumi preview` would
-register, with every policy in full; `plan --diff BASE` prints what changing the grants from BASE
-would do. `schema` prints the grants file's JSON Schema for editors. Exit codes: 0 success, 1 bad
-input (the program's own clean problem list), 2 usage errors. No Python traceback reaches the user.
+register, with every policy in full; `plan --diff BASE` prints what changing the stack (its grants
+and, from a git revision, its stack file) from BASE would do. `schema` prints the grants file's JSON
+Schema for editors. Exit codes: 0 success, 1 bad input (the program's own clean problem list), 2 usage
+errors. No Python traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from .review.render import diff_as_json, plan_as_json, render_diff_text, render_
 from .review.runner import (
     PlanRefused,
     default_grants_file,
-    grants_at_revision,
-    grants_file_at_revision,
     known_stacks,
+    plan_at_revision,
     plan_stack,
     shown_path,
     unknown_revision,
@@ -171,8 +171,9 @@ def main() -> None:
     "base",
     metavar="BASE",
     callback=_check_base,
-    help="Show what changes from BASE: a grants file (*.yaml) or directory, or a git revision such as "
-    "origin/main, where the stack's own grants (as its stack file named them then) are the base.",
+    help="Show what changes from BASE: a git revision such as origin/main, where the stack as it was then "
+    "(its stack file and its own grants) is the base; or a grants file (*.yaml) or directory, compared with "
+    "today's stack file on both sides.",
 )
 def plan(stack: str, grants_path: Path | None, output_format: str, base: str | None) -> None:
     """Show what the stack would create, or with --diff what a change grants; offline, like `pulumi preview`.
@@ -198,20 +199,18 @@ def plan(stack: str, grants_path: Path | None, output_format: str, base: str | N
 
 
 def _plan_base(stack: str, base: str) -> PlanSnapshot:
-    """Plan BASE: a grants file or directory as given, otherwise the stack's own grants at git revision BASE.
+    """Plan BASE: a grants file or directory with today's stack file, or the whole stack at git revision BASE.
 
-    The base of a git revision is always the stack's grants, whatever `--grants` names, so a draft kept
-    anywhere (even outside the repository) is compared with what the stack had at that revision: the
-    grants file or directory its stack file named then, so moving the grants into a directory is no change.
+    The base of a git revision is the stack as it was then: its stack file (accounts, group prefix,
+    profiles, regions) and the grants that stack file named, whatever `--grants` names, so a draft kept
+    anywhere (even outside the repository) is compared with what the stack had at that revision. A grants
+    file as BASE has no revision to read a stack file at, so both sides share today's; the diff says so.
     """
     root = project_root()
     if looks_like_a_file(base):
         base_file = shown_path(root, user_path(base))
         return _label_refusal(base_file, lambda: plan_stack(root, stack, base_file))
-    stack_grants = grants_file_at_revision(root, stack, base)
-    label = f"{base}:{stack_grants}"
-    with grants_at_revision(root, stack_grants, base) as copy:
-        return _label_refusal(label, lambda: plan_stack(root, stack, copy, grants_label=label))
+    return plan_at_revision(root, stack, base)
 
 
 def _label_refusal(label: str, planner: Callable[[], PlanSnapshot]) -> PlanSnapshot:

@@ -273,8 +273,89 @@ def test_an_invalid_base_at_a_revision_names_the_revision(repo: Path) -> None:
     grants.write_text(textwrap.dedent(READERS), encoding="utf-8")
     result = diff("HEAD", str(grants))
     assert result.exit_code == 1
-    assert result.stderr.startswith("the base grants (HEAD:grants/nonprod.yaml) cannot be planned:")
+    assert result.stderr.startswith(
+        "the base (HEAD:grants/nonprod.yaml, with HEAD:Pulumi.nonprod.yaml) cannot be planned:"
+    )
     assert "HEAD:grants/nonprod.yaml:" in result.stderr  # problems point at the revision, not a temporary copy
+
+
+# The stack file at the revision: accounts, group prefix, profiles and regions are part of what a change does.
+
+OTHER_USERS = "210987654321"
+
+
+def _edit_stack_file(repo: Path, old: str, new: str) -> None:
+    stack_file = repo / "Pulumi.nonprod.yaml"
+    text = stack_file.read_text(encoding="utf-8")
+    assert old in text
+    stack_file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_changed_user_account_in_the_stack_file_shows_in_the_diff(repo: Path) -> None:
+    """Every bucket policy now names another account's users: the review must show it, not 'no changes'."""
+    _edit_stack_file(repo, 'accountId: "012345678901"', f'accountId: "{OTHER_USERS}"')
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "no changes" not in result.stdout
+    assert f"Principal: + arn:aws:iam::{OTHER_USERS}:user/u01" in result.stdout
+    assert "Principal: - arn:aws:iam::012345678901:user/u01" in result.stdout
+    assert f"allowedAccountIds: + {OTHER_USERS}" in result.stdout  # the user account's provider is re-pinned
+    data = json.loads(diff("HEAD", str(repo / "grants" / "nonprod.yaml"), "--format", "json").stdout)
+    assert data["changes"] is True
+    assert {change["name"] for change in data["resources"]} >= {"user-account", "bucket-policy-reports-bucket"}
+
+
+def test_a_changed_group_prefix_renames_the_groups_in_the_diff(repo: Path) -> None:
+    _edit_stack_file(repo, "config:\n", "config:\n  cross-account-s3:groupPrefix: team-\n")
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "name: cross-account-s3-readers -> team-readers" in result.stdout
+
+
+def test_a_changed_profile_shows_on_its_provider(repo: Path) -> None:
+    _edit_stack_file(repo, "profile: nonprod", "profile: nonprod-admin")
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "profile: nonprod -> nonprod-admin" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("valid", "broken", "expected"),
+    [
+        (
+            'accountId: "012345678901"',
+            'accountId: "12345"',
+            "HEAD:Pulumi.nonprod.yaml:12: field 'cross-account-s3:userA",
+        ),
+        ("    profile: build", "   profile: [build", "HEAD:Pulumi.nonprod.yaml:14: the stack file is not valid YAML"),
+    ],
+)
+def test_a_stack_file_invalid_at_the_revision_is_a_clean_refusal_naming_the_revision(
+    repo: Path, valid: str, broken: str, expected: str
+) -> None:
+    _edit_stack_file(repo, valid, broken)
+    _git(repo, "commit", "-q", "-am", "a broken stack file")
+    _edit_stack_file(repo, broken, valid)
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("the base") and "HEAD:Pulumi.nonprod.yaml" in result.stderr.splitlines()[0]
+    assert expected in result.stderr
+    assert "Traceback" not in result.output and "unexpectedly" not in result.output and "/tmp" not in result.stderr
+    as_json = json.loads(diff("HEAD", str(repo / "grants" / "nonprod.yaml"), "--format", "json").stdout)
+    assert as_json["refused"] is True and expected in as_json["message"]
+
+
+def test_a_revision_without_the_stack_file_is_a_new_stack_everything_is_added(repo: Path) -> None:
+    _git(repo, "rm", "-q", "--cached", "Pulumi.nonprod.yaml")
+    _git(repo, "commit", "-q", "-m", "no nonprod stack yet")
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert (
+        result.stdout.splitlines()[0]
+        == "Plan diff for stack nonprod: (no stack nonprod at HEAD) -> grants/nonprod.yaml"
+    )
+    assert "+ u01 gains read on reports-bucket" in access_lines(result)
+    assert "0 to change, 0 to remove" in result.stdout
 
 
 # The pure pieces, on hand-made data.

@@ -1,4 +1,4 @@
-"""The impure half of `plan`: run the real program under Pulumi's mock runtime, and read old grants from git.
+"""The impure half of `plan`: run the real program under Pulumi's mock runtime, and read a stack's past from git.
 
 Plan has no credentials, so it runs the program in a permissive fake world (every user and bucket
 exists, with no policy). What it registers is what `pulumi preview` would show, minus anything only
@@ -7,7 +7,10 @@ AWS knows; `review.render` and `review.diff` then read the recorded snapshot.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -16,9 +19,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..core.outputs import read_grants_output
-from ..core.problems import InputProblems
+from ..core.problems import InputProblems, Problem
 from ..core.settings import GRANTS_FILE_KEY as GRANTS_FILE_SETTING
-from ..core.settings import NAMESPACE, grants_file_of
+from ..core.settings import NAMESPACE, grants_file_of, stack_file_name
 from ..core.stack_file import config_of, stack_config
 from ..infra.offline_runner import ProgramRun, run_program
 from .snapshot import STACK_TYPE, PlannedResource, PlanSnapshot, decode_input, name_in_urn
@@ -57,6 +60,10 @@ def _stack_urn(stack: str, run: ProgramRun) -> str:
     for registration in run.registrations:
         if registration.parent and registration.parent.split("::")[-2:-1] == [STACK_TYPE]:
             return registration.parent
+    return _default_stack_urn(stack)
+
+
+def _default_stack_urn(stack: str) -> str:
     return f"urn:pulumi:{stack}::cross-account-s3::{STACK_TYPE}::cross-account-s3-{stack}"
 
 
@@ -86,33 +93,108 @@ def snapshot_of(run: ProgramRun, stack: str, grants_label: str) -> PlanSnapshot:
     )
 
 
-def plan_stack(project_root: Path, stack: str, grants_file: str, grants_label: str | None = None) -> PlanSnapshot:
+def plan_stack(
+    project_root: Path,
+    stack: str,
+    grants_file: str,
+    grants_label: str | None = None,
+    stack_file_label: str | None = None,
+) -> PlanSnapshot:
     """Run the program for `stack` with `grants_file`, offline; raise `PlanRefused` with its clean problem list.
 
-    `grants_label` replaces the file's path in messages when the file is a temporary copy (from git).
+    `grants_label` and `stack_file_label` replace the files' names in messages when they are temporary copies
+    (from git), so a problem points where the reader can look, such as `origin/main:Pulumi.nonprod.yaml:12`.
     """
     label = grants_label or grants_file
+    stack_file = stack_file_name(stack)
+    stack_file_mention = re.compile(rf"(?<![\w./:-]){re.escape(stack_file)}")
+
+    def relabel(text: str) -> str:
+        text = text.replace(grants_file, label)
+        return stack_file_mention.sub(lambda _: stack_file_label, text) if stack_file_label else text
+
     try:
+        settings = stack_config(project_root, stack)
         run = run_program(project_root, stack, config={GRANTS_FILE_KEY: grants_file}, world=None)
     except InputProblems as refused:  # the stack file, read as Pulumi reads it, before the program runs
-        raise PlanRefused(refused.render()) from None
+        raise PlanRefused(relabel(refused.render())) from None
     except Exception as failure:  # noqa: BLE001 - a crash must still end as a clean message
         raise PlanRefused(f"the program failed while planning {label}: {type(failure).__name__}: {failure}") from None
     if run.error is not None:
-        raise PlanRefused(run.error.replace(grants_file, label))
+        raise PlanRefused(relabel(run.error))
     snapshot = snapshot_of(run, stack, label)
-    if grants_label:
-        snapshot = PlanSnapshot(
-            stack=snapshot.stack,
-            grants_file=label,
-            stack_urn=snapshot.stack_urn,
-            resources=snapshot.resources,
-            accounts=snapshot.accounts,
-            grants=snapshot.grants,
-            bucket_keys=snapshot.bucket_keys,
-            warnings=tuple(warning.replace(grants_file, label) for warning in snapshot.warnings),
+    return dataclasses.replace(
+        snapshot,
+        warnings=tuple(relabel(warning) for warning in snapshot.warnings),
+        stack_file=stack_file_label or stack_file,
+        stack_settings=settings,
+    )
+
+
+def plan_at_revision(project_root: Path, stack: str, revision: str) -> PlanSnapshot:
+    """The stack as it was at a git revision: today's program, run on the stack file and the grants of then.
+
+    The stack file matters as much as the grants: it names the accounts every policy points at, the group
+    prefix, the profiles and the regions, so a change to it must show in the diff. The program reads its
+    stack file beside itself, so the base runs in a throwaway copy of the project that holds the stack file
+    of then. The grants are the ones that stack file named (`grantsFile`), so moving them into a directory
+    is no change. A revision without the stack file had no such stack: the base is empty, and the diff says so.
+    """
+    name = stack_file_name(stack)
+    stack_label = f"{revision}:{name}"
+    content = files_at_revision(project_root, name, revision, required=False).get(name)
+    if content is None:
+        return no_stack(stack, stack_label, f"(no stack {stack} at {revision})")
+    try:
+        config = config_of(_utf8(content, stack_label), stack_label)
+    except InputProblems as problems:
+        raise PlanRefused(f"the base stack file ({stack_label}) cannot be planned:\n{problems.render()}") from None
+    grants_file = grants_file_of(stack, config.get(GRANTS_FILE_KEY))
+    grants_label = f"{revision}:{grants_file}"
+    with (
+        _project_with_stack_file(project_root, stack, content) as base_root,
+        grants_at_revision(project_root, grants_file, revision) as copy,
+    ):
+        try:
+            return plan_stack(base_root, stack, copy, grants_label=grants_label, stack_file_label=stack_label)
+        except PlanRefused as refused:
+            raise PlanRefused(
+                f"the base ({grants_label}, with {stack_label}) cannot be planned:\n{refused.message}"
+            ) from None
+
+
+def no_stack(stack: str, stack_file_label: str, grants_label: str) -> PlanSnapshot:
+    """The plan of a stack that does not exist (its stack file is missing at the base revision): nothing at all."""
+    return PlanSnapshot(
+        stack=stack,
+        grants_file=grants_label,
+        stack_urn=_default_stack_urn(stack),
+        resources=(),
+        stack_file=stack_file_label,
+        stack_file_found=False,
+    )
+
+
+def _utf8(content: bytes, shown_as: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        problem = Problem.in_file(
+            shown_as, f"the stack file cannot be read: {error}", "make it a readable UTF-8 text file"
         )
-    return snapshot
+        raise InputProblems([problem]) from None
+
+
+@contextmanager
+def _project_with_stack_file(project_root: Path, stack: str, stack_file: bytes) -> Iterator[Path]:
+    """A throwaway project: today's program (`__main__.py`, `Pulumi.yaml`) beside the given stack file."""
+    with tempfile.TemporaryDirectory(prefix="cross-account-s3-base-project-") as directory:
+        root = Path(directory)
+        for name in ("Pulumi.yaml", "__main__.py"):
+            if (project_root / name).is_file():
+                shutil.copyfile(project_root / name, root / name)
+        (root / stack_file_name(stack)).write_bytes(stack_file)
+        yield root
 
 
 def _git(cwd: Path, grants_file: str, revision: str, *arguments: str, given: bytes | None = None) -> bytes:
@@ -205,24 +287,6 @@ def files_at_revision(
         size = int(header.split()[2])
         contents[name], printed = printed[:size], printed[size + 1 :]
     return contents
-
-
-def grants_file_at_revision(project_root: Path, stack: str, revision: str) -> str:
-    """The grants file (or directory) the stack read at a git revision: `grantsFile` in its stack file then.
-
-    So `plan --diff origin/main` compares with what the stack had, even when a change moves the grants,
-    say from grants/<stack>.yaml into a directory of team files. A revision without the stack file (or
-    one that cannot be read) falls back to today's setting, and the grants' own reading explains the rest.
-    """
-    name = f"Pulumi.{stack}.yaml"
-    try:
-        text = files_at_revision(project_root, name, revision, required=False).get(name)
-        config = config_of(text.decode("utf-8"), f"{revision}:{name}") if text is not None else None
-    except (PlanRefused, InputProblems, UnicodeDecodeError):  # an unknown revision: reading the grants says so
-        config = None
-    if config is None:
-        return default_grants_file(project_root, stack)
-    return grants_file_of(stack, config.get(GRANTS_FILE_KEY))
 
 
 @contextmanager

@@ -145,6 +145,9 @@ class PlanSnapshot:
     grants: GrantsOutput = field(default_factory=dict)  # the stack's "grants" output
     bucket_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # the "bucketKeys" output
     warnings: tuple[str, ...] = ()
+    stack_file: str = ""  # as the reader knows it, such as "Pulumi.nonprod.yaml" or "origin/main:Pulumi.nonprod.yaml"
+    stack_settings: Mapping[str, str] = field(default_factory=dict)  # its config, as Pulumi hands it to the program
+    stack_file_found: bool = True  # False: the base revision has no such stack file, so no such stack then
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [resource for resource in self.resources if resource.type == type_token]
