@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from cross_account_s3.cli import PROJECT_ENV, main
 from cross_account_s3.review.diff import AccessChange, AccessEntry, statement_changes
 from cross_account_s3.review.render import describe_access_change, field_changes
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, REPO_ROOT
 
 READERS = """
     # yaml-language-server: $schema=./schema.json
@@ -157,7 +157,7 @@ def test_json_diff_has_the_same_content(write: WriteFile) -> None:
     assert data["changes"] is True
     assert [change["summary"] for change in data["access"]] == ["u05 gains read on reports-bucket"]
     assert data["access"][0]["after"] == [{"access": "read", "prefixes": []}]
-    assert data["summary"] == {"add": 4, "change": 1, "remove": 0, "access": 1}
+    assert data["summary"] == {"add": 4, "change": 1, "remove": 0, "access": 1, "settings": 0}
     (bucket_policy,) = [change for change in data["resources"] if change["name"] == "bucket-policy-reports-bucket"]
     assert bucket_policy["kind"] == "change" and {s["kind"] for s in bucket_policy["statements"]} == {"change"}
 
@@ -305,11 +305,48 @@ def test_a_changed_user_account_in_the_stack_file_shows_in_the_diff(repo: Path) 
     assert {change["name"] for change in data["resources"]} >= {"user-account", "bucket-policy-reports-bucket"}
 
 
+def test_a_changed_user_account_is_said_in_words_and_moves_everyones_access(repo: Path) -> None:
+    """The cause in words (the setting), and its effect on access: the same name in another account is
+    another principal, so u01 of the old account loses read and u01 of the new one gains it."""
+    _edit_stack_file(repo, 'accountId: "012345678901"', f'accountId: "{OTHER_USERS}"')
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == "stack file: HEAD:Pulumi.nonprod.yaml -> Pulumi.nonprod.yaml"
+    settings = lines[lines.index("Stack settings:") + 1 : lines.index("Access:") - 1]
+    assert settings == [f"  ~ stack setting cross-account-s3:userAccount.accountId: 012345678901 -> {OTHER_USERS}"]
+    assert access_lines(result) == [
+        "- u01 in account 012345678901 loses read on reports-bucket",
+        f"+ u01 in account {OTHER_USERS} gains read on reports-bucket",
+    ]
+    assert lines[-1].endswith("; 2 access changes; 1 stack setting changed")
+    data = json.loads(diff("HEAD", str(repo / "grants" / "nonprod.yaml"), "--format", "json").stdout)
+    assert data["stackFile"] == {"base": "HEAD:Pulumi.nonprod.yaml", "head": "Pulumi.nonprod.yaml", "note": None}
+    (setting,) = data["settings"]
+    assert setting["key"] == "cross-account-s3:userAccount.accountId" and setting["kind"] == "change"
+    assert (setting["before"], setting["after"]) == ("012345678901", OTHER_USERS)
+    assert [change["userAccount"] for change in data["access"]] == ["012345678901", OTHER_USERS]
+    assert data["summary"]["settings"] == 1
+
+
+def test_a_changed_bucket_account_names_the_buckets_account_in_the_access_lines(repo: Path) -> None:
+    _edit_stack_file(repo, 'accountId: "123456789012"', 'accountId: "999988887777"')
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert access_lines(result) == [
+        "- u01 loses read on reports-bucket in account 123456789012",
+        "+ u01 gains read on reports-bucket in account 999988887777",
+    ]
+    assert "  ~ stack setting cross-account-s3:bucketAccount.accountId: 123456789012 -> 999988887777" in result.stdout
+
+
 def test_a_changed_group_prefix_renames_the_groups_in_the_diff(repo: Path) -> None:
     _edit_stack_file(repo, "config:\n", "config:\n  cross-account-s3:groupPrefix: team-\n")
     result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
     assert result.exit_code == 0, result.output
     assert "name: cross-account-s3-readers -> team-readers" in result.stdout
+    assert "  + stack setting cross-account-s3:groupPrefix: team-" in result.stdout
+    assert "Access:" not in result.stdout  # the same users keep the same access, in renamed groups
 
 
 def test_a_changed_profile_shows_on_its_provider(repo: Path) -> None:
@@ -317,6 +354,29 @@ def test_a_changed_profile_shows_on_its_provider(repo: Path) -> None:
     result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
     assert result.exit_code == 0, result.output
     assert "profile: nonprod -> nonprod-admin" in result.stdout
+    assert "  ~ stack setting cross-account-s3:bucketAccount.profile: nonprod -> nonprod-admin" in result.stdout
+
+
+def test_a_removed_setting_says_it_is_no_longer_set(repo: Path) -> None:
+    _edit_stack_file(repo, "    profile: build\n", "")
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "  - stack setting cross-account-s3:userAccount.profile: build (no longer set)" in result.stdout
+
+
+def test_a_grants_file_as_base_says_both_sides_share_todays_stack_file(repo: Path, write: WriteFile) -> None:
+    """A file BASE has no revision to read a stack file at: the reader must not take 'no changes' to cover it."""
+    _edit_stack_file(repo, 'accountId: "012345678901"', f'accountId: "{OTHER_USERS}"')
+    grants = str(repo / "grants" / "nonprod.yaml")
+    result = diff(grants, grants)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        "stack file: Pulumi.nonprod.yaml on both sides, as it is now: a grants file as the base compares the grants "
+        "only; give --diff a git revision to compare the stack file too",
+        "no changes",
+    ]
+    note = json.loads(diff(grants, grants, "--format", "json").stdout)["stackFile"]["note"]
+    assert note.startswith("Pulumi.nonprod.yaml on both sides")
 
 
 @pytest.mark.parametrize(
@@ -345,6 +405,31 @@ def test_a_stack_file_invalid_at_the_revision_is_a_clean_refusal_naming_the_revi
     assert as_json["refused"] is True and expected in as_json["message"]
 
 
+def test_the_stack_file_examples_in_the_plan_doc_are_what_plan_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/plan.md shows `plan --diff HEAD` on the sample stack, unchanged and with its user account changed."""
+    doc = (REPO_ROOT / "docs" / "plan.md").read_text(encoding="utf-8")
+    unchanged_doc, changed_doc = doc.split("and with nothing changed since the base:", 1)[1].split(
+        "with the stack file's user account changed", 1
+    )
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT, project)
+    _git(project, "init", "-q")
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "base")
+    monkeypatch.setenv(PROJECT_ENV, str(project))
+    for section, change in ((unchanged_doc, None), (changed_doc, ('"012345678901"', f'"{OTHER_USERS}"'))):
+        if change:
+            _edit_stack_file(project, *change)
+        shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+        command, _, expected = shown.partition("\n")
+        assert command == "$ ./run plan --diff HEAD"
+        result = CliRunner().invoke(main, ["plan", "--diff", "HEAD"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == expected
+
+
 def test_a_revision_without_the_stack_file_is_a_new_stack_everything_is_added(repo: Path) -> None:
     _git(repo, "rm", "-q", "--cached", "Pulumi.nonprod.yaml")
     _git(repo, "commit", "-q", "-m", "no nonprod stack yet")
@@ -354,6 +439,11 @@ def test_a_revision_without_the_stack_file_is_a_new_stack_everything_is_added(re
         result.stdout.splitlines()[0]
         == "Plan diff for stack nonprod: (no stack nonprod at HEAD) -> grants/nonprod.yaml"
     )
+    assert result.stdout.splitlines()[1] == (
+        "stack file: HEAD:Pulumi.nonprod.yaml does not exist: the stack is new there, so everything it would "
+        "create shows as added"
+    )
+    assert "  + stack setting cross-account-s3:userAccount.accountId: 012345678901" in result.stdout
     assert "+ u01 gains read on reports-bucket" in access_lines(result)
     assert "0 to change, 0 to remove" in result.stdout
 

@@ -3,12 +3,15 @@
 Pure functions over two `PlanSnapshot`s. Resources are matched by URN, as Pulumi matches them, so a
 reordered grants file shows no change. Policy statements are matched by Sid: the program's Sids
 depend on what a statement allows and not on who, so adding a user shows as a changed principal list
-rather than a replaced statement. Access changes come from the grants themselves, per user and bucket.
-`render.py` turns the result into text and JSON.
+rather than a replaced statement. Access changes come from the grants themselves, per user and bucket
+(and per account, when the change moves the users or the buckets to another one). Stack settings are
+compared too, key by key, since one of them can change every resource at once. `render.py` turns the
+result into text and JSON.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,7 +19,8 @@ from typing import Any, Literal
 from ..core.documents import statements
 from ..core.grants import OWN_SID
 from ..core.outputs import GrantsOutput
-from .snapshot import BUCKET_POLICY_TYPE, KMS_GRANT_TYPE, PlanSnapshot
+from ..core.settings import GRANTS_FILE_KEY, NAMESPACE
+from .snapshot import BUCKET_POLICY_TYPE, KMS_GRANT_TYPE, PlanSnapshot, decode_input
 
 ChangeKind = Literal["add", "remove", "change"]
 # What a change does to anyone's access: opens some ("gain"), only closes some ("loss"), or both.
@@ -44,6 +48,10 @@ class AccessChange:
     kind: ChangeKind = field(init=False)
     before: tuple[AccessEntry, ...]
     after: tuple[AccessEntry, ...]
+    # Set only when the change moves the stack's users (or buckets) to another account: the account this
+    # user (or bucket) is in, since the same name there is another principal (or another bucket owner).
+    userAccount: str | None = None
+    bucketAccount: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.before, self.after))
@@ -121,6 +129,24 @@ class KeyChange:
 
 
 @dataclass(frozen=True)
+class SettingChange:
+    """A stack setting (a key of the stack file's config; an object field by field) set, removed or changed.
+
+    Listed in words because a setting can change every resource at once (the user account re-points every
+    bucket policy, `groupPrefix` renames every group), and the reviewer should read the cause, not only its
+    effects.
+    """
+
+    key: str  # such as "cross-account-s3:userAccount.accountId"
+    kind: ChangeKind = field(init=False)
+    before: str | None
+    after: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", _kind(self.before is not None, self.after is not None))
+
+
+@dataclass(frozen=True)
 class PlanDiff:
     """Everything that differs between the base plan and the changed one."""
 
@@ -131,10 +157,14 @@ class PlanDiff:
     extra_statements: tuple[ExtraStatementChange, ...]
     resources: tuple[ResourceChange, ...]
     keys: tuple[KeyChange, ...] = ()
+    settings: tuple[SettingChange, ...] = ()
+    base_stack_file: str = ""  # the stack file each side was planned with, as the reader knows it
+    head_stack_file: str = ""
+    stack_file_note: str | None = None  # when both sides share one stack file, or the base has none
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.access or self.extra_statements or self.resources or self.keys)
+        return bool(self.access or self.extra_statements or self.resources or self.keys or self.settings)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for change in self.resources if change.kind == kind)
@@ -225,31 +255,111 @@ def key_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[KeyChange]:
     ]
 
 
-def _access_by_user_and_bucket(grants: GrantsOutput) -> dict[tuple[str, str], set[AccessEntry]]:
-    access: dict[tuple[str, str], set[AccessEntry]] = {}
+AccessKey = tuple[str, str | None, str, str | None]  # user, their account if shown, bucket, its account if shown
+
+
+def _access_by_user_and_bucket(
+    grants: GrantsOutput, user_account: str | None = None, bucket_account: str | None = None
+) -> dict[AccessKey, set[AccessEntry]]:
+    access: dict[AccessKey, set[AccessEntry]] = {}
     for grant in grants.values():
         entry = AccessEntry(grant.access, grant.prefixes)
         for user in (*grant.users, *grant.roleLabels):  # a role reads as "role ci/deployer"
             for bucket in grant.buckets:
-                access.setdefault((user, bucket), set()).add(entry)
+                access.setdefault((user, user_account, bucket, bucket_account), set()).add(entry)
     return access
 
 
-def access_changes(base: GrantsOutput, head: GrantsOutput) -> list[AccessChange]:
+def _moved(base: Mapping[str, str], head: Mapping[str, str], account: str) -> bool:
+    """Whether the change moves the stack's users (or buckets) to another account (both sides name one)."""
+    return bool(base.get(account)) and bool(head.get(account)) and base.get(account) != head.get(account)
+
+
+def access_changes(
+    base: GrantsOutput,
+    head: GrantsOutput,
+    base_accounts: Mapping[str, str] | None = None,
+    head_accounts: Mapping[str, str] | None = None,
+) -> list[AccessChange]:
     """Per user and bucket, the access before and after, from the stack's "grants" exports.
 
     Entries compare by level and prefixes only, so renaming or splitting a grant without changing
-    what anyone can do shows no access change.
+    what anyone can do shows no access change. When the change moves the stack's users to another
+    account (each side's "accounts" export), a name stands for another principal: each side's users are
+    named with their account, so everyone in the old account loses their access and everyone in the new
+    one gains it. The same goes for the bucket account, which every grant's policies check
+    (s3:ResourceAccount).
     """
-    old, new = _access_by_user_and_bucket(base), _access_by_user_and_bucket(head)
-    changes = [
-        AccessChange(
-            user, bucket, tuple(sorted(old.get((user, bucket), ()))), tuple(sorted(new.get((user, bucket), ())))
+    old_accounts, new_accounts = base_accounts or {}, head_accounts or {}
+    users_moved = _moved(old_accounts, new_accounts, "userAccount")
+    buckets_moved = _moved(old_accounts, new_accounts, "bucketAccount")
+
+    def access(grants: GrantsOutput, accounts: Mapping[str, str]) -> dict[AccessKey, set[AccessEntry]]:
+        return _access_by_user_and_bucket(
+            grants,
+            accounts["userAccount"] if users_moved else None,
+            accounts["bucketAccount"] if buckets_moved else None,
         )
-        for user, bucket in old.keys() | new.keys()
-        if old.get((user, bucket), set()) != new.get((user, bucket), set())
+
+    old, new = access(base, old_accounts), access(head, new_accounts)
+    changes: list[AccessChange] = []
+    for key in old.keys() | new.keys():
+        before, after = old.get(key, set()), new.get(key, set())
+        if before != after:
+            user, user_account, bucket, bucket_account = key
+            changes.append(
+                AccessChange(user, bucket, tuple(sorted(before)), tuple(sorted(after)), user_account, bucket_account)
+            )
+    return sorted(
+        changes,
+        key=lambda change: (change.user.lower(), change.bucket, change.userAccount or "", change.bucketAccount or ""),
+    )
+
+
+def flat_settings(config: Mapping[str, str]) -> dict[str, str]:
+    """A stack file's config by setting, each field of an object on its own ("cross-account-s3:userAccount.accountId"),
+    so that a change reads as the one value that changed."""
+    flat: dict[str, str] = {}
+
+    def add(key: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for field_name, field_value in value.items():
+                add(f"{key}.{field_name}", field_value)
+        else:
+            flat[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+    for key, text in config.items():
+        add(key, decode_input(text))
+    return flat
+
+
+# Not listed: the grants it names are compared themselves, and the diff's first line names both sides' files,
+# so a pull request that only moves the grants into a directory still reads as no change.
+_GRANTS_FILE_SETTING = f"{NAMESPACE}:{GRANTS_FILE_KEY}"
+
+
+def setting_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[SettingChange]:
+    """The stack settings the change sets, removes or changes, by key; all of them for a stack that is new."""
+    old, new = flat_settings(base.stack_settings), flat_settings(head.stack_settings)
+    old.pop(_GRANTS_FILE_SETTING, None)
+    new.pop(_GRANTS_FILE_SETTING, None)
+    return [
+        SettingChange(key, old.get(key), new.get(key))
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
     ]
-    return sorted(changes, key=lambda change: (change.user.lower(), change.bucket))
+
+
+def stack_file_note(base: PlanSnapshot, head: PlanSnapshot) -> str | None:
+    """What a reviewer must know about the stack files compared: none at the base, or one shared by both sides."""
+    if not base.stack_file_found:
+        return f"{base.stack_file} does not exist: the stack is new there, so everything it would create shows as added"
+    if head.stack_file and base.stack_file == head.stack_file:
+        return (
+            f"{head.stack_file} on both sides, as it is now: a grants file as the base compares the grants only; "
+            "give --diff a git revision to compare the stack file too"
+        )
+    return None
 
 
 def _extra_statements(snapshot: PlanSnapshot) -> dict[tuple[str, str], Mapping[str, Any]]:
@@ -272,13 +382,17 @@ def extra_statement_changes(base: PlanSnapshot, head: PlanSnapshot) -> list[Extr
 
 
 def diff_plans(base: PlanSnapshot, head: PlanSnapshot) -> PlanDiff:
-    """What changing the grants from `base` to `head` would do."""
+    """What changing the stack (its grants and its stack file) from `base` to `head` would do."""
     return PlanDiff(
         base=base.grants_file,
         head=head.grants_file,
         stack=head.stack,
-        access=tuple(access_changes(base.grants, head.grants)),
+        access=tuple(access_changes(base.grants, head.grants, base.accounts, head.accounts)),
         extra_statements=tuple(extra_statement_changes(base, head)),
         resources=tuple(resource_changes(base, head)),
         keys=tuple(key_changes(base, head)),
+        settings=tuple(setting_changes(base, head)),
+        base_stack_file=base.stack_file,
+        head_stack_file=head.stack_file,
+        stack_file_note=stack_file_note(base, head),
     )

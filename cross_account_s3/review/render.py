@@ -21,6 +21,7 @@ from .diff import (
     KeyChange,
     PlanDiff,
     ResourceChange,
+    SettingChange,
     StatementChange,
 )
 from .snapshot import (
@@ -364,20 +365,38 @@ def _describe_entry(entry: AccessEntry, with_prefixes: bool) -> str:
 
 
 def describe_access_change(change: AccessChange) -> str:
-    """One reviewer's sentence, such as "u05 gains read on reports-bucket"."""
+    """One reviewer's sentence, such as "u05 gains read on reports-bucket", or, when the change moves the
+    users to another account, "u05 in account 210987654321 gains read on reports-bucket"."""
     entries = {*change.before, *change.after}
     shared = {entry.prefixes for entry in entries}
     inline = len(shared) > 1  # prefixes differ somewhere: show them on each side
     suffix = f" (prefixes: {', '.join(next(iter(shared)))})" if not inline and next(iter(shared)) else ""
+    user = f"{change.user} in account {change.userAccount}" if change.userAccount else change.user
+    bucket = f"{change.bucket} in account {change.bucketAccount}" if change.bucketAccount else change.bucket
 
     def side(access: tuple[AccessEntry, ...]) -> str:
         return " + ".join(_describe_entry(entry, inline) for entry in access)
 
     if change.kind == "add":
-        return f"{change.user} gains {side(change.after)} on {change.bucket}{suffix}"
+        return f"{user} gains {side(change.after)} on {bucket}{suffix}"
     if change.kind == "remove":
-        return f"{change.user} loses {side(change.before)} on {change.bucket}{suffix}"
-    return f"{change.user}: {side(change.before)} -> {side(change.after)} on {change.bucket}{suffix}"
+        return f"{user} loses {side(change.before)} on {bucket}{suffix}"
+    return f"{user}: {side(change.before)} -> {side(change.after)} on {bucket}{suffix}"
+
+
+def describe_setting_change(change: SettingChange) -> str:
+    """A stack setting's change in words, such as
+    "stack setting cross-account-s3:userAccount.accountId: 012345678901 -> 210987654321"."""
+    if change.kind == "add":
+        return f"stack setting {change.key}: {change.after}"
+    if change.kind == "remove":
+        return f"stack setting {change.key}: {change.before} (no longer set)"
+    return f"stack setting {change.key}: {change.before} -> {change.after}"
+
+
+def stack_file_line(diff: PlanDiff) -> str:
+    """Which stack file each side was planned with, or why there is only one (or none at the base)."""
+    return f"stack file: {diff.stack_file_note or f'{diff.base_stack_file} -> {diff.head_stack_file}'}"
 
 
 def describe_extra_statement_change(change: ExtraStatementChange) -> str:
@@ -422,10 +441,13 @@ def _resource_lines(changes: Iterable[ResourceChange]) -> list[str]:
 
 
 def render_diff_text(diff: PlanDiff) -> str:
-    """The diff as a reviewer reads it: access changes first, then each resource with its statement changes."""
-    lines = [f"Plan diff for stack {diff.stack}: {diff.base} -> {diff.head}"]
+    """The diff as a reviewer reads it: the stack files compared, changed stack settings and access changes first,
+    then each resource with its statement changes."""
+    lines = [f"Plan diff for stack {diff.stack}: {diff.base} -> {diff.head}", stack_file_line(diff)]
     if not diff.has_changes:
         return "\n".join([*lines, "no changes"]) + "\n"
+    if diff.settings:  # first: one setting can change everything below it
+        lines += ["", "Stack settings:", *(f"  {_MARK[c.kind]} {describe_setting_change(c)}" for c in diff.settings)]
     if diff.access or diff.extra_statements:
         lines += ["", "Access:"]
         lines += [f"  {_MARK[change.kind]} {describe_access_change(change)}" for change in diff.access]
@@ -452,9 +474,10 @@ def describe_key_change(change: KeyChange) -> str:
 
 def diff_summary_line(diff: PlanDiff) -> str:
     access = len(diff.access) + len(diff.extra_statements)
+    settings = f"; {plural(len(diff.settings), 'stack setting')} changed" if diff.settings else ""
     return (
         f"Changes: {diff.count('add')} to add, {diff.count('change')} to change, {diff.count('remove')} to remove; "
-        f"{access} access {'change' if access == 1 else 'changes'}"
+        f"{access} access {'change' if access == 1 else 'changes'}{settings}"
     )
 
 
@@ -464,7 +487,9 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
         "stack": diff.stack,
         "base": diff.base,
         "head": diff.head,
+        "stackFile": {"base": diff.base_stack_file, "head": diff.head_stack_file, "note": diff.stack_file_note},
         "changes": diff.has_changes,
+        "settings": [{**dataclasses.asdict(c), "summary": describe_setting_change(c)} for c in diff.settings],
         "access": [{**dataclasses.asdict(c), "summary": describe_access_change(c)} for c in diff.access],
         "extraStatements": [
             {**dataclasses.asdict(c), "summary": describe_extra_statement_change(c)} for c in diff.extra_statements
@@ -476,5 +501,6 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
             "change": diff.count("change"),
             "remove": diff.count("remove"),
             "access": len(diff.access) + len(diff.extra_statements),
+            "settings": len(diff.settings),
         },
     }
