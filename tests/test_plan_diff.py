@@ -405,6 +405,28 @@ def test_a_stack_file_invalid_at_the_revision_is_a_clean_refusal_naming_the_revi
     assert as_json["refused"] is True and expected in as_json["message"]
 
 
+@pytest.mark.parametrize(
+    ("appended", "expected"),
+    [
+        (b"# caf\xe9\n", "HEAD:Pulumi.nonprod.yaml: the stack file cannot be read: 'utf-8' codec can't decode"),
+        (
+            b"  cross-account-s3:userAccount: {}\n",
+            "HEAD:Pulumi.nonprod.yaml:15: the key 'cross-account-s3:userAccount'",
+        ),
+    ],
+)
+def test_a_stack_file_unreadable_at_the_revision_is_a_clean_refusal(repo: Path, appended: bytes, expected: str) -> None:
+    stack_file = repo / "Pulumi.nonprod.yaml"
+    valid = stack_file.read_bytes()
+    stack_file.write_bytes(valid + appended)
+    _git(repo, "commit", "-q", "-am", "an unreadable stack file")
+    stack_file.write_bytes(valid)
+    result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("the base stack file (HEAD:Pulumi.nonprod.yaml) cannot be planned:")
+    assert expected in result.stderr and "Traceback" not in result.output
+
+
 def test_the_stack_file_examples_in_the_plan_doc_are_what_plan_prints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
