@@ -22,6 +22,14 @@ def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [dict(s) for s in (found if isinstance(found, list) else [found]) if isinstance(s, Mapping)]
 
 
+def as_list(value: Any) -> list[Any]:
+    """A value that AWS accepts alone in place of a list (an action, a resource, a condition's value), as a list.
+
+    A missing value is the caller's to read: `None` comes back as `[None]`, like any other single value.
+    """
+    return value if isinstance(value, list) else [value]
+
+
 def _as_texts(value: Any) -> list[str]:
     values = value if isinstance(value, list) else ([] if value is None else [value])
     return [item if isinstance(item, str) else json.dumps(item, sort_keys=True) for item in values]

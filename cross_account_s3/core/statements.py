@@ -2,7 +2,9 @@
 
 The program writes each managed bucket's whole policy, so a statement it did not write survives only
 when the grants file declares it. A declared statement is checked here for what AWS would refuse only
-at apply time, and for what this program itself never grants.
+at apply time, and for what this program itself never grants. This module holds the statement and ties its
+checks together: `principal_shapes` knows which principals AWS accepts, and `conditions` which operators a
+Condition may use and whether it fixes who may use an Allow.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.config import JsonDict
 
 from . import naming, s3_actions
-from .documents import principals
+from .conditions import opens_to_anyone, operator_findings
+from .documents import as_list
+from .principal_shapes import PRINCIPAL_KINDS, principal_problem
 from .validation import Finding, describe_value, reject, validate_with
 from .yaml_source import PathKey
 
@@ -35,7 +39,7 @@ def is_own(statement: Mapping[str, Any]) -> bool:
 
 
 # An Allow to everyone needs a Condition (the program also refuses NotPrincipal, and any Condition that does not
-# fix who may use the statement: `_opens_to_anyone`).
+# fix who may use the statement: `conditions.opens_to_anyone`).
 _NOT_OPEN_TO_EVERYONE: JsonDict = {
     "not": {
         "properties": {
@@ -116,7 +120,7 @@ def statement_findings(written: Mapping[str, Any]) -> list[Finding]:
             )
         )
     reading = _effect_reading(statement)
-    opened = _opens_to_anyone(statement) if reading.allow else None
+    opened = opens_to_anyone(statement) if reading.allow else None
     if opened:
         found.append(
             reading.applied(
@@ -212,10 +216,6 @@ def _effect_reading(statement: Mapping[str, Any]) -> _Reading:
     )
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _shape_findings(statement: Mapping[str, Any]) -> list[Finding]:
     """What AWS would reject only at apply time, whatever the statement's Effect.
 
@@ -246,89 +246,8 @@ def _shape_findings(statement: Mapping[str, Any]) -> list[Finding]:
                 "write it like {Bool: {'aws:SecureTransport': 'false'}}",
             )
         )
-    found += _operator_findings(statement)
+    found += operator_findings(statement)
     found += _unknown_action_findings(statement)
-    return found
-
-
-# IAM's condition operators, as the IAM user guide spells them ("IAM JSON policy elements: Condition operators").
-# The policy grammar takes a condition type from that list, and each such string "can have ... specific allowed
-# values" ("Grammar of the IAM JSON policy language"); S3 answers a bucket policy with another one with
-# MalformedPolicy, but only when `pulumi up` writes it. "You can add IfExists to the end of any condition operator
-# name except the Null condition". ForAllValues: and ForAnyValue: qualify an operator for keys with several values
-# ("Creating a condition with multiple keys or values"); the user guide names no operator they cannot qualify, so
-# they are accepted before any, rather than refuse what AWS may accept.
-_BASE_OPERATORS = (
-    *(
-        f"String{test}"
-        for test in ("Equals", "NotEquals", "EqualsIgnoreCase", "NotEqualsIgnoreCase", "Like", "NotLike")
-    ),
-    *(
-        f"{kind}{test}"
-        for kind in ("Numeric", "Date")
-        for test in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")
-    ),
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-)
-_OPERATORS = frozenset(
-    f"{qualifier}{base}{suffix}"
-    for qualifier in ("", "ForAllValues:", "ForAnyValue:")
-    for base in _BASE_OPERATORS
-    for suffix in ("", "IfExists")
-    if not (base == "Null" and suffix)
-)
-_OPERATOR_SPELLING = {operator.lower(): operator for operator in _OPERATORS}
-
-
-def _operator_findings(statement: Mapping[str, Any]) -> list[Finding]:
-    """Condition operators IAM does not have (`Bol`, `NullIfExists`), with a "did you mean".
-
-    An operator IAM has, written in another case, is refused too: the IAM user guide does not say whether
-    IAM reads it, and this program's own checks of who a condition lets in read operators as IAM spells them.
-    """
-    condition = statement.get("Condition")
-    found: list[Finding] = []
-    for operator in condition if isinstance(condition, dict) else ():
-        if not isinstance(operator, str) or operator in _OPERATORS:
-            continue  # a key that is not text is reported where the YAML is read
-        spelt = _OPERATOR_SPELLING.get(operator.lower())
-        if spelt is not None:
-            found.append(
-                (
-                    ("Condition", operator),
-                    f"'{operator}' is IAM's condition operator '{spelt}' written in another case; the IAM user guide "
-                    "spells it one way, and this program reads operators only as spelt there",
-                    f"write '{spelt}'",
-                )
-            )
-            continue
-        if operator.lower().endswith("nullifexists"):
-            message = (
-                f"'{operator}' adds IfExists to Null, which IAM allows on every condition operator but Null, and AWS "
-                "refuses the policy"
-            )
-            hint = f"did you mean '{operator[: -len('IfExists')]}'? Null already tests whether the key is present; "
-        else:
-            message = f"'{operator}' is not one of IAM's condition operators, and AWS refuses the policy"
-            close = difflib.get_close_matches(operator.lower(), list(_OPERATOR_SPELLING), n=1, cutoff=0.75)
-            hint = f"did you mean '{_OPERATOR_SPELLING[close[0]]}'? " if close else ""
-        found.append(
-            (
-                ("Condition", operator),
-                message + " (MalformedPolicy) when `pulumi up` writes it",
-                f"{hint}use one of IAM's condition operators (String..., Numeric..., Date..., Bool, BinaryEquals, "
-                "IpAddress, NotIpAddress, Arn..., Null), with IfExists after it or ForAllValues: or ForAnyValue: "
-                "before it where needed",
-            )
-        )
     return found
 
 
@@ -346,7 +265,7 @@ def _allow_findings(statement: Mapping[str, Any]) -> list[Finding]:
                 "list the actions under 'Action'",
             )
         )
-    for action in _as_list(statement.get("Action", [])):
+    for action in as_list(statement.get("Action", [])):
         if not isinstance(action, str):
             continue  # reported by _element_findings
         text = action
@@ -364,7 +283,7 @@ def _allow_findings(statement: Mapping[str, Any]) -> list[Finding]:
             )
     principal = statement.get("Principal")
     values = principal.get("AWS") if isinstance(principal, dict) else None
-    for value in _as_list(values) if values is not None else []:
+    for value in as_list(values) if values is not None else []:
         if isinstance(value, str) and _ROOT.fullmatch(value):
             found.append(
                 (
@@ -389,7 +308,7 @@ def _unknown_action_findings(statement: Mapping[str, Any]) -> list[Finding]:
     """
     found: list[Finding] = []
     for key in ("Action", "NotAction"):
-        for action in _as_list(statement.get(key, [])):
+        for action in as_list(statement.get(key, [])):
             if not isinstance(action, str):
                 continue  # reported by _element_findings
             service, _, name = action.partition(":")
@@ -408,8 +327,8 @@ def _unknown_action_findings(statement: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
-# The elements of a bucket policy statement (IAM JSON policy reference, "IAM JSON policy elements"), and the
-# kinds of principal a bucket policy may name. AWS refuses anything else, but only when `pulumi up` writes it.
+# The elements of a bucket policy statement (IAM JSON policy reference, "IAM JSON policy elements"). AWS refuses
+# any other, but only when `pulumi up` writes it.
 _ELEMENTS = (
     "Sid",
     "Effect",
@@ -421,12 +340,11 @@ _ELEMENTS = (
     "NotResource",
     "Condition",
 )
-_PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
 def _texts(value: Any) -> bool:
     """A non-empty string, or a non-empty list of them: how a policy names actions, resources and principals."""
-    values = _as_list(value)
+    values = as_list(value)
     return bool(values) and all(isinstance(item, str) and item for item in values)
 
 
@@ -456,7 +374,7 @@ def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
     A principal is `*` or exact: "You cannot use a wildcard to match part of a principal name or ARN"
     (IAM user guide, "AWS JSON policy elements: Principal"); S3 answers such a policy with "Invalid
     principal in policy" (AWS Knowledge Center, "s3-invalid-principal-in-policy-error"). An exact one
-    must have a shape AWS documents for its kind (`_principal_problem`), or S3 answers the same.
+    must have a shape AWS documents for its kind (`principal_shapes.principal_problem`), or S3 answers the same.
     """
     found: list[Finding] = []
     for key in ("Action", "NotAction", "Resource", "NotResource"):
@@ -470,9 +388,9 @@ def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
             found.append(((key,), "must be '*' or a mapping such as {AWS: [...]}", f"write {key}: {{AWS: [...]}}"))
             continue
         for kind, names in value.items():
-            if kind not in _PRINCIPAL_KINDS:
+            if kind not in PRINCIPAL_KINDS:
                 found.append(
-                    ((key, kind), f"'{kind}' is not a kind of principal", f"use one of {', '.join(_PRINCIPAL_KINDS)}")
+                    ((key, kind), f"'{kind}' is not a kind of principal", f"use one of {', '.join(PRINCIPAL_KINDS)}")
                 )
             elif not _texts(names):
                 found.append(
@@ -488,105 +406,14 @@ def _element_findings(statement: Mapping[str, Any]) -> list[Finding]:
                         "name each principal exactly, such as arn:aws:iam::111122223333:role/reader; list several "
                         "if several need it",
                     )
-                    for name in _as_list(names)
+                    for name in as_list(names)
                     if name != "*" and ("*" in name or "?" in name)
                 ]
-                for index, name in enumerate(_as_list(names)):
-                    problem = None if "*" in name or "?" in name else _principal_problem(kind, name)
+                for index, name in enumerate(as_list(names)):
+                    problem = None if "*" in name or "?" in name else principal_problem(kind, name)
                     if problem is not None:
                         found.append(((key, kind, index) if isinstance(names, list) else (key, kind), *problem))
     return found
-
-
-# The principals a bucket policy names, in the shapes AWS documents for them: "AWS JSON policy elements: Principal"
-# (IAM user guide) for an account (its 12-digit ID or arn:aws:iam::ID:root), an IAM user or role (with its path),
-# an assumed-role session (arn:aws:sts::ID:assumed-role/ROLE/SESSION) and a federated user session
-# (arn:aws:sts::ID:federated-user/NAME); "Bucket policy examples" (S3 user guide) for a legacy CloudFront origin
-# access identity, arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ID. S3 answers any other with
-# "Invalid principal in policy" (AWS Knowledge Center, "s3-invalid-principal-in-policy-error"), but only when
-# `pulumi up` writes the policy. Only the aws partition: the bucket's own ARNs are arn:aws:s3:::.
-_IAM_NAME = r"[A-Za-z0-9+=,.@_-]+"
-_AWS_PRINCIPALS = (
-    naming.ACCOUNT_ID,
-    re.compile(r"arn:aws:iam::[0-9]{12}:root", re.ASCII),
-    naming.USER_ARN,
-    naming.GRANTEE_ROLE_ARN,
-    re.compile(rf"arn:aws:sts::[0-9]{{12}}:assumed-role/{_IAM_NAME}/{_IAM_NAME}", re.ASCII),
-    re.compile(rf"arn:aws:sts::[0-9]{{12}}:federated-user/{_IAM_NAME}", re.ASCII),
-    re.compile(r"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity [A-Z0-9]+", re.ASCII),
-)
-# What each kind of principal in an ARN is under: iam or sts.
-_ARN_KINDS = {"root": "iam", "user": "iam", "role": "iam", "assumed-role": "sts", "federated-user": "sts"}
-_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:(?P<account>[^:]*):(?P<kind>[^/]*)(?P<rest>.*)", re.ASCII)
-# A user's or role's unique ID, which AWS shows in place of its ARN once the user or role is deleted (aws-facts.md).
-_UNIQUE_ID = re.compile(r"(?:AIDA|AROA)[A-Z0-9]{12,}", re.ASCII)
-# "The identifier for a service principal includes the service name, and is usually in the following format:
-# service-name.amazonaws.com" (IAM user guide, "AWS JSON policy elements: Principal"): "usually", so only its
-# shape is checked, a dotted host name.
-_SERVICE = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
-# "CanonicalUser":"64-digit-alphanumeric-value" (S3 user guide, "Principals").
-_CANONICAL_USER = re.compile(r"[A-Za-z0-9]{64}", re.ASCII)
-# A web identity provider's host name, or a SAML or OIDC provider's ARN (IAM user guide, "AWS JSON policy elements:
-# Principal").
-_FEDERATED = re.compile(rf"{_SERVICE.pattern}|arn:aws:iam::[0-9]{{12}}:(?:saml-provider|oidc-provider)/\S+", re.ASCII)
-
-
-def _principal_problem(kind: str, name: str) -> tuple[str, str] | None:
-    """Why a principal AWS would refuse is not one, and how to write it, or None when its shape is one AWS accepts."""
-    if name == "*":
-        return None
-    if kind == "AWS":
-        if _is_aws_principal(name):
-            return None
-        if _UNIQUE_ID.fullmatch(name):
-            return (
-                f"{name!r} is the unique ID AWS shows in place of a user's or role's ARN once that user or role was "
-                "deleted; it names nobody any more, and a re-created user or role of the same name is not it",
-                "name the user's or role's ARN again if it was re-created, or remove it",
-            )
-        return (
-            f"{name!r} is not a principal AWS accepts in a bucket policy, and AWS refuses the policy ('Invalid "
-            "principal in policy'): an AWS principal is '*', a 12-digit account ID, or the ARN of an account "
-            "(arn:aws:iam::ID:root), an IAM user or role (arn:aws:iam::ID:user/NAME, arn:aws:iam::ID:role/NAME), a "
-            "role session (arn:aws:sts::ID:assumed-role/ROLE/SESSION) or a federated user "
-            "(arn:aws:sts::ID:federated-user/NAME), in the aws partition",
-            f"{_arn_hint(name)}correct the ARN; the IAM console shows a user's or role's ARN",
-        )
-    if kind == "Service" and not _SERVICE.fullmatch(name):
-        hint = f"did you mean '{name}.amazonaws.com'? " if re.fullmatch(r"[a-z0-9-]+", name, re.ASCII) else ""
-        return (
-            f"{name!r} is not a service principal, which is a service's host name such as cloudfront.amazonaws.com, "
-            "and AWS refuses the policy ('Invalid principal in policy')",
-            f"{hint}use the service principal the service's documentation gives",
-        )
-    if kind == "CanonicalUser" and not _CANONICAL_USER.fullmatch(name):
-        return (
-            f"{name!r} is not a canonical user ID, which is 64 letters and digits, and AWS refuses the policy "
-            "('Invalid principal in policy')",
-            "copy the canonical user ID whole (for a CloudFront origin access identity, its S3 canonical user ID)",
-        )
-    if kind == "Federated" and not _FEDERATED.fullmatch(name):
-        return (
-            f"{name!r} is not a federated principal, which is an identity provider's host name (such as "
-            "accounts.google.com) or the ARN of a SAML or OIDC provider (arn:aws:iam::ID:saml-provider/NAME), and "
-            "AWS refuses the policy ('Invalid principal in policy')",
-            "correct the identity provider's name or ARN",
-        )
-    return None
-
-
-def _arn_hint(name: str) -> str:
-    """'did you mean ...? ' for an AWS principal ARN with a misspelt kind or the wrong service, else ''."""
-    parts = _ARN.fullmatch(name)
-    close = difflib.get_close_matches(parts["kind"], list(_ARN_KINDS), n=1, cutoff=0.6) if parts else []
-    if not parts or not close:
-        return ""
-    meant = f"arn:aws:{_ARN_KINDS[close[0]]}::{parts['account']}:{close[0]}{parts['rest']}"
-    return f"did you mean {meant!r}? " if _is_aws_principal(meant) else ""
-
-
-def _is_aws_principal(name: str) -> bool:
-    return any(shape.fullmatch(name) for shape in _AWS_PRINCIPALS)
 
 
 def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
@@ -614,7 +441,7 @@ def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
                 )
             seen.add(sid.lower())
         key = "Resource" if "Resource" in statement else "NotResource"
-        for resource in _as_list(statement.get(key, [])):
+        for resource in as_list(statement.get(key, [])):
             if not isinstance(resource, str) or not (
                 resource == f"arn:aws:s3:::{bucket}" or resource.startswith(f"arn:aws:s3:::{bucket}/")
             ):
@@ -627,97 +454,6 @@ def bucket_statement_findings(bucket: str, statements: Any) -> list[Finding]:
                     )
                 )
     return found
-
-
-def _opens_to_anyone(statement: Mapping[str, Any]) -> str | None:
-    """How an Allow reaches principals nobody named ("but those 'NotPrincipal' lists", ...), or None.
-
-    An Allow to `*` is kept only behind a condition that fixes who may use it. "If your policy has multiple
-    condition operators or multiple keys attached to a single condition operator, the conditions are
-    evaluated using a logical AND" (IAM user guide, "IAM JSON policy elements: Condition"), so one such
-    clause limits the whole statement; every other clause is named with why it does not.
-    """
-    if "NotPrincipal" in statement:
-        return "but the principals 'NotPrincipal' lists"
-    if "*" not in principals(statement, "AWS"):
-        return None
-    condition = statement.get("Condition")
-    if not isinstance(condition, dict) or not condition:
-        return "('Principal: *') with no condition"
-    reasons: list[str] = []
-    for operator, keys in condition.items():
-        for key, values in keys.items() if isinstance(keys, dict) else ():
-            reason = _why_it_does_not_fix_who(str(operator), str(key), values)
-            if reason is None:
-                return None
-            reasons.append(reason)
-    return f"('Principal: *') and its Condition does not limit who ({'; '.join(reasons) or 'it holds no clause'})"
-
-
-# Which conditions fix who may use an Allow to `*`. S3 calls a bucket policy public unless it grants only to
-# "A fixed AWS principal, user, role, or service principal", or a fixed aws:SourceArn, aws:SourceVpc,
-# aws:SourceVpce, aws:SourceOwner, aws:SourceAccount or aws:userid, or limits access to CIDRs in aws:SourceIp
-# (S3 API reference, PublicAccessBlockConfiguration). This program is stricter. It never grants to an account
-# root (an account principal "delegate[s] permissions to the account", whose administrators pass it on: IAM
-# user guide, "AWS JSON policy elements: Principal"), so a key naming whole accounts or an organization is
-# the same grant and is refused too. An address range or a user name says nothing about which account asks.
-# A value is fixed when it holds no wildcard and no policy variable.
-_FIXES_WHO = frozenset({"aws:principalarn", "aws:sourcearn", "aws:sourcevpce", "aws:sourcevpc"})
-_WHOLE_ACCOUNTS = frozenset(
-    {
-        "aws:principalaccount",
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:sourceaccount",
-        "aws:sourceowner",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-    }
-)
-# Operators that match a fixed value as written. A Like operator is an exact match when its value has no
-# wildcard; ArnEquals takes wildcards as ArnLike does (IAM user guide, "Condition operators": "Each of the
-# six colon-delimited components of the ARN is checked separately and each can include ... wildcards").
-_EXACT = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"})
-
-
-def _why_it_does_not_fix_who(operator: str, key: str, values: Any) -> str | None:
-    """Why one condition clause leaves an Allow to `*` open to principals nobody named, or None when it fixes who.
-
-    The IAM user guide ("Condition operators") says why each is refused: with ...IfExists, "If the key is
-    not present, evaluate the condition element as true"; Null only checks whether a key is present;
-    ForAllValues is true when the request has no such key; a negated operator matches every value but
-    those listed. Context key names are not case-sensitive ("IAM JSON policy elements: Condition").
-    """
-    if operator.endswith("IfExists"):
-        return f"{operator} on {key} passes any request that has no {key}"
-    if operator.startswith(("ForAnyValue:", "ForAllValues:")):
-        return f"{operator} is for keys with several values, and ForAllValues passes a request without the key"
-    if operator == "Null":
-        return f"Null on {key} only checks whether the request has the key"
-    if key.lower() in _WHOLE_ACCOUNTS:
-        return (
-            f"{key} names whole accounts or an organization, which, like an account root, lets their "
-            "administrators pass the access to any of their identities"
-        )
-    if key.lower() not in _FIXES_WHO:
-        return (
-            f"{key} does not say who is asking (aws:PrincipalArn, aws:SourceArn, aws:SourceVpce and aws:SourceVpc do)"
-        )
-    if operator not in _EXACT:
-        if "Not" in operator:
-            return f"{operator} on {key} matches every value but those listed"
-        return f"{operator} on {key} is not an exact match (StringEquals or ArnEquals is)"
-    listed = _as_list(values)
-    if not listed:
-        return f"{operator} on {key} has no value"
-    for value in listed:
-        if not isinstance(value, str) or not value:
-            return f"{operator} on {key} has the value {describe_value(value)}, which is no ARN or ID"
-        if "${" in value:
-            return f"{operator} on {key} has the value {value!r}, a policy variable that takes each request's own value"
-        if "*" in value or "?" in value:
-            return f"{operator} on {key} has the value {value!r}, a pattern that matches more than one"
-    return None
 
 
 def _not_json(value: Any) -> str | None:
