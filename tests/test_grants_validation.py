@@ -271,7 +271,8 @@ CASES = {
         "      Principal: {AWS: 'arn:aws:iam::999988887777:role/reader'}\n"
         "      Action: [s3:GetObject, s3:PutBucketFutureThing, 's3:PutBucketPolicy ']\n"
         "      Resource: ['arn:aws:s3:::reports-bucket', 'arn:aws:s3:::reports-bucket/*']\n"
-        "    - Sid: NoDeletes\n      Effect: Deny\n      Principal: '*'\n      Action: [s3:DeleteObjekt, 's3:Fooo*']\n"
+        "    - Sid: NoDeletes\n      Effect: Deny\n      Principal: '*'\n"
+        "      Action: [s3:DeleteObjekt, 's3:Fooo*', ' s3:PutBucketPolicy', 's3:', 's3:?', 's3:*']\n"
         "      Resource: 'arn:aws:s3:::reports-bucket/*'\n",
         [
             "grants.yaml:11: field 'extraStatements.reports-bucket[0].Action': 's3:PutBucketFutureThing' matches no "
@@ -282,6 +283,9 @@ CASES = {
             "grants.yaml:16: field 'extraStatements.reports-bucket[1].Action': 's3:DeleteObjekt' matches no S3 action",
             "fix: did you mean s3:DeleteObject",
             "'s3:Fooo*' matches no S3 action",
+            "' s3:PutBucketPolicy' matches no S3 action",  # a space before the service hid it from the check
+            "'s3:' matches no S3 action",
+            "'s3:?' matches no S3 action",  # nothing left but a wildcard, yet no action has one letter
         ],
     ),
     # "You cannot use a wildcard to match part of a principal name or ARN" (IAM user guide); AWS refuses the

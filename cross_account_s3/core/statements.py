@@ -311,8 +311,9 @@ def _unknown_action_findings(statement: Mapping[str, Any]) -> list[Finding]:
         for action in as_list(statement.get(key, [])):
             if not isinstance(action, str):
                 continue  # reported by _element_findings
-            service, _, name = action.partition(":")
-            if service.lower() != "s3" or not name.strip("*?") or not s3_actions.expand(action).matches_nothing:
+            service, _, _name = action.partition(":")
+            # Spaces around the service are still S3's to judge, and so is a pattern with nothing left but "?".
+            if service.strip().lower() != "s3" or not s3_actions.expand(action).matches_nothing:
                 continue
             close = s3_actions.suggest(action.strip())
             hint = f"did you mean {' or '.join(close)}? " if close else ""
