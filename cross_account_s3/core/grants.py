@@ -260,6 +260,9 @@ class Grant(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, json_schema_extra=_EXACTLY_ONE)
 
+    # A field of one value whose list is another field: `bucket: [a, b]` is fixed by writing `buckets:`.
+    plural_fields: ClassVar[Mapping[str, str]] = {"bucket": "buckets"}
+
     name: GrantName
     description: str | None = Field(default=None, description="Why these users or roles need this access.")
     users: list[UserRef] = Field(default_factory=list, description="IAM users in the user account.")

@@ -8,6 +8,7 @@ every one of them into a `Problem` with its file, line, grant, field and a concr
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -66,7 +67,8 @@ def _reraisable(found: ErrorDetails) -> InitErrorDetails:
 
 
 def describe_value(value: Any) -> str:
-    """How YAML read a value, in the words a YAML author would use."""
+    """How YAML read a value, in the words a YAML author would use: never a Python repr such as
+    `datetime.date(2024, 1, 1)`, which an unquoted 2024-01-01 becomes."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -79,7 +81,13 @@ def describe_value(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return repr(value)
+    if isinstance(value, datetime.datetime):  # before date: a datetime is a date too
+        return f"the date and time {value.isoformat(sep=' ')}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, str):
+        return repr(value)
+    return "a value that is not text"
 
 
 def known_fields(model: type[BaseModel]) -> list[str]:
@@ -169,9 +177,39 @@ def _close(value: Any, options: Sequence[str], prefix: str = "") -> str:
     return f"did you mean '{prefix}{by_lower[close[0]]}'? " if close else ""
 
 
-def _message_and_fix(
-    error: ErrorDetails, model: type[BaseModel], location: PathKey, doc: YamlDocument
-) -> tuple[str, str]:
+def _flow(values: list[Any]) -> str:
+    """A list's items as a YAML flow list's inside (`a, b`), or '...' when an item is not a plain value."""
+    if not values or not all(isinstance(item, (str, int, float, datetime.date)) for item in values):
+        return "..."
+    return ", ".join(str(item) for item in values)
+
+
+def _not_text(value: Any, field: str, in_list: bool, plural: str | None, written: str | None) -> tuple[str, str]:
+    """(message, fix) for a value that must be text: the fix depends on what YAML read instead, since
+    quoting mends a date or a number, but a list in quotes is no name either."""
+    message = f"must be text, but YAML read {describe_value(value)}"
+    if isinstance(value, list) and in_list:
+        return (
+            f"must be text, but YAML read a list inside the list '{field}'",
+            f"write '{field}' as one flat list, such as '{field}: [{_flow(value)}]' (brackets inside brackets, or a "
+            "'- ' item under another '- ', make a list inside the list)",
+        )
+    if isinstance(value, list):
+        one = f"'{field}: {value[0]}'" if len(value) == 1 and _flow(value) != "..." else f"'{field}: <one value>'"
+        if plural:
+            return message, f"write it as '{plural}: [{_flow(value)}]' ('{plural}' takes a list), or as {one} for one"
+        return message, f"write one value, not a list: {one}"
+    if isinstance(value, dict):
+        return message, "write it as text, in quotes when it holds ': ' or starts with '{' (YAML reads a mapping then)"
+    if value is None and not written:
+        if in_list:
+            return message, "remove the empty item from the list, or write its value"
+        return message, f"write the value after '{field}:'"
+    shown = written or (value.isoformat() if isinstance(value, datetime.date) else str(value).lower())
+    return message, f'put it in quotes ("{shown}") to keep it as text'
+
+
+def _message_and_fix(error: ErrorDetails, model: type[BaseModel], location: PathKey, place: Where) -> tuple[str, str]:
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
@@ -187,7 +225,7 @@ def _message_and_fix(
         values = {
             "value": describe_value(value),
             "field": field,
-            "file": doc.file,
+            "file": place.doc.file,
             "known": ", ".join(known),
             "fields": ", ".join(owner.model_fields),
             "hint": _close(field, known, getattr(owner, "hint_prefix", "")),
@@ -198,12 +236,12 @@ def _message_and_fix(
     if kind == "extra_forbidden":
         return "is not a field this program knows", f"{_close(field, known)}the known fields are: {', '.join(known)}"
     if kind == "string_type":
-        return (
-            f"must be text, but YAML read {describe_value(value)}",
-            "put the value in quotes so YAML keeps it as text",
-        )
+        plural = getattr(owner, "plural_fields", {}).get(owner_field) if location[-1:] == (owner_field,) else None
+        in_list = bool(location) and isinstance(location[-1], int)
+        return _not_text(value, field, in_list, plural, place.doc.unquoted.get(place.path))
     if kind in {"list_type", "tuple_type"}:
-        example = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else " ... "
+        scalar = isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool)
+        example = place.doc.unquoted.get(place.path) or (value if scalar else " ... ")
         return (
             f"must be a list, but YAML read {describe_value(value)}",
             f"write it as a YAML list: '{field}: [{example}]'",
@@ -263,7 +301,7 @@ def to_problems(
     problems: list[Problem] = []
     for details in error.errors(include_url=False):
         location = _file_location(details["loc"], where, key)
-        message, fix = _message_and_fix(details, model, location, where.doc)
         place = where.at(key(location[0]), *location[1:]) if location else where
+        message, fix = _message_and_fix(details, model, location, place)
         problems.append(place.problem(message, fix))
     return problems

@@ -33,6 +33,10 @@ class YamlDocument:
     # Unquoted values YAML reads as something else than their text (012 as 10, yes as true), by path:
     # (what happened, what to do).
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
+    # The text of each unquoted value YAML does not read as text (a number, a date, true, null), or that a
+    # stack file's YAML 1.2 reads as a number (012345678901), by path: a fix that says to quote a value
+    # quotes what was written (0123, not the 83 YAML read), and can tell 012345678901 from 12345678901.
+    unquoted: dict[PathKey, str] = field(default_factory=dict)
     # A grants file's problems as YAML (a key written twice, a key that is not text), found before it was
     # built: the document was mended to be built anyway, and its validation reports these with its own.
     problems: tuple[Problem, ...] = ()
@@ -145,6 +149,9 @@ def _read_otherwise(node: yaml.Node) -> tuple[str, str] | None:
 
 
 TEXT_TAG = "tag:yaml.org,2002:str"
+# Digits that YAML 1.2 (Pulumi's reading of a stack file) reads as a decimal number, and YAML 1.1 (this
+# reading) as text when they start with 0 and hold an 8 or a 9.
+_YAML12_NUMBER = re.compile(r"[-+]?[0-9]+")
 MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<`
 
 
@@ -192,6 +199,7 @@ class _Index:
     rules: FileRules | None
     lines: dict[PathKey, int] = field(default_factory=dict)
     rereads: dict[PathKey, tuple[str, str]] = field(default_factory=dict)
+    unquoted: dict[PathKey, str] = field(default_factory=dict)
     findings: list[tuple[PathKey, int, str, str]] = field(default_factory=list)  # (path, line, message, fix)
     fatal: bool = False  # a finding the document cannot be built past (text that is not Unicode)
     grants: dict[PathKey, yaml.Node] = field(default_factory=dict)  # each grant's node, by its path
@@ -248,6 +256,12 @@ class _Index:
         self.lines.setdefault(path, line)
         if "<<" not in path and (reread := _read_otherwise(node)) is not None:  # a merged value: at its anchor
             self.rereads[path] = reread
+        if (
+            isinstance(node, yaml.ScalarNode)
+            and not node.style
+            and (node.tag != TEXT_TAG or _YAML12_NUMBER.fullmatch(node.value))
+        ):
+            self.unquoted.setdefault(path, node.value)  # before a grants file's rules mend its tag
         first_time = id(node) not in self.checked
         self.checked.add(id(node))
         if first_time and isinstance(node, yaml.ScalarNode) and not is_text(node.value):
@@ -437,7 +451,12 @@ def parse_yaml(text: str, file: str, *, rules: FileRules | None = None) -> YamlD
             [Problem.in_file(file, f"this is not valid YAML: {error}", "correct the YAML syntax")]
         ) from None
     return YamlDocument(
-        file=file, data=data, lines=index.lines, rereads=index.rereads, problems=tuple(index.problems())
+        file=file,
+        data=data,
+        lines=index.lines,
+        rereads=index.rereads,
+        unquoted=index.unquoted,
+        problems=tuple(index.problems()),
     )
 
 

@@ -1,0 +1,93 @@
+"""What a user reads about bad input: YAML's words, never Python's, and a fix that works when followed.
+
+A fix that, followed, gives another invalid value (quoting a list) costs the user a second round; a
+message in Python's terms (`datetime.date(2024, 1, 1)`) leaves them to guess what YAML did.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
+from cross_account_s3.core.problems import InputProblems, Problem
+from cross_account_s3.core.yaml_source import parse_yaml
+
+USER_ACCOUNT = "012345678901"
+
+
+def grants_problems(text: str) -> list[Problem]:
+    """Every problem of a grants file; fails the test when the file is accepted."""
+    with pytest.raises(InputProblems) as refused:
+        validate_grants(parse_yaml(textwrap.dedent(text), "grants.yaml", rules=GRANTS_FILE), USER_ACCOUNT)
+    return list(refused.value.problems)
+
+
+def one_problem(text: str, field: str) -> Problem:
+    """The one problem of a grants file at `field` of its grant."""
+    found = [problem for problem in grants_problems(text) if problem.field == field]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def grant_with(**lines: str) -> str:
+    """A grants file with one grant, its lines replaced or added as written (YAML, unquoted)."""
+    fields = {"name": "g", "users": "[u01]", "bucket": "reports-bucket", "access": "read", **lines}
+    return "grants:\n" + "".join(
+        f"{'  - ' if index == 0 else '    '}{key}: {value}\n" for index, (key, value) in enumerate(fields.items())
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "read"),
+    [
+        ("name", "2024-01-01", "the date 2024-01-01"),
+        ("description", "2024-01-01", "the date 2024-01-01"),
+        ("bucket", "2024-01-01 10:00:00", "the date and time 2024-01-01 10:00:00"),
+        ("description", "2024-01-01T10:00:00Z", "the date and time 2024-01-01 10:00:00+00:00"),
+    ],
+)
+def test_a_date_is_named_as_yaml_read_it_and_quoting_what_was_written_is_the_fix(
+    field: str, written: str, read: str
+) -> None:
+    problem = one_problem(grant_with(**{field: written}), field)
+    assert problem.message == f"must be text, but YAML read {read}"
+    assert problem.fix == f'put it in quotes ("{written}") to keep it as text'
+    assert "datetime" not in problem.render()
+
+
+def test_a_date_in_a_list_of_users_is_named_the_same_way() -> None:
+    problem = one_problem(grant_with(users="[2024-01-01]"), "users[0]")
+    assert (problem.message, problem.fix) == (
+        "must be text, but YAML read the date 2024-01-01",
+        'put it in quotes ("2024-01-01") to keep it as text',
+    )
+
+
+def test_quoting_a_number_quotes_it_as_written_not_as_yaml_read_it() -> None:
+    problem = one_problem(grant_with(users="[0123]"), "users[0]")
+    assert "the number 83" in problem.message and '"0123"' in problem.fix
+
+
+def test_a_list_for_bucket_is_fixed_with_buckets_not_with_quotes() -> None:
+    problem = one_problem(grant_with(bucket="[my-bucket]"), "bucket")
+    assert "quotes" not in problem.fix
+    assert "'buckets: [my-bucket]'" in problem.fix and "'bucket: my-bucket'" in problem.fix
+
+
+def test_a_list_inside_the_list_of_users_is_fixed_with_one_flat_list() -> None:
+    problem = one_problem(grant_with(users="[[x]]"), "users[0]")
+    assert "quotes" not in problem.fix
+    assert "list inside the list 'users'" in problem.message and "'users: [x]'" in problem.fix
+
+
+def test_a_list_for_another_text_field_asks_for_one_value() -> None:
+    problem = one_problem(grant_with(description="[reads, reports]"), "description")
+    assert "quotes" not in problem.fix and "one value, not a list" in problem.fix
+
+
+def test_an_empty_value_asks_for_a_value_not_for_quotes() -> None:
+    problem = one_problem(grant_with(name=""), "name")
+    assert problem.message == "must be text, but YAML read nothing (null)"
+    assert problem.fix == "write the value after 'name:'"
