@@ -12,9 +12,20 @@ import pytest
 
 from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
 from cross_account_s3.core.problems import InputProblems, Problem
+from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
+from cross_account_s3.core.stack_file import config_of
 from cross_account_s3.core.yaml_source import parse_yaml
 
 USER_ACCOUNT = "012345678901"
+STACK_FILE = "Pulumi.nonprod.yaml"
+ACCOUNTS = """\
+cross-account-s3:bucketAccount:
+  accountId: "123456789012"
+  region: us-east-1
+cross-account-s3:userAccount:
+  accountId: "012345678901"
+  region: us-east-1
+"""
 
 
 def grants_problems(text: str) -> list[Problem]:
@@ -91,3 +102,40 @@ def test_an_empty_value_asks_for_a_value_not_for_quotes() -> None:
     problem = one_problem(grant_with(name=""), "name")
     assert problem.message == "must be text, but YAML read nothing (null)"
     assert problem.fix == "write the value after 'name:'"
+
+
+def stack_file_text(settings: str, accounts: str = ACCOUNTS) -> str:
+    return "config:\n" + textwrap.indent(accounts + textwrap.dedent(settings), "  ")
+
+
+def read_settings(settings: str, accounts: str = ACCOUNTS) -> Settings:
+    """The settings of a stack file, handed over as Pulumi hands them (each value as text), with its lines."""
+    text = stack_file_text(settings, accounts)
+    raw = {
+        key.partition(":")[2]: value for key, value in config_of(text, STACK_FILE).items() if key.startswith(NAMESPACE)
+    }
+    return parse_settings(raw, "nonprod", parse_yaml(text, STACK_FILE))
+
+
+def settings_problems(settings: str, accounts: str = ACCOUNTS) -> list[Problem]:
+    with pytest.raises(InputProblems) as refused:
+        read_settings(settings, accounts)
+    return list(refused.value.problems)
+
+
+def with_user_account_id(written: str) -> str:
+    return ACCOUNTS.replace('accountId: "012345678901"', f"accountId: {written}")
+
+
+@pytest.mark.parametrize("written", ["012345678901", "012345670123", "123456789012"])
+def test_an_unquoted_twelve_digit_account_id_is_quoted_back_as_written(written: str) -> None:
+    (problem,) = settings_problems("", with_user_account_id(written))
+    assert (problem.file, problem.line, problem.field) == (STACK_FILE, 6, "cross-account-s3:userAccount.accountId")
+    assert problem.fix == f'write the account ID in quotes: accountId: "{written}"'
+
+
+@pytest.mark.parametrize("written", ["123", "1234567890", "0123"])
+def test_an_unquoted_number_that_is_no_account_id_is_not_padded_with_zeros(written: str) -> None:
+    (problem,) = settings_problems("", with_user_account_id(written))
+    assert "12-digit account ID" in problem.message and f"number {written}" in problem.message
+    assert "000" not in problem.fix and f"replace {written} with the 12-digit ID" in problem.fix

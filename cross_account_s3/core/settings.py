@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import naming
 from .problems import InputProblems, Problem, raise_if_any
@@ -25,6 +26,9 @@ NAMESPACE = "cross-account-s3"
 DEFAULT_GROUP_PREFIX = "cross-account-s3-"
 GROUP_PATH = "/cross-account-s3/"
 DEFAULT_GROUP_QUOTA = 300  # IAM quotas: groups per account, the adjustable default
+ACCOUNT_KEYS = ("bucketAccount", "userAccount")
+# Validation context: each unquoted account ID of the stack file, as written, by the number Pulumi hands over.
+ACCOUNT_IDS_AS_WRITTEN = "account_ids_as_written"
 
 
 class AccountSettings(BaseModel):
@@ -39,14 +43,24 @@ class AccountSettings(BaseModel):
 
     @field_validator("accountId", mode="before")
     @classmethod
-    def _account_id_is_twelve_digit_text(cls, value: Any) -> Any:
+    def _account_id_is_twelve_digit_text(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             return value
         if isinstance(value, int):
+            context = info.context if isinstance(info.context, dict) else {}
+            written = context.get(ACCOUNT_IDS_AS_WRITTEN, {}).get(value)
+            if written is not None and not naming.ACCOUNT_ID.fullmatch(written):
+                # No leading zeros were lost: quoting would keep a number that is no account ID.
+                reject(
+                    f"must be the 12-digit account ID in quotes, but it is written as the number {written}, which "
+                    f"has {len(written.lstrip('+-'))} digits",
+                    f"replace {written} with the 12-digit ID from the AWS console's account menu, in quotes "
+                    '(accountId: "<12 digits>")',
+                )
             reject(
                 f"must be a quoted 12-digit string, but YAML read {describe_value(value)}; numbers lose leading "
                 "zeros (and YAML reads some zero-led numbers as octal)",
-                f"write the account ID in quotes: {_quoted_account_id(value)}",
+                f"write the account ID in quotes: {_quoted_account_id(value, written)}",
             )
         if not naming.ACCOUNT_ID.fullmatch(value):
             reject(
@@ -115,13 +129,21 @@ def is_switch(text: Any) -> bool:
     return isinstance(text, str) and text.strip().lower() in ("true", "false")
 
 
-def _quoted_account_id(value: int) -> str:
-    """The user's own number, as the quoted text it most likely was before YAML read it as a number."""
-    written = [f'accountId: "{value:012d}"'] if 0 <= value < 10**12 else [f'accountId: "{value}"']
+def _quoted_account_id(value: int, written: str | None) -> str:
+    """The user's own number, as the quoted text it was (or, unseen, most likely was) before YAML read it.
+
+    Zeros are put back only where YAML can have dropped them: when the stack file shows the number written
+    with them, or, when it does not show it (a value not from the stack file), as a guess the fix says is one.
+    """
+    if written is not None:
+        return f'accountId: "{written}"'
+    if 10**11 <= value < 10**12:
+        return f'accountId: "{value}"'
+    guesses = [f'accountId: "{value:012d}" if you wrote {value:012d}'] if 0 <= value < 10**11 else []
     octal = f"0{value:o}"
     if len(octal) == 12 and value >= 0 and octal != f"{value:012d}":
-        written.append(f'accountId: "{octal}" if you wrote {octal}, which YAML reads as an octal number')
-    return ", or ".join(written)
+        guesses.append(f'accountId: "{octal}" if you wrote {octal}, which YAML reads as an octal number')
+    return ", or ".join(guesses) or "the 12-digit ID from the AWS console's account menu"
 
 
 def _decoded(text: Any) -> Any:
@@ -303,6 +325,17 @@ def grants_file_of(stack: str, configured: str | None) -> str:
     return configured or f"grants/{stack}.yaml"
 
 
+def _account_ids_as_written(doc: YamlDocument) -> dict[int, str]:
+    """Each account ID the stack file writes as an unquoted number, by the number Pulumi hands over (it reads
+    the file as YAML 1.2: 012345678901 is 12345678901), so a fix can quote what was written."""
+    found: dict[int, str] = {}
+    for account in ACCOUNT_KEYS:
+        written = doc.unquoted.get(("config", f"{NAMESPACE}:{account}", "accountId"))
+        if written is not None and re.fullmatch(r"[-+]?[0-9]+", written):
+            found[int(written, 10)] = written
+    return found
+
+
 def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None) -> Settings:
     """Check the stack's config values and return them typed, or raise every problem at once.
 
@@ -327,7 +360,7 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
                 )
             )
     try:
-        checked = StackSettings.model_validate(values)
+        checked = StackSettings.model_validate(values, context={ACCOUNT_IDS_AS_WRITTEN: _account_ids_as_written(doc)})
     except ValidationError as error:
         where = Where(doc, ("config",), field_from=1)
         raise InputProblems(
