@@ -11,10 +11,12 @@ import textwrap
 import pytest
 
 from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
+from cross_account_s3.core.naming import KnownRegions
 from cross_account_s3.core.problems import InputProblems, Problem
 from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
 from cross_account_s3.core.stack_file import config_of
 from cross_account_s3.core.yaml_source import parse_yaml
+from tests.conftest import RunProgram, assert_refused
 
 USER_ACCOUNT = "012345678901"
 STACK_FILE = "Pulumi.nonprod.yaml"
@@ -28,10 +30,11 @@ cross-account-s3:userAccount:
 """
 
 
-def grants_problems(text: str) -> list[Problem]:
+def grants_problems(text: str, known_regions: KnownRegions | None = None) -> list[Problem]:
     """Every problem of a grants file; fails the test when the file is accepted."""
+    doc = parse_yaml(textwrap.dedent(text), "grants.yaml", rules=GRANTS_FILE)
     with pytest.raises(InputProblems) as refused:
-        validate_grants(parse_yaml(textwrap.dedent(text), "grants.yaml", rules=GRANTS_FILE), USER_ACCOUNT)
+        validate_grants(doc, USER_ACCOUNT, known_regions=known_regions)
     return list(refused.value.problems)
 
 
@@ -139,3 +142,58 @@ def test_an_unquoted_number_that_is_no_account_id_is_not_padded_with_zeros(writt
     (problem,) = settings_problems("", with_user_account_id(written))
     assert "12-digit account ID" in problem.message and f"number {written}" in problem.message
     assert "000" not in problem.fix and f"replace {written} with the 12-digit ID" in problem.fix
+
+
+def bucket_in_region(region: str) -> str:
+    return grant_with() + f"bucketSettings:\n  reports-bucket:\n    region: {region}\n"
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("cn-north-1", "aws-cn"),
+        ("cn-northwest-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("us-iso-east-1", "ISO"),
+        ("us-isob-east-1", "ISO"),
+        ("eu-isoe-west-1", "ISO"),
+        ("eusc-de-east-1", "aws-eusc"),
+    ],
+)
+def test_a_bucket_region_of_another_partition_is_refused(region: str, partition: str) -> None:
+    (problem,) = grants_problems(bucket_in_region(region))
+    assert (problem.line, problem.field) == (8, "bucketSettings.reports-bucket.region")
+    assert partition in problem.message and "only in the aws partition" in problem.message
+
+
+def test_an_account_region_of_another_partition_is_refused() -> None:
+    (problem,) = settings_problems("", ACCOUNTS.replace("region: us-east-1", "region: us-gov-west-1", 1))
+    assert (problem.line, problem.field) == (4, "cross-account-s3:bucketAccount.region")
+    assert "aws-us-gov" in problem.message
+
+
+TEST_REGIONS = KnownRegions(frozenset({"eu-west-1", "us-east-1", "cn-north-1"}), "the test's list")
+
+
+def test_a_region_aws_does_not_have_is_refused_with_the_closest_one() -> None:
+    (problem,) = grants_problems(bucket_in_region("eu-wset-1"), TEST_REGIONS)
+    assert problem.field == "bucketSettings.reports-bucket.region"
+    assert problem.message == "is 'eu-wset-1', which is not an AWS region: the test's list, which lists AWS's " + (
+        "regions, does not list it"
+    )
+    assert problem.fix.startswith("did you mean 'eu-west-1'?")
+
+
+def test_a_listed_region_of_another_partition_is_still_refused() -> None:
+    (problem,) = grants_problems(bucket_in_region("cn-north-1"), TEST_REGIONS)
+    assert "aws-cn" in problem.message
+
+
+def test_the_program_checks_regions_against_pulumi_aws(run: RunProgram, grants_file) -> None:
+    text = (
+        "grants:\n  - name: g\n    users: [test.user]\n    buckets: [my-shared-bucket-20932, reports-bucket]\n"
+        "    access: read\nbucketSettings:\n  my-shared-bucket-20932: {region: eu-wset-1}\n"
+        "  reports-bucket: {region: ap-southeast-7}\n"
+    )
+    message = assert_refused(run("nonprod", config=grants_file(text)), "'eu-wset-1'", "did you mean 'eu-west-1'?")
+    assert "pulumi-aws 7." in message and "ap-southeast-7" not in message

@@ -155,6 +155,7 @@ BAD_EXAMPLES: dict[str, str] = {
     "prefix starting with a slash": _grant(prefixes=["/reports/"]),
     "prefix with a wildcard": _grant(prefixes=["reports/*"]),
     "empty prefixes": _grant(prefixes=[]),
+    "a bucket region of another partition": _grant() + "bucketSettings:\n  reports-bucket: {region: cn-north-1}\n",
     "a number where text belongs": _grant(users=[12345]),
     "extra statement with the program's own Sid": _grant()
     + "extraStatements:\n  reports-bucket:\n    - {Sid: CrossAccountS3Mine, Effect: Allow}\n",

@@ -41,17 +41,28 @@ class BucketSettings(BaseModel):
     region: str | None = Field(
         default=None,
         description="The bucket's region, such as eu-west-1. Default: the bucket account's region.",
-        json_schema_extra={"pattern": f"^{naming.REGION.pattern}$"},
+        json_schema_extra={
+            "pattern": f"^{naming.REGION.pattern}$",
+            "not": {"type": "string", "pattern": f"^(?:{naming.OTHER_PARTITION_REGION})"},
+        },
     )
 
     @field_validator("region")
     @classmethod
-    def _region_is_well_formed(cls, value: str | None) -> str | None:
-        if value is not None and not naming.REGION.fullmatch(value):
+    def _region_is_well_formed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A region of the aws partition that AWS has (when the program is given AWS's list): a typo would pass
+        every other check and fail only at the first lookup, in AWS."""
+        if value is None:
+            return value
+        if (other_partition := naming.other_partition_problem(value)) is not None:
+            reject(*other_partition)
+        if not naming.REGION.fullmatch(value):
             reject(
                 f"is {value!r}, which is not an AWS region name",
                 "use the region code the S3 console shows for the bucket, such as eu-west-1",
             )
+        if (unknown := naming.unknown_region_problem(value, naming.known_regions_in(info.context))) is not None:
+            reject(*unknown)
         return value
 
     kmsKey: str | None = Field(

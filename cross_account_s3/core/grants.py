@@ -516,13 +516,18 @@ class CheckedFile:
 
 
 def check_grants_file(
-    doc: YamlDocument, user_account: str | None, *, in_directory: bool = False, bucket_account: str | None = None
+    doc: YamlDocument,
+    user_account: str | None,
+    *,
+    in_directory: bool = False,
+    bucket_account: str | None = None,
+    known_regions: naming.KnownRegions | None = None,
 ) -> CheckedFile:
     """Validate one parsed grants file with the models, in one pass, and give each grant its origin.
 
     A file of a grants directory may be empty or list no grants: other files hold them. The accounts come
     from the stack settings, when those are valid: users must be of the user account, KMS keys of the
-    bucket account.
+    bucket account. `known_regions`, when given, are the regions a bucket's region must be one of.
     """
     root = Where(doc, grant_list=GRANT_LIST)
     data = {"grants": []} if in_directory and doc.data is None else doc.data
@@ -545,7 +550,12 @@ def check_grants_file(
         root.at(*path).problem(*reread) for path, reread in doc.rereads.items() if path[:1] == ("extraStatements",)
     )
     try:
-        context = {"user_account": user_account, "bucket_account": bucket_account, IN_DIRECTORY: in_directory}
+        context = {
+            "user_account": user_account,
+            "bucket_account": bucket_account,
+            IN_DIRECTORY: in_directory,
+            naming.KNOWN_REGIONS: known_regions,
+        }
         model = GrantsFile.model_validate(data, context=context)
     except ValidationError as error:
         return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *file_problems), names)
@@ -675,13 +685,26 @@ def merge_grant_files(files: Sequence[CheckedFile], also: Sequence[Problem] = ()
     )
 
 
-def validate_grants(doc: YamlDocument, user_account: str | None, *, bucket_account: str | None = None) -> LoadedGrants:
+def validate_grants(
+    doc: YamlDocument,
+    user_account: str | None,
+    *,
+    bucket_account: str | None = None,
+    known_regions: naming.KnownRegions | None = None,
+) -> LoadedGrants:
     """Validate a parsed grants file, raising every problem at once."""
-    return merge_grant_files([check_grants_file(doc, user_account, bucket_account=bucket_account)])
+    checked = check_grants_file(doc, user_account, bucket_account=bucket_account, known_regions=known_regions)
+    return merge_grant_files([checked])
 
 
 def load_grants(
-    path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+    path: Path,
+    shown_as: str,
+    user_account: str | None,
+    *,
+    bucket_account: str | None = None,
+    known_regions: naming.KnownRegions | None = None,
 ) -> LoadedGrants:
     """Read and validate a grants file; every problem is raised at once as `InputProblems`."""
-    return validate_grants(read_yaml(path, shown_as, rules=GRANTS_FILE), user_account, bucket_account=bucket_account)
+    doc = read_yaml(path, shown_as, rules=GRANTS_FILE)
+    return validate_grants(doc, user_account, bucket_account=bucket_account, known_regions=known_regions)

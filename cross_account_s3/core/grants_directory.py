@@ -28,6 +28,7 @@ from .grants import (
     load_grants,
     merge_grant_files,
 )
+from .naming import KnownRegions
 from .problems import InputProblems, Problem
 from .validation import Where
 from .yaml_source import YamlDocument, read_yaml
@@ -38,12 +39,16 @@ GRANTS_SUFFIXES = (".yaml", ".yml")
 
 
 def read_grants(
-    path: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+    path: Path,
+    shown_as: str,
+    user_account: str | None,
+    *,
+    bucket_account: str | None = None,
+    known_regions: KnownRegions | None = None,
 ) -> LoadedGrants:
     """The stack's grants from `path`, a grants file or a directory of them; every problem is raised at once."""
-    if path.is_dir():
-        return load_grants_directory(path, shown_as, user_account, bucket_account=bucket_account)
-    return load_grants(path, shown_as, user_account, bucket_account=bucket_account)
+    load = load_grants_directory if path.is_dir() else load_grants
+    return load(path, shown_as, user_account, bucket_account=bucket_account, known_regions=known_regions)
 
 
 def grants_files(directory: Path, shown_as: str) -> list[Path]:
@@ -93,7 +98,12 @@ def _counts(path: Path) -> bool:
 
 
 def load_grants_directory(
-    directory: Path, shown_as: str, user_account: str | None, *, bucket_account: str | None = None
+    directory: Path,
+    shown_as: str,
+    user_account: str | None,
+    *,
+    bucket_account: str | None = None,
+    known_regions: KnownRegions | None = None,
 ) -> LoadedGrants:
     """Read, check and merge every grants file of a directory; raise every problem of every file at once."""
     files, problems = _walk(directory, shown_as)  # an unreadable folder is reported beside every other problem
@@ -117,7 +127,11 @@ def load_grants_directory(
         except InputProblems as unreadable:
             problems += unreadable.problems
             continue
-        checked.append(check_grants_file(doc, user_account, in_directory=True, bucket_account=bucket_account))
+        checked.append(
+            check_grants_file(
+                doc, user_account, in_directory=True, bucket_account=bucket_account, known_regions=known_regions
+            )
+        )
     if not checked:
         raise InputProblems(problems)
     # A file or folder that cannot be read may use a bucket's settings: call none unused then.

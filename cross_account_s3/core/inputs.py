@@ -15,19 +15,28 @@ from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .grants import LoadedGrants
 from .grants_directory import read_grants
+from .naming import KnownRegions
 from .problems import InputProblems, Problem, raise_if_any
 from .settings import GRANTS_FILE_KEY, Settings, grants_file_of, parse_settings
 from .yaml_source import YamlDocument
 
 
 def load_inputs(
-    project_root: Path, raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None
+    project_root: Path,
+    raw: Mapping[str, str | None],
+    stack: str,
+    stack_file: YamlDocument | None,
+    *,
+    known_regions: KnownRegions | None = None,
 ) -> tuple[Settings, LoadedGrants]:
-    """The checked settings and grants, or `InputProblems` with every problem found in either."""
+    """The checked settings and grants, or `InputProblems` with every problem found in either.
+
+    `known_regions` (the program passes pulumi-aws's) are the regions every region set must be one of.
+    """
     problems: list[Problem] = []
     settings: Settings | None = None
     try:
-        settings = parse_settings(raw, stack, stack_file)
+        settings = parse_settings(raw, stack, stack_file, known_regions=known_regions)
     except InputProblems as found:
         problems.extend(found.problems)
     grants_file = settings.grants_file if settings else grants_file_of(stack, raw.get(GRANTS_FILE_KEY))
@@ -39,6 +48,7 @@ def load_inputs(
             grants_file,
             user_account,
             bucket_account=settings.bucket_account.accountId if settings else None,
+            known_regions=known_regions,
         )
     except InputProblems as found:
         problems.extend(found.problems)

@@ -6,10 +6,22 @@ only at apply time, after part of a change has been made.
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import dataclass
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+", re.ASCII)
+# Regions of AWS's other partitions, as the AWS SDKs' endpoint data tells them apart (botocore's endpoints.json,
+# each partition's `regionRegex`): China, GovCloud, the ISO partitions and the European Sovereign Cloud. This
+# program writes `arn:aws:` ARNs and reaches only the `aws` partition, where those regions do not exist.
+OTHER_PARTITION_REGIONS = (
+    (re.compile(r"cn-", re.ASCII), "aws-cn (China)"),
+    (re.compile(r"us-gov-", re.ASCII), "aws-us-gov (GovCloud)"),
+    (re.compile(r"[a-z]{2}-iso[a-z]?-", re.ASCII), "an ISO partition (aws-iso, aws-iso-b, aws-iso-e, aws-iso-f)"),
+    (re.compile(r"eusc-", re.ASCII), "aws-eusc (European Sovereign Cloud)"),
+)
+OTHER_PARTITION_REGION = "|".join(pattern.pattern for pattern, _ in OTHER_PARTITION_REGIONS)  # for the schema
 GRANT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", re.ASCII)
 IAM_USER_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
 IAM_NAME_CHARS = re.compile(r"[A-Za-z0-9+=,.@_-]*", re.ASCII)
@@ -38,6 +50,8 @@ KMS_ALIAS_ARN = re.compile(
     re.ASCII,
 )
 
+KNOWN_REGIONS = "known_regions"  # validation context: the `KnownRegions` to check regions against, if any
+
 MAX_GROUP_NAME = 128
 MAX_INLINE_POLICY_NAME = 128  # IAM PutRolePolicy: PolicyName is 1-128 characters of [\w+=,.@-]
 MAX_IAM_PATH = 512
@@ -64,3 +78,49 @@ def bucket_name_problem(name: str) -> str | None:
         if name.endswith(suffix):
             return f"ends with '{suffix}', a suffix S3 reserves"
     return None
+
+
+@dataclass(frozen=True)
+class KnownRegions:
+    """AWS's regions as a package the program runs with lists them, and which package (for the fix to name).
+
+    The shell hands the core pulumi-aws's list (its `Region` enum), since the core imports nothing from Pulumi;
+    a region of the right shape that is not on it is a typo, or a region opened after that release.
+    """
+
+    names: frozenset[str]
+    source: str
+
+
+def known_regions_in(context: object) -> KnownRegions | None:
+    """The regions a validation context (a dict, under KNOWN_REGIONS) gives to check against, if any."""
+    known = context.get(KNOWN_REGIONS) if isinstance(context, dict) else None
+    return known if isinstance(known, KnownRegions) else None
+
+
+def other_partition_problem(region: str) -> tuple[str, str] | None:
+    """(message, fix) when `region` is a region of another partition than `aws`, else None."""
+    partition = next((name for pattern, name in OTHER_PARTITION_REGIONS if pattern.match(region)), None)
+    if partition is None:
+        return None
+    return (
+        f"is {region!r}, a region of the {partition} partition; this program works only in the aws partition "
+        "(its policies name arn:aws: ARNs, and its accounts and credentials are of that partition)",
+        "use a region of the aws partition, such as eu-west-1; a stack in another partition is not supported",
+    )
+
+
+def unknown_region_problem(region: str, known: KnownRegions | None) -> tuple[str, str] | None:
+    """(message, fix) when `region`, shaped like a region, is not on the `known` list, else None.
+
+    Without `known` (the core's own tests, the editor schema) nothing is checked.
+    """
+    if known is None or region in known.names:
+        return None
+    close = difflib.get_close_matches(region, sorted(known.names), n=1, cutoff=0.8)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"is {region!r}, which is not an AWS region: {known.source}, which lists AWS's regions, does not list it",
+        f"{hint}use the region code the AWS console shows, such as eu-west-1; if AWS opened this region after "
+        f"{known.source} was released, upgrade to a release that lists it",
+    )

@@ -73,9 +73,13 @@ class AccountSettings(BaseModel):
 
     @field_validator("region")
     @classmethod
-    def _region_is_well_formed(cls, value: str) -> str:
+    def _region_is_well_formed(cls, value: str, info: ValidationInfo) -> str:
+        if (other_partition := naming.other_partition_problem(value)) is not None:
+            reject(*other_partition)
         if not naming.REGION.fullmatch(value):
             reject(f"is {value!r}, which is not an AWS region name", "use a region code such as eu-west-1")
+        if (unknown := naming.unknown_region_problem(value, naming.known_regions_in(info.context))) is not None:
+            reject(*unknown)
         return value
 
     @field_validator("profile")
@@ -336,12 +340,19 @@ def _account_ids_as_written(doc: YamlDocument) -> dict[int, str]:
     return found
 
 
-def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDocument | None) -> Settings:
+def parse_settings(
+    raw: Mapping[str, str | None],
+    stack: str,
+    stack_file: YamlDocument | None,
+    *,
+    known_regions: naming.KnownRegions | None = None,
+) -> Settings:
     """Check the stack's config values and return them typed, or raise every problem at once.
 
     `raw` maps keys of the `cross-account-s3` namespace to the text Pulumi hands the program.
     `stack_file` is the parsed `Pulumi.<stack>.yaml` when it exists; it supplies line numbers and
     lets unknown keys (typos) be reported, since Pulumi only answers for keys we ask about.
+    `known_regions`, when given, are the regions an account's region must be one of.
     """
     doc = stack_file or YamlDocument(file=stack_file_name(stack), data=None)
     values: dict[str, object] = {key: text for key, text in raw.items() if text is not None}
@@ -360,7 +371,8 @@ def parse_settings(raw: Mapping[str, str | None], stack: str, stack_file: YamlDo
                 )
             )
     try:
-        checked = StackSettings.model_validate(values, context={ACCOUNT_IDS_AS_WRITTEN: _account_ids_as_written(doc)})
+        context = {ACCOUNT_IDS_AS_WRITTEN: _account_ids_as_written(doc), naming.KNOWN_REGIONS: known_regions}
+        checked = StackSettings.model_validate(values, context=context)
     except ValidationError as error:
         where = Where(doc, ("config",), field_from=1)
         raise InputProblems(

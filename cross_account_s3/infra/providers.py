@@ -9,10 +9,22 @@ of falling back to ambient credentials.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import pulumi_aws as aws
 
+from ..core.naming import KnownRegions
 from ..core.settings import AccountSettings, Settings
+
+
+def aws_regions() -> KnownRegions:
+    """AWS's regions as the pinned pulumi-aws lists them (its `Region` enum, generated with each release).
+
+    A region of the right shape that is not on it (eu-wset-1) would otherwise pass every check and fail only
+    at the first lookup in AWS. The list is pulumi-aws's because it is a runtime package already; the AWS
+    SDKs' own list (botocore's endpoints data) is installed only for the tests.
+    """
+    return KnownRegions(frozenset(region.value for region in aws.Region), f"pulumi-aws {version('pulumi_aws')}")
 
 
 def account_provider(name: str, account: AccountSettings) -> aws.Provider:

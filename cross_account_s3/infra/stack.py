@@ -18,7 +18,7 @@ from ..core.settings import KNOWN_KEYS, NAMESPACE, Settings, stack_file_name
 from ..core.yaml_source import YamlDocument, read_yaml
 from .components import bucket_grant, bucket_resources
 from .lookups import simulate
-from .providers import AccountProviders
+from .providers import AccountProviders, aws_regions
 
 
 @contextlib.contextmanager
@@ -39,7 +39,7 @@ def load_inputs(project_root: Path) -> tuple[Settings, LoadedGrants]:
     if path.is_file():
         with contextlib.suppress(InputProblems):  # only for line numbers; Pulumi has already read it
             stack_file = read_yaml(path, stack_file_name(stack))
-    return inputs.load_inputs(project_root, raw, stack, stack_file)
+    return inputs.load_inputs(project_root, raw, stack, stack_file, known_regions=aws_regions())
 
 
 def plan_with_live_checks(loaded: LoadedGrants, settings: Settings, facts: live.LiveFacts) -> Plan:
