@@ -197,3 +197,38 @@ def test_the_program_checks_regions_against_pulumi_aws(run: RunProgram, grants_f
     )
     message = assert_refused(run("nonprod", config=grants_file(text)), "'eu-wset-1'", "did you mean 'eu-west-1'?")
     assert "pulumi-aws 7." in message and "ap-southeast-7" not in message
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("s3://b-bucket/uploads/", "uploads/"),
+        ("S3://b-bucket/uploads/", "uploads/"),
+        ("arn:aws:s3:::b-bucket/uploads/*", "uploads/"),
+    ],
+)
+def test_a_prefix_written_as_an_s3_url_or_arn_is_refused_with_the_key_alone(written: str, key: str) -> None:
+    """Accepted, it became arn:aws:s3:::bucket/s3://b-bucket/uploads/*, which matches no key anyone writes."""
+    problem = one_problem(grant_with(prefixes=f'["{written}"]'), "prefixes[0]")
+    assert f"the prefix '{written}' is an" in problem.message
+    assert problem.fix.startswith(f"write the key prefix alone: '{key}'") and "'b-bucket'" in problem.fix
+
+
+def test_a_prefix_that_is_a_whole_bucket_s_url_asks_to_remove_it() -> None:
+    problem = one_problem(grant_with(prefixes='["s3://b-bucket/"]'), "prefixes[0]")
+    assert problem.fix.startswith("remove this prefix")
+
+
+@pytest.mark.parametrize(
+    ("written", "fix"),
+    [
+        ("s3://my-bucket", "write the bucket name alone: 'my-bucket'"),
+        ("arn:aws:s3:::my-bucket", "write the bucket name alone: 'my-bucket'"),
+        ("s3://my-bucket/reports/", "write the bucket name alone: 'my-bucket'; a grant limited to keys under "),
+    ],
+)
+def test_a_bucket_written_as_an_s3_url_or_arn_gets_its_name_in_the_fix(written: str, fix: str) -> None:
+    problem = one_problem(grant_with(bucket=written), "bucket")
+    kind = "an S3 URL" if written.startswith("s3") else "an ARN"
+    assert problem.message == f"'{written}' is {kind}, not a bucket name"
+    assert problem.fix.startswith(fix)

@@ -154,6 +154,8 @@ BAD_EXAMPLES: dict[str, str] = {
     "not an S3 action": _grant(access=None, actions=["iam:PassRole"]),
     "prefix starting with a slash": _grant(prefixes=["/reports/"]),
     "prefix with a wildcard": _grant(prefixes=["reports/*"]),
+    "prefix written as an S3 URL": _grant(prefixes=["s3://reports-bucket/uploads/"]),
+    "prefix written as an ARN": _grant(prefixes=["arn:aws:s3:::reports-bucket/uploads/"]),
     "empty prefixes": _grant(prefixes=[]),
     "a bucket region of another partition": _grant() + "bucketSettings:\n  reports-bucket: {region: cn-north-1}\n",
     "a number where text belongs": _grant(users=[12345]),

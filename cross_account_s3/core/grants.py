@@ -121,7 +121,31 @@ def _check_role(value: str, info: ValidationInfo) -> str:
     return value
 
 
+# An S3 URL or an S3 ARN, where a bucket name or a key prefix belongs: copied from the console or the CLI.
+_S3_URL = re.compile(r"(?i:s3://)(?P<bucket>[^/]*)/?(?P<key>.*)", re.DOTALL)
+_S3_ARN = re.compile(r"arn:[^:]*:s3:::(?P<bucket>[^/]*)/?(?P<key>.*)", re.DOTALL)
+
+
+def _s3_address(value: str) -> tuple[str, str, str] | None:
+    """(what it is, bucket, key) for an S3 URL or ARN, whose bucket and key the fix can write apart."""
+    for kind, pattern in (("an S3 URL", _S3_URL), ("an ARN", _S3_ARN)):
+        if match := pattern.fullmatch(value):
+            return kind, match["bucket"], match["key"]
+    return ("an ARN", "", "") if value.startswith("arn:") else None
+
+
 def _check_bucket(value: str) -> str:
+    address = _s3_address(value)
+    if address is not None:
+        kind, bucket, key = address
+        key = key.rstrip("*")
+        prefix = f"; a grant limited to keys under '{key}' lists it under 'prefixes:'" if key else ""
+        reject(
+            f"{value!r} is {kind}, not a bucket name",
+            f"write the bucket name alone: '{bucket}'{prefix}"
+            if bucket
+            else "write the bucket's name alone, as the S3 console shows it",
+        )
     reason = naming.bucket_name_problem(value)
     if reason:
         reject(f"the bucket name {value!r} {reason}", "use the bucket's exact name as the S3 console shows it")
@@ -169,6 +193,20 @@ def _check_action(value: str) -> str:
 def _check_prefix(value: str) -> str:
     if value == "":
         reject("an empty prefix would cover the whole bucket", "remove 'prefixes' to grant the whole bucket")
+    address = _s3_address(value)
+    if address is not None:  # it would become arn:aws:s3:::bucket/s3://bucket/key*, matching no key
+        kind, bucket, key = address
+        key = key.rstrip("*")
+        reject(
+            f"the prefix {value!r} is {kind}; a prefix is the start of a key inside the grant's bucket, so this "
+            "one would match only keys that begin with it, literally",
+            (
+                f"write the key prefix alone: '{key}'"
+                if key
+                else "remove this prefix; with none left, remove 'prefixes' to grant the whole bucket"
+            )
+            + (f" (and name the bucket under 'bucket:', as '{bucket}')" if bucket else ""),
+        )
     if value.startswith("/"):
         reject(
             f"the prefix {value!r} starts with '/'; S3 keys do not, so it would match nothing",
@@ -237,7 +275,10 @@ ActionPattern = Annotated[
 Prefix = Annotated[
     str,
     AfterValidator(_check_prefix),
-    Field(description="A literal key prefix such as 'reports/'.", json_schema_extra={"pattern": r"^[^/*?$][^*?$]*$"}),
+    Field(
+        description="A literal key prefix such as 'reports/' (not an s3:// URL or an ARN).",
+        json_schema_extra={"pattern": r"^[^/*?$][^*?$]*$", "not": {"pattern": r"^([sS]3://|arn:)"}},
+    ),
 ]
 
 _EXACTLY_ONE: JsonDict = {
