@@ -7,6 +7,7 @@ message in Python's terms (`datetime.date(2024, 1, 1)`) leaves them to guess wha
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,8 @@ from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
 from cross_account_s3.core.naming import KnownRegions
 from cross_account_s3.core.problems import InputProblems, Problem
 from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
-from cross_account_s3.core.stack_file import config_of
-from cross_account_s3.core.yaml_source import parse_yaml
+from cross_account_s3.core.stack_file import config_of, stack_config
+from cross_account_s3.core.yaml_source import parse_yaml, read_yaml
 from tests.conftest import RunProgram, assert_refused
 
 USER_ACCOUNT = "012345678901"
@@ -232,3 +233,29 @@ def test_a_bucket_written_as_an_s3_url_or_arn_gets_its_name_in_the_fix(written: 
     kind = "an S3 URL" if written.startswith("s3") else "an ARN"
     assert problem.message == f"'{written}' is {kind}, not a bucket name"
     assert problem.fix.startswith(fix)
+
+
+# "naïve" before the bad byte: the column counts characters, as an editor shows them, not bytes.
+LATIN_1 = "grants:\n  - name: a\n    description: naïve café\n".encode().replace("é".encode(), b"\xe9")
+
+
+def test_a_grants_file_that_is_not_utf8_is_refused_at_the_line_and_column_of_its_first_bad_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "grants.yaml"
+    path.write_bytes(LATIN_1)
+    with pytest.raises(InputProblems) as refused:
+        read_yaml(path, "grants/team.yaml", rules=GRANTS_FILE)
+    (problem,) = refused.value.problems
+    assert (problem.file, problem.line) == ("grants/team.yaml", 3)
+    assert "the byte 0xE9 at line 3, column 27 is not valid UTF-8" in problem.message
+    assert "position" not in problem.message and "save the file as UTF-8" in problem.fix
+
+
+def test_a_stack_file_that_is_not_utf8_is_refused_the_same_way(tmp_path: Path) -> None:
+    (tmp_path / STACK_FILE).write_bytes(b"config:\n  cross-account-s3:groupPrefix: \xe9quipe-\n")
+    with pytest.raises(InputProblems) as refused:
+        stack_config(tmp_path, "nonprod")
+    (problem,) = refused.value.problems
+    assert (problem.file, problem.line) == (STACK_FILE, 2)
+    assert "at line 2, column 33" in problem.message

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from .problems import InputProblems, Problem
+from .yaml_source import not_utf8
 
 
 class _DuplicateKey(Exception):
@@ -72,7 +73,9 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
         return {}
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as error:  # ValueError: bytes that are not UTF-8
+    except UnicodeDecodeError as error:
+        raise InputProblems([not_utf8(path.name, error)]) from None
+    except (OSError, ValueError) as error:
         raise InputProblems(
             [
                 Problem.in_file(

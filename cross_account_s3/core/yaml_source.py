@@ -460,10 +460,31 @@ def parse_yaml(text: str, file: str, *, rules: FileRules | None = None) -> YamlD
     )
 
 
+def not_utf8(file: str, error: UnicodeDecodeError) -> Problem:
+    """The line and column of the first byte that is not UTF-8, where an editor can find it.
+
+    Python's own message gives the byte's offset in the file ("position 33"), which no editor shows.
+    """
+    data = bytes(error.object)
+    line = data.count(b"\n", 0, error.start) + 1
+    line_start = data.rfind(b"\n", 0, error.start) + 1
+    column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+    return Problem.in_file(
+        file,
+        f"the file is not UTF-8 text: the byte 0x{data[error.start]:02X} at line {line}, column {column} is not "
+        "valid UTF-8 (the file was most likely saved in another encoding, such as Windows-1252, Latin-1 or UTF-16)",
+        "save the file as UTF-8 (editors offer it as 'Save with Encoding' or 'File Encoding'), or type the "
+        "character at that place again",
+        line=line,
+    )
+
+
 def read_yaml(path: Path, shown_as: str, *, rules: FileRules | None = None) -> YamlDocument:
     """Read and parse a YAML file; a missing or unreadable file is a reported problem, not a traceback."""
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputProblems([not_utf8(shown_as, error)]) from None
     except FileNotFoundError:
         raise InputProblems(
             [
