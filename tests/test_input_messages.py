@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
+from cross_account_s3.core.inputs import load_inputs
 from cross_account_s3.core.naming import KnownRegions
 from cross_account_s3.core.problems import InputProblems, Problem
 from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
@@ -259,3 +260,54 @@ def test_a_stack_file_that_is_not_utf8_is_refused_the_same_way(tmp_path: Path) -
     (problem,) = refused.value.problems
     assert (problem.file, problem.line) == (STACK_FILE, 2)
     assert "at line 2, column 33" in problem.message
+
+
+def inputs_problems(tmp_path: Path, settings: str, **handed_over: str) -> list[Problem]:
+    """Every problem of a project whose stack file holds `settings` beside the accounts, and whose default
+    grants file is valid; `handed_over` replaces what Pulumi hands the program (as `plan` does for grantsFile)."""
+    text = stack_file_text(settings)
+    (tmp_path / "grants").mkdir(exist_ok=True)
+    (tmp_path / "grants" / "nonprod.yaml").write_text(grant_with(), encoding="utf-8")
+    raw = {
+        key.partition(":")[2]: value for key, value in config_of(text, STACK_FILE).items() if key.startswith(NAMESPACE)
+    }
+    with pytest.raises(InputProblems) as refused:
+        load_inputs(tmp_path, {**raw, **handed_over}, "nonprod", parse_yaml(text, STACK_FILE))
+    return list(refused.value.problems)
+
+
+@pytest.mark.parametrize(("written", "read"), [("[a]", "a list"), ("{a: b}", "a mapping")])
+def test_a_grants_file_setting_that_is_no_path_is_one_problem_at_its_line(
+    tmp_path: Path, written: str, read: str
+) -> None:
+    (problem,) = inputs_problems(tmp_path, f"cross-account-s3:grantsFile: {written}\n")
+    assert (problem.file, problem.line, problem.field) == (STACK_FILE, 8, "cross-account-s3:grantsFile")
+    assert problem.message == f"must be the path of one grants file or directory, but is {read}"
+
+
+@pytest.mark.parametrize("written", ['""', "''", "' '", ""])
+@pytest.mark.parametrize("plan", [False, True])
+def test_an_empty_grants_file_setting_is_refused_not_read_as_the_default(
+    tmp_path: Path, written: str, plan: bool
+) -> None:
+    """Pulumi hands "" over and the default file was read without a word; `plan` hands over the file it plans."""
+    handed_over = {"grantsFile": "grants/nonprod.yaml"} if plan else {}
+    (problem,) = inputs_problems(tmp_path, f"cross-account-s3:grantsFile: {written}\n", **handed_over)
+    assert (problem.line, problem.field) == (8, "cross-account-s3:grantsFile")
+    assert problem.message.startswith("is empty, so the stack would silently read its default grants file")
+
+
+def test_a_missing_grants_file_the_stack_file_names_is_located_at_the_setting(tmp_path: Path) -> None:
+    (problem,) = inputs_problems(tmp_path, "cross-account-s3:grantsFile: grants/team.yaml\n")
+    assert (problem.file, problem.line, problem.field) == (STACK_FILE, 8, "cross-account-s3:grantsFile")
+    assert problem.message.startswith("names 'grants/team.yaml', which does not exist")
+
+
+def test_a_missing_default_grants_file_is_the_file_s_problem_and_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "grants").mkdir()
+    text = stack_file_text("")
+    with pytest.raises(InputProblems) as refused:
+        load_inputs(tmp_path, {}, "nonprod", parse_yaml(text, STACK_FILE))
+    missing = [problem for problem in refused.value.problems if problem.file == "grants/nonprod.yaml"]
+    assert [problem.message for problem in missing] == ["the file does not exist"]
+    assert "cross-account-s3:grantsFile" in missing[0].fix

@@ -3,7 +3,9 @@ problems together.
 
 A user who has a typo in the stack file and another in the grants file should learn of both from
 one preview. The grants file is still checked when the settings are broken; only the checks that
-need a valid user account (ARNs in the right account) wait for the settings to be fixed.
+need a valid user account (ARNs in the right account) wait for the settings to be fixed, and no grants
+file is read while the `grantsFile` setting itself names none. The checks that span both inputs (a
+per-user setting that names no granted user) run once each is free of problems.
 """
 
 from __future__ import annotations
@@ -17,7 +19,17 @@ from .grants import LoadedGrants
 from .grants_directory import read_grants
 from .naming import KnownRegions
 from .problems import InputProblems, Problem, raise_if_any
-from .settings import GRANTS_FILE_KEY, Settings, grants_file_of, parse_settings
+from .settings import (
+    GRANTS_FILE_KEY,
+    NAMESPACE,
+    Settings,
+    grants_file_of,
+    grants_file_problem,
+    grants_file_setting,
+    parse_settings,
+    stack_file_name,
+)
+from .validation import Where
 from .yaml_source import YamlDocument
 
 
@@ -39,24 +51,60 @@ def load_inputs(
         settings = parse_settings(raw, stack, stack_file, known_regions=known_regions)
     except InputProblems as found:
         problems.extend(found.problems)
-    grants_file = settings.grants_file if settings else grants_file_of(stack, raw.get(GRANTS_FILE_KEY))
+    setting = grants_file_setting(raw, stack_file)
+    grants_file = settings.grants_file if settings else grants_file_of(stack, setting)
     user_account = settings.user_account.accountId if settings else None
     loaded: LoadedGrants | None = None
-    try:
-        loaded = read_grants(
-            project_root / grants_file,
-            grants_file,
-            user_account,
-            bucket_account=settings.bucket_account.accountId if settings else None,
-            known_regions=known_regions,
-        )
-    except InputProblems as found:
-        problems.extend(found.problems)
+    if grants_file_problem(setting) is not None:
+        pass  # which file is meant is unknown: the setting's problem is reported alone
+    elif not _exists(project_root / grants_file):
+        problems.append(_missing_grants_file(grants_file, stack, setting, stack_file))
+    else:
+        try:
+            loaded = read_grants(
+                project_root / grants_file,
+                grants_file,
+                user_account,
+                bucket_account=settings.bucket_account.accountId if settings else None,
+                known_regions=known_regions,
+            )
+        except InputProblems as found:
+            problems.extend(found.problems)
     raise_if_any(problems)
     assert settings is not None and loaded is not None
     # A bucket's region and its key may be set in two files of a grants directory: compare them merged.
     raise_if_any(key_region_problems(loaded, settings.bucket_account.region))
     return settings, loaded
+
+
+def _exists(path: Path) -> bool:
+    """Whether a grants file or directory is there; a name the system cannot look up (too long) is not."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _missing_grants_file(grants_file: str, stack: str, setting: str | None, stack_file: YamlDocument | None) -> Problem:
+    """A grants file that is not there, located where the stack file names it, when it does.
+
+    A path given to `plan --grants`, or the default, is no line of the stack file: the problem is the file's.
+    """
+    config = stack_file.data.get("config") if stack_file is not None and isinstance(stack_file.data, dict) else None
+    key = f"{NAMESPACE}:{GRANTS_FILE_KEY}"
+    if stack_file is not None and setting and isinstance(config, dict) and str(config.get(key)) == setting:
+        return Where(stack_file, ("config", key), field_from=1).problem(
+            f"names {setting!r}, which does not exist (the path is relative to the project folder, where "
+            f"{stack_file.file} is)",
+            f"correct the path, create the grants file (or a directory of team files) there, or remove the setting "
+            f"to use grants/{stack}.yaml",
+        )
+    fix = (
+        "create it, or point the stack setting 'grantsFile' at the right file"
+        if setting
+        else f"create it, or set '{key}' in {stack_file_name(stack)} to the grants file (or directory) to read"
+    )
+    return Problem.in_file(grants_file, "the file does not exist", fix)
 
 
 def key_region_problems(loaded: LoadedGrants, default_region: str) -> list[Problem]:

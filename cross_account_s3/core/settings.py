@@ -216,6 +216,13 @@ class StackSettings(BaseModel):
     otherRoleInlinePolicyCharsByRole: dict[str, int] = Field(default_factory=dict)
     simulateAccess: bool = True
 
+    @field_validator("grantsFile", mode="before")
+    @classmethod
+    def _grants_file_is_one_path(cls, text: Any) -> Any:
+        if (problem := grants_file_problem(text)) is not None:
+            reject(*problem)
+        return text
+
     @field_validator("simulateAccess", mode="before")
     @classmethod
     def _switch(cls, text: Any) -> Any:
@@ -321,6 +328,43 @@ def stack_file_name(stack: str) -> str:
 GRANTS_FILE_KEY = "grantsFile"
 
 
+def grants_file_problem(text: object) -> tuple[str, str] | None:
+    """(message, fix) when the grantsFile setting's text names no file: a list or a mapping (which Pulumi hands
+    over as JSON), or nothing, which would silently mean the default file."""
+    if text is None:
+        return None
+    value = _decoded(text)
+    if isinstance(value, (list, dict)):
+        return (
+            f"must be the path of one grants file or directory, but is {describe_value(value)}",
+            "write one path, such as 'grants/nonprod.yaml', or 'grants/nonprod' for a directory of team files",
+        )
+    if isinstance(text, str) and not text.strip():
+        return (
+            "is empty, so the stack would silently read its default grants file, grants/<stack>.yaml",
+            "write the path of the grants file (or directory), or remove the setting to use grants/<stack>.yaml",
+        )
+    return None
+
+
+def grants_file_setting(raw: Mapping[str, str | None], stack_file: YamlDocument | None) -> str | None:
+    """The grantsFile setting's text, as it must be judged: Pulumi's, unless the stack file's names no file.
+
+    `plan` passes the program the file it plans (`--grants`, or the stack's), in place of the stack file's
+    setting, so a stack file whose `grantsFile` is empty, a list or a mapping is read here: the program
+    refuses it under `plan` as under `pulumi preview`, which would read the default file for an empty one.
+    """
+    config = stack_file.data.get("config") if stack_file is not None and isinstance(stack_file.data, dict) else None
+    key = f"{NAMESPACE}:{GRANTS_FILE_KEY}"
+    if isinstance(config, dict) and key in config:
+        written = config[key]
+        if isinstance(written, (list, dict)):
+            return json.dumps(written, default=str)  # as Pulumi hands a list or an object over
+        if written is None or (isinstance(written, str) and not written.strip()):
+            return ""
+    return raw.get(GRANTS_FILE_KEY)
+
+
 def grants_file_of(stack: str, configured: str | None) -> str:
     """The grants file a stack reads: `grantsFile` from its config, or else `grants/<stack>.yaml`.
 
@@ -356,6 +400,8 @@ def parse_settings(
     """
     doc = stack_file or YamlDocument(file=stack_file_name(stack), data=None)
     values: dict[str, object] = {key: text for key, text in raw.items() if text is not None}
+    if (grants_file := grants_file_setting(raw, stack_file)) is not None:
+        values[GRANTS_FILE_KEY] = grants_file
     config_section = doc.data.get("config") if isinstance(doc.data, dict) else None
     misspelt: list[Problem] = []
     for full_key in config_section if isinstance(config_section, dict) else ():
