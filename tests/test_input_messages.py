@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cross_account_s3.core import limits
 from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
 from cross_account_s3.core.inputs import load_inputs
 from cross_account_s3.core.naming import KnownRegions
+from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.problems import InputProblems, Problem
 from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
 from cross_account_s3.core.stack_file import config_of, stack_config
@@ -311,3 +313,63 @@ def test_a_missing_default_grants_file_is_the_file_s_problem_and_names_the_setti
     missing = [problem for problem in refused.value.problems if problem.file == "grants/nonprod.yaml"]
     assert [problem.message for problem in missing] == ["the file does not exist"]
     assert "cross-account-s3:grantsFile" in missing[0].fix
+
+
+def test_a_per_user_entry_naming_no_granted_user_is_refused_with_the_closest_one(tmp_path: Path) -> None:
+    """It was ignored without a word, turning the groups-per-user guard off for the user it misspelt."""
+    (problem,) = inputs_problems(tmp_path, "cross-account-s3:otherGroupsByUser:\n  u001: 10\n")
+    assert (problem.file, problem.line, problem.field) == (STACK_FILE, 9, "cross-account-s3:otherGroupsByUser.u001")
+    assert problem.message.startswith("names user 'u001', but no grant names that user, so the entry does nothing")
+    assert problem.fix.startswith("did you mean 'u01'?")
+
+
+def test_a_per_role_entry_naming_no_granted_role_is_refused_with_the_closest_one(tmp_path: Path) -> None:
+    settings = "cross-account-s3:otherRoleInlinePolicyCharsByRole:\n  deployr: 2500\n"
+    (tmp_path / "grants").mkdir()
+    text = grant_with(users="[u01]", roles="['arn:aws:iam::012345678901:role/ci/deployer']")
+    (tmp_path / "grants" / "team.yaml").write_text(text, encoding="utf-8")
+    (problem,) = inputs_problems(tmp_path, settings + "cross-account-s3:grantsFile: grants/team.yaml\n")
+    assert problem.field == "cross-account-s3:otherRoleInlinePolicyCharsByRole.deployr"
+    assert problem.fix.startswith("did you mean 'deployer'?")
+
+
+def test_a_per_user_entry_may_name_the_user_by_arn_and_by_any_case(tmp_path: Path) -> None:
+    settings = "cross-account-s3:otherGroupsByUser:\n  'arn:aws:iam::012345678901:user/u01': 3\n  U02: 1\n"
+    text = grant_with(users="[u01, u02]")
+    (tmp_path / "grants").mkdir()
+    (tmp_path / "grants" / "team.yaml").write_text(text, encoding="utf-8")
+    raw = {key.partition(":")[2]: value for key, value in config_of(stack_file_text(settings), STACK_FILE).items()}
+    settings_read, _ = load_inputs(
+        tmp_path,
+        {**raw, "grantsFile": "grants/team.yaml"},
+        "nonprod",
+        parse_yaml(stack_file_text(settings), STACK_FILE),
+    )
+    assert settings_read.other_groups_by_user == {"arn:aws:iam::012345678901:user/u01": 3, "U02": 1}
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("'arn:aws:iam::999988887777:user/u01'", "is a user of account 999988887777, but this stack's users are in"),
+        ("'arn:aws:iam::012345678901:role/u01'", "is not an IAM user ARN"),
+        ("'u 01'", "is not a valid IAM user name"),
+    ],
+)
+def test_a_per_user_entry_that_names_no_user_of_the_user_account_is_refused(key: str, message: str) -> None:
+    (problem,) = settings_problems(f"cross-account-s3:otherGroupsByUser:\n  {key}: 3\n")
+    assert problem.line == 9 and problem.field == f"cross-account-s3:otherGroupsByUser.{key.strip(chr(39))}"
+    assert problem.message.startswith(message)
+
+
+def test_two_per_user_entries_for_one_user_are_refused() -> None:
+    settings = "cross-account-s3:otherGroupsByUser:\n  u01: 3\n  'arn:aws:iam::012345678901:user/U01': 4\n"
+    (problem,) = settings_problems(settings)
+    assert problem.line == 10 and problem.message.startswith("names the same user as 'u01'")
+
+
+def test_a_per_user_entry_written_as_an_arn_counts_for_that_user() -> None:
+    loaded = validate_grants(parse_yaml(grant_with(), "grants.yaml", rules=GRANTS_FILE), USER_ACCOUNT)
+    stack = read_settings(f"cross-account-s3:otherGroupsByUser:\n  'arn:aws:iam::{USER_ACCOUNT}:user/u01': 10\n")
+    (problem,) = limits.limit_problems(build_plan(loaded, stack), loaded, stack)
+    assert "user 'u01' would be in 11 IAM groups (1 from grants g, plus 10 outside this program)" in problem.message

@@ -10,11 +10,13 @@ per-user setting that names no granted user) run once each is free of problems.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
+from .grantees import entry_name
 from .grants import LoadedGrants
 from .grants_directory import read_grants
 from .naming import KnownRegions
@@ -22,6 +24,7 @@ from .problems import InputProblems, Problem, raise_if_any
 from .settings import (
     GRANTS_FILE_KEY,
     NAMESPACE,
+    PER_IDENTITY_SETTINGS,
     Settings,
     grants_file_of,
     grants_file_problem,
@@ -73,8 +76,52 @@ def load_inputs(
     raise_if_any(problems)
     assert settings is not None and loaded is not None
     # A bucket's region and its key may be set in two files of a grants directory: compare them merged.
-    raise_if_any(key_region_problems(loaded, settings.bucket_account.region))
+    raise_if_any(
+        [
+            *key_region_problems(loaded, settings.bucket_account.region),
+            *unused_identity_entries(loaded, settings, stack_file),
+        ]
+    )
     return settings, loaded
+
+
+def unused_identity_entries(loaded: LoadedGrants, settings: Settings, stack_file: YamlDocument | None) -> list[Problem]:
+    """Each entry of a per-user or per-role setting (otherGroupsByUser) that names no user or role of any grant.
+
+    Such an entry does nothing, and most likely misspells the identity it was meant for, whose check then
+    silently counts the setting for all others instead (like a bucketSettings entry no grant uses).
+    """
+    doc = stack_file or YamlDocument(file=stack_file_name(settings.stack), data=None)
+    declared = {
+        "otherGroupsByUser": settings.other_groups_by_user,
+        "otherRoleInlinePolicyCharsByRole": settings.other_role_inline_policy_chars_by_role,
+    }
+    fallback = {
+        "otherGroupsPerUser": settings.other_groups_per_user,
+        "otherRoleInlinePolicyChars": settings.other_role_inline_policy_chars,
+    }
+    problems: list[Problem] = []
+    for setting, kind, other in PER_IDENTITY_SETTINGS:
+        named = {
+            entry_name(entry, kind).lower(): entry_name(entry, kind)
+            for grant in loaded.grants
+            for entry_kind, entry, _ in grant.entries
+            if entry_kind == kind
+        }
+        for key in declared[setting]:
+            name = entry_name(key, kind)
+            if name.lower() in named:
+                continue
+            close = difflib.get_close_matches(name.lower(), sorted(named), n=1, cutoff=0.6)
+            hint = f"did you mean '{named[close[0]]}'? " if close else ""
+            problems.append(
+                Where(doc, ("config", f"{NAMESPACE}:{setting}", key), field_from=1).problem(
+                    f"names {kind} '{name}', but no grant names that {kind}, so the entry does nothing (each granted "
+                    f"{kind} is counted with {other}, {fallback[other]}, instead)",
+                    f"{hint}write the {kind} as the grants name it, or remove the entry",
+                )
+            )
+    return problems
 
 
 def _exists(path: Path) -> bool:

@@ -16,7 +16,7 @@ from . import naming
 from .grants import Grant, LoadedGrants
 from .plan import Plan
 from .problems import Problem
-from .settings import Settings, stack_file_name
+from .settings import Settings, by_identity, stack_file_name
 from .validation import Where
 
 GROUPS_PER_USER = 10  # not adjustable
@@ -90,7 +90,7 @@ def _groups_per_user_problems(plan: Plan, settings: Settings) -> list[Problem]:
     for grant_plan in plan.grants:
         for user in grant_plan.group.members if grant_plan.group else ():
             groups_of_user[user.lower()].append(grant_plan.grant)
-    by_user = {name.lower(): count for name, count in settings.other_groups_by_user.items()}
+    by_user = by_identity(settings.other_groups_by_user, "user")
     for user, grants in sorted(groups_of_user.items()):
         grant_names = [grant.name for grant in grants]
         others = by_user.get(user, settings.other_groups_per_user)

@@ -23,7 +23,7 @@ from .limits import inline_policy_chars
 from .live import LiveFacts
 from .plan import Plan
 from .problems import Problem
-from .settings import Settings
+from .settings import Settings, by_identity
 
 ROLE_INLINE_POLICY_CHARS = 10_240  # all inline policies of a role, whitespace not counted; not adjustable
 
@@ -69,7 +69,7 @@ def _size_problems(plan: Plan, settings: Settings) -> list[Problem]:
         size = inline_policy_chars(grant_plan.identity_policy)
         for role in grant_plan.role_policy.roles:
             by_role[role.lower()].append((grant_plan.grant, role, size))
-    declared = {name.lower(): chars for name, chars in settings.other_role_inline_policy_chars_by_role.items()}
+    declared = by_identity(settings.other_role_inline_policy_chars_by_role, "role")
     problems: list[Problem] = []
     for key, entries in sorted(by_role.items()):
         ours = sum(size for _, _, size in entries)
@@ -119,7 +119,7 @@ def other_inline_policy_notes(plan: Plan, settings: Settings, facts: LiveFacts) 
     counts what the stack declares. When a role has others and nothing is declared, the reviewer is
     told: if they are large, `pulumi up` would fail on the role's 10,240-character limit.
     """
-    declared = {name.lower() for name in settings.other_role_inline_policy_chars_by_role}
+    declared = set(by_identity(settings.other_role_inline_policy_chars_by_role, "role"))
     ours = {
         (role.lower(), grant_plan.role_policy.policy_name)
         for grant_plan in plan.grants

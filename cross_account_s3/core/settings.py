@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import naming
+from .grantees import GranteeKind, entry_name
 from .problems import InputProblems, Problem, raise_if_any
 from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import YamlDocument
@@ -184,6 +185,60 @@ def _counts_by_name(text: Any, names: str, unit: str, example: str) -> Any:
     return {str(name): count for name, count in value.items()}
 
 
+# The settings that give a number per user or per role, keyed by its name (or its ARN, as the grants file
+# may name it), and the setting each falls back to for an identity they do not list.
+PER_IDENTITY_SETTINGS: tuple[tuple[str, GranteeKind, str], ...] = (
+    ("otherGroupsByUser", "user", "otherGroupsPerUser"),
+    ("otherRoleInlinePolicyCharsByRole", "role", "otherRoleInlinePolicyChars"),
+)
+
+
+def _identity_key_findings(raw: Mapping[str, Any], user_account: str | None) -> list[Finding]:
+    """Each key of a per-identity setting that is no user (or role) name or ARN of the user account, or that
+    names the same identity as an earlier key (IAM names are unique ignoring case)."""
+    findings: list[Finding] = []
+    for setting, kind, _ in PER_IDENTITY_SETTINGS:
+        counts = _decoded(raw.get(setting))
+        first: dict[str, str] = {}
+        for key in counts if isinstance(counts, dict) else ():
+            found = _identity_key_problem(str(key), kind, user_account)
+            identity = entry_name(str(key), kind).lower()
+            if found is None and identity in first:
+                found = (
+                    f"names the same {kind} as '{first[identity]}' (IAM {kind} names are unique ignoring case)",
+                    "keep one of the two entries",
+                )
+            first.setdefault(identity, str(key))
+            if found is not None:
+                findings.append(((setting, str(key)), *found))
+    return findings
+
+
+def _identity_key_problem(key: str, kind: GranteeKind, user_account: str | None) -> tuple[str, str] | None:
+    """Why a key names no user (or role) of the user account, which a grant could name, or None when it may."""
+    example = "test.user" if kind == "user" else "deployer"
+    if key.startswith("arn:"):
+        match = (naming.USER_ARN if kind == "user" else naming.GRANTEE_ROLE_ARN).fullmatch(key)
+        if match is None:
+            return (
+                f"is not an IAM {kind} ARN",
+                f"write the {kind}'s name, such as '{example}', or its ARN, arn:aws:iam::<user account>:{kind}/<name>",
+            )
+        if user_account is not None and match["account"] != user_account:
+            return (
+                f"is a {kind} of account {match['account']}, but this stack's {kind}s are in account {user_account} "
+                "(userAccount)",
+                f"write the {kind}'s name alone, '{match['name']}', or its ARN in account {user_account}",
+            )
+        return None
+    if not naming.IAM_USER_NAME.fullmatch(key):  # role names follow the same rules
+        return (
+            f"is not a valid IAM {kind} name: 1 to 64 characters of letters, digits and +=,.@_-",
+            f"write the {kind}'s name as the grants file names it, such as '{example}'",
+        )
+    return None
+
+
 _ACCOUNT_FIX = (
     "add '{namespace}:{field}' to {file} with accountId, region and optionally profile and roleArn (see README)"
 )
@@ -278,13 +333,15 @@ class StackSettings(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _two_different_accounts(cls, value: Any, handler: Callable[[Any], StackSettings]) -> StackSettings:
-        """Checked on the raw values, so it is reported even while another setting is wrong."""
+    def _rules_across_settings(cls, value: Any, handler: Callable[[Any], StackSettings]) -> StackSettings:
+        """Checked on the raw values, so they are reported even while another setting is wrong: two different
+        accounts, and per-identity entries that each name one user or role of the user account."""
         raw = value if isinstance(value, dict) else {}
         bucket, user = (_decoded(raw.get(key)) for key in ("bucketAccount", "userAccount"))
         ids = [account.get("accountId") if isinstance(account, dict) else None for account in (bucket, user)]
         same = isinstance(ids[0], str) and naming.ACCOUNT_ID.fullmatch(ids[0]) and ids[0] == ids[1]
-        findings: list[Finding] = []
+        user_account = ids[1] if isinstance(ids[1], str) and naming.ACCOUNT_ID.fullmatch(ids[1]) else None
+        findings: list[Finding] = _identity_key_findings(raw, user_account)
         if same:
             findings.append(
                 (
@@ -319,6 +376,11 @@ class Settings:
 
 
 KNOWN_KEYS = tuple(StackSettings.model_fields)
+
+
+def by_identity(counts: Mapping[str, int], kind: GranteeKind) -> dict[str, int]:
+    """A per-user or per-role setting keyed by lowercase IAM name, whether a key is written as a name or an ARN."""
+    return {entry_name(key, kind).lower(): count for key, count in counts.items()}
 
 
 def stack_file_name(stack: str) -> str:
