@@ -373,3 +373,10 @@ def test_a_per_user_entry_written_as_an_arn_counts_for_that_user() -> None:
     stack = read_settings(f"cross-account-s3:otherGroupsByUser:\n  'arn:aws:iam::{USER_ACCOUNT}:user/u01': 10\n")
     (problem,) = limits.limit_problems(build_plan(loaded, stack), loaded, stack)
     assert "user 'u01' would be in 11 IAM groups (1 from grants g, plus 10 outside this program)" in problem.message
+
+
+def test_a_date_in_a_stack_file_object_is_handed_over_as_written_not_a_crash() -> None:
+    """Handing the object over as JSON failed on the date YAML 1.1 made of it: 'plan failed unexpectedly'."""
+    (problem,) = settings_problems("", ACCOUNTS.replace('accountId: "123456789012"', "accountId: 2024-01-01"))
+    assert (problem.line, problem.field) == (3, "cross-account-s3:bucketAccount.accountId")
+    assert problem.message.startswith("is '2024-01-01', which is not an AWS account ID")

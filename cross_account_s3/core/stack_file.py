@@ -58,9 +58,14 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 _DECIMAL_TAG = "tag:cross-account-s3:decimal"
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")
-# Checked before PyYAML's own int and float patterns for the same first characters.
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# Checked before PyYAML's own int and float patterns for the same first characters. YAML 1.2 has no dates: an
+# unquoted 2024-01-01 stays the text written (a date in an object could not even be handed over as JSON).
 _Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(_DECIMAL_TAG, _DECIMAL), *resolvers] if first in "+-0123456789" else list(resolvers)
+    first: [
+        *([(_DECIMAL_TAG, _DECIMAL)] if first in "+-0123456789" else []),
+        *(resolver for resolver in resolvers if resolver[0] != _TIMESTAMP_TAG),
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_constructor(_DECIMAL_TAG, _decimal)
