@@ -280,6 +280,7 @@ def test_a_declared_statement_s3_stored_in_another_form_is_a_note_not_a_stop(run
     again = run("nonprod", world=world, config=grants_file(_declaring(deny_partner)))
     assert again.error is None, again.error
     assert any("DenyPartner" in w and "write it in that form" in w for w in again.warnings), again.warnings
+    assert not [w for w in again.warnings if "by hand" in w and "999988887777" in w]  # stored, not taken out
 
 
 def test_a_live_statement_the_file_cannot_keep_gets_a_fix_that_works(run: RunProgram, grants_file) -> None:

@@ -365,6 +365,59 @@ def test_a_principal_taken_out_by_hand_is_shown_even_when_the_change_edits_its_g
     assert f"no longer names {u03}" in note
 
 
+READ_AND_WRITE = (
+    {"name": "readers", "users": ["u01", "u02"], "bucket": "reports-bucket", "access": "read"},
+    {"name": "writers", "users": ["u01", "u03"], "bucket": "reports-bucket", "access": "write"},
+)
+
+
+def _statement_of(world: FakeWorld, user: str, *, writes: bool) -> dict[str, Any]:
+    """The live statement of the read (or write) grant on reports-bucket."""
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    arn = f"arn:aws:iam::{BUILD}:user/{user}"
+    (found,) = [
+        s
+        for s in live["Statement"]
+        if arn in s["Principal"]["AWS"] and ("s3:PutObject" in json.dumps(s["Action"])) == writes
+    ]
+    return found
+
+
+def test_a_user_the_change_also_takes_out_is_no_warning(run: RunProgram, grants_file) -> None:
+    """Cut off by hand and in the grants file too: `up` grants nothing back, whatever else the user keeps."""
+    world = deployed(run, grants_file, grants=READ_AND_WRITE)
+    writes = _statement_of(world, "u01", writes=True)
+    writes["Principal"]["AWS"] = [arn for arn in writes["Principal"]["AWS"] if not arn.endswith("user/u01")]
+    changed = (READ_AND_WRITE[0], {**READ_AND_WRITE[1], "users": ["u03"]})
+    assert restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*changed)))) == []
+
+
+def test_a_statement_deleted_by_hand_is_shown_though_its_users_keep_another(run: RunProgram, grants_file) -> None:
+    """u01 still reads: deleting the write statement cut off its writing, which `up` would give back."""
+    world = deployed(run, grants_file, grants=READ_AND_WRITE)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    writes = _statement_of(world, "u01", writes=True)
+    live["Statement"] = [s for s in live["Statement"] if s is not writes]
+    (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*READ_AND_WRITE))))
+    assert f"arn:aws:iam::{BUILD}:user/u01" in note and f"arn:aws:iam::{BUILD}:user/u03" in note
+
+
+def test_a_statement_deleted_by_hand_is_shown_beside_a_deleted_users_unique_id(run: RunProgram, grants_file) -> None:
+    world = deployed(run, grants_file, grants=READ_AND_WRITE)
+    live = world.account(NONPROD).buckets["reports-bucket"]
+    assert live is not None
+    writes = _statement_of(world, "u01", writes=True)
+    reads = _statement_of(world, "u01", writes=False)
+    reads["Principal"]["AWS"] = [
+        "AIDAOLDUSERID1234567" if arn.endswith("user/u02") else arn for arn in reads["Principal"]["AWS"]
+    ]
+    live["Statement"] = [s for s in live["Statement"] if s is not writes]
+    (note,) = restored_notes(run("nonprod", world=world, config=grants_file(grants_yaml(*READ_AND_WRITE))))
+    assert f"arn:aws:iam::{BUILD}:user/u03" in note
+
+
 def in_aws_spelling(policy: dict[str, Any]) -> dict[str, Any]:
     """A policy as AWS may hand it back: every one-item list as its item."""
     if isinstance(policy, dict):

@@ -9,7 +9,7 @@ through these functions, so each shortcut is understood the same way everywhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,25 @@ class WrittenStatements:
         if not wider:
             return frozenset()
         return min(wider, key=lambda written: (len(written), sorted(written))) - named
+
+    def principals_like(self, statement: Mapping[str, Any]) -> frozenset[str]:
+        """Every AWS principal named by these statements of `statement`'s shape (the same but for its principals)."""
+        shape, _ = _shape_and_aws_principals(statement)
+        return frozenset().union(*self.principals_by_shape.get(shape, ()))
+
+    def named_where_missing(self, live: WrittenStatements, planned: WrittenStatements) -> frozenset[str]:
+        """The principals of each statement written here that `live` has no statement of its shape for, as far as
+        `planned` names them under that shape again: a statement deleted since, that is written again."""
+        found: set[str] = set()
+        for shape, written in self.principals_by_shape.items():
+            if shape not in live.principals_by_shape and shape in planned.principals_by_shape:
+                found |= frozenset().union(*written) & frozenset().union(*planned.principals_by_shape[shape])
+        return frozenset(found)
+
+    def only(self, keep: Callable[[Mapping[str, Any]], bool]) -> WrittenStatements:
+        """These statements, only those `keep` accepts (it sees each without its AWS principals)."""
+        kept = {shape: named for shape, named in self.principals_by_shape.items() if keep(json.loads(shape))}
+        return WrittenStatements(kept, frozenset(sid for sid in self.sids if keep({"Sid": sid})))
 
 
 def _shape_and_aws_principals(statement: Mapping[str, Any]) -> tuple[str, frozenset[str]]:

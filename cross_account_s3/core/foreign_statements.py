@@ -274,32 +274,42 @@ def unwritten_own_statement_notes(
 def restored_principal_notes(
     loaded: LoadedGrants, facts: LiveFacts, planned: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
-    """Principals this stack wrote into a bucket's policy, taken out of the live one since, that `pulumi up` puts back.
+    """Users and roles this stack granted, taken out of the live policy by hand since, that `pulumi up` puts back.
 
-    Someone took them out by hand, perhaps to cut off access in a hurry: out of a statement, or with the
-    whole statement; the grants file still names them (maybe in a grant this change edits), so `pulumi
-    up` would quietly put them back. A reviewer must see that and decide: the grants file is where they
-    are taken out. A principal AWS replaced with a unique ID was deleted, not taken out: where the live
-    policy holds such an ID, only a statement without one is compared. (`planned`: each bucket's planned
-    policy, read only for a bucket with a removal: most have none.)
+    Someone cut them off in the console, perhaps in a hurry: out of a statement, or with the whole
+    statement. The grants file still grants it, so `pulumi up` would quietly grant it again; a reviewer
+    must see that and decide, since the grants file is where access is taken away. Compared statement by
+    statement (by everything but their principals), and, for a grant this change edits (its statement
+    changes), principal by principal over the whole policy. Only this program's own statements: a kept
+    statement is someone else's to edit, and S3 may store its principals in another form than written. A
+    principal AWS replaced with a unique ID was deleted, not taken out: where the live policy holds such
+    an ID, the principal-by-principal comparison is left out (which user the ID stood for, nobody can tell).
+    (`planned`: each bucket's planned policy, read only for a bucket with a removal: most have none.)
     """
     notes: list[str] = []
     for bucket in loaded.managed_buckets:
         last_written = facts.last_written.get(bucket)
         if last_written is None:
             continue
-        live = _live_statements(facts.buckets.get(bucket))
+        written = last_written.only(is_own)
+        live = [statement for statement in _live_statements(facts.buckets.get(bucket)) if is_own(statement)]
         named_live = {name for statement in live for name in principals(statement, "AWS")}
-        removed = set().union(*(last_written.removed_from(statement) for statement in live))
+        taken_out = {statement_index: written.removed_from(statement) for statement_index, statement in enumerate(live)}
+        anywhere = set()
         if not any(name.startswith(UNIQUE_ID_PREFIXES) for name in named_live):
-            removed |= last_written.principals - named_live  # a whole statement, or the principal everywhere
-        if not removed:
+            anywhere = set(written.principals - named_live)
+        live_shapes = WrittenStatements.of({"Statement": live})
+        deleted = set(written.named_where_missing(live_shapes, written))  # only a cheap "any?" before `planned`
+        if not (anywhere or deleted or any(taken_out.values())):
             continue
-        restored = sorted(removed & WrittenStatements.of(planned.get(bucket)).principals)
+        again = WrittenStatements.of(planned.get(bucket)).only(is_own)
+        restored = set(written.named_where_missing(live_shapes, again)) | (anywhere & again.principals)
+        for statement_index, removed in taken_out.items():
+            restored |= removed & again.principals_like(live[statement_index])
         if restored:
             notes.append(
-                f"bucket {bucket}: the live policy no longer names {', '.join(restored)} where this stack's last "
-                "deployment wrote them: someone took them out by hand. `pulumi up` puts them back as the grants "
-                "file says; to leave them out, take them out of the grants file"
+                f"bucket {bucket}: the live policy no longer names {', '.join(sorted(restored))} where this stack's "
+                "last deployment granted them: someone took them out by hand. `pulumi up` grants it again as the "
+                "grants file says; to cut them off, take them out of the grants file"
             )
     return notes
