@@ -229,13 +229,15 @@ def test_a_draft_outside_the_repository_is_compared_with_the_stacks_grants_at_th
     assert access_lines(result) == ["+ u05 gains read on reports-bucket"]
 
 
-def test_a_revision_without_the_stacks_grants_file_is_a_clean_error(repo: Path) -> None:
+def test_a_revision_without_the_stacks_grants_file_is_compared_as_empty_with_a_warning(repo: Path) -> None:
     _git(repo, "rm", "-q", "grants/nonprod.yaml")
     _git(repo, "commit", "-q", "-m", "no grants yet")
     (repo / "grants" / "nonprod.yaml").write_text(textwrap.dedent(READERS), encoding="utf-8")
     result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
-    assert result.exit_code == 1
-    assert "cannot read the base grants file" in result.stderr and "at 'HEAD'" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[2].startswith("warning: the base cannot be planned by this version")
+    assert "cannot read the base grants file" in result.stdout and "at 'HEAD'" in result.stdout
+    assert "+ u01 gains read on reports-bucket" in access_lines(result)
     assert "Traceback" not in result.output
 
 
@@ -266,17 +268,45 @@ def test_a_missing_base_file_is_a_usage_error_not_a_revision(write: WriteFile) -
     assert "no such grants file: no-such-base.yaml" in result.stderr
 
 
-def test_an_invalid_base_at_a_revision_names_the_revision(repo: Path) -> None:
+def test_an_invalid_base_at_a_revision_is_compared_as_empty_naming_the_revision(repo: Path) -> None:
     grants = repo / "grants" / "nonprod.yaml"
     grants.write_text(textwrap.dedent(READERS.replace("[u01]", "[bad user]")), encoding="utf-8")
     _git(repo, "commit", "-q", "-am", "broken")
     grants.write_text(textwrap.dedent(READERS), encoding="utf-8")
     result = diff("HEAD", str(grants))
-    assert result.exit_code == 1
-    assert result.stderr.startswith(
-        "the base (HEAD:grants/nonprod.yaml, with HEAD:Pulumi.nonprod.yaml) cannot be planned:"
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2] == (
+        "warning: the base cannot be planned by this version of the program, so it is compared as empty and "
+        "everything the stack would create shows as added; its problems:"
     )
-    assert "HEAD:grants/nonprod.yaml:" in result.stderr  # problems point at the revision, not a temporary copy
+    assert lines[3] == "  the base (HEAD:grants/nonprod.yaml, with HEAD:Pulumi.nonprod.yaml) cannot be planned:"
+    assert "  - HEAD:grants/nonprod.yaml:5: " in result.stdout  # problems point at the revision, not a temporary copy
+
+
+def test_a_base_refused_by_a_newer_check_does_not_lock_out_the_change_that_fixes_it(repo: Path) -> None:
+    """Today's program refuses the base (as it refuses the same statement at HEAD): CI must still pass the fix."""
+    grants = repo / "grants" / "nonprod.yaml"
+    deny = textwrap.dedent(READERS) + textwrap.dedent(DENY_INSECURE)
+    grants.write_text(deny.replace("{Bool:", "{bool:"), encoding="utf-8")
+    refused_today = CliRunner().invoke(main, ["plan"])
+    assert refused_today.exit_code == 1 and "bool" in refused_today.stderr
+    _git(repo, "commit", "-q", "-am", "a Deny with the operator written bool")
+    grants.write_text(deny, encoding="utf-8")
+    _git(repo, "commit", "-q", "-am", "fix: Bool")
+    result = CliRunner().invoke(main, ["plan", "--diff", "HEAD~1"])
+    assert result.exit_code == 0, result.output
+    assert "warning: the base cannot be planned by this version of the program" in result.stdout
+    assert "  - HEAD~1:grants/nonprod.yaml:" in result.stdout and "bool" in result.stdout
+    assert "+ u01 gains read on reports-bucket" in access_lines(result)
+    as_json = CliRunner().invoke(main, ["plan", "--diff", "HEAD~1", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    found = json.loads(as_json.stdout)
+    assert found["baseCannotBePlanned"] is True and "HEAD~1:grants/nonprod.yaml:" in found["baseProblems"]
+    # A change that is itself invalid still fails, whatever the base.
+    grants.write_text(deny.replace("{Bool:", "{bool:"), encoding="utf-8")
+    invalid_head = CliRunner().invoke(main, ["plan", "--diff", "HEAD~1"])
+    assert invalid_head.exit_code == 1 and invalid_head.stdout == ""
 
 
 # The stack file at the revision: accounts, group prefix, profiles and regions are part of what a change does.
@@ -390,19 +420,21 @@ def test_a_grants_file_as_base_says_both_sides_share_todays_stack_file(repo: Pat
         ("    profile: build", "   profile: [build", "HEAD:Pulumi.nonprod.yaml:14: the stack file is not valid YAML"),
     ],
 )
-def test_a_stack_file_invalid_at_the_revision_is_a_clean_refusal_naming_the_revision(
+def test_a_stack_file_invalid_at_the_revision_is_a_warning_naming_the_revision(
     repo: Path, valid: str, broken: str, expected: str
 ) -> None:
     _edit_stack_file(repo, valid, broken)
     _git(repo, "commit", "-q", "-am", "a broken stack file")
     _edit_stack_file(repo, broken, valid)
     result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("the base") and "HEAD:Pulumi.nonprod.yaml" in result.stderr.splitlines()[0]
-    assert expected in result.stderr
-    assert "Traceback" not in result.output and "unexpectedly" not in result.output and "/tmp" not in result.stderr
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(" -> grants/nonprod.yaml")
+    assert lines[2].startswith("warning: the base cannot be planned by this version of the program")
+    assert "HEAD:Pulumi.nonprod.yaml" in lines[3] and expected in result.stdout
+    assert "Traceback" not in result.output and "unexpectedly" not in result.output and "/tmp" not in result.stdout
     as_json = json.loads(diff("HEAD", str(repo / "grants" / "nonprod.yaml"), "--format", "json").stdout)
-    assert as_json["refused"] is True and expected in as_json["message"]
+    assert as_json["baseCannotBePlanned"] is True and expected in as_json["baseProblems"]
 
 
 @pytest.mark.parametrize(
@@ -415,16 +447,16 @@ def test_a_stack_file_invalid_at_the_revision_is_a_clean_refusal_naming_the_revi
         ),
     ],
 )
-def test_a_stack_file_unreadable_at_the_revision_is_a_clean_refusal(repo: Path, appended: bytes, expected: str) -> None:
+def test_a_stack_file_unreadable_at_the_revision_is_a_warning(repo: Path, appended: bytes, expected: str) -> None:
     stack_file = repo / "Pulumi.nonprod.yaml"
     valid = stack_file.read_bytes()
     stack_file.write_bytes(valid + appended)
     _git(repo, "commit", "-q", "-am", "an unreadable stack file")
     stack_file.write_bytes(valid)
     result = diff("HEAD", str(repo / "grants" / "nonprod.yaml"))
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("the base stack file (HEAD:Pulumi.nonprod.yaml) cannot be planned:")
-    assert expected in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    assert "\n  the base stack file (HEAD:Pulumi.nonprod.yaml) cannot be planned:\n" in result.stdout
+    assert expected in result.stdout and "Traceback" not in result.output
 
 
 def test_the_stack_file_examples_in_the_plan_doc_are_what_plan_prints(

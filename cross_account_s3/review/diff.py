@@ -161,6 +161,7 @@ class PlanDiff:
     base_stack_file: str = ""  # the stack file each side was planned with, as the reader knows it
     head_stack_file: str = ""
     stack_file_note: str | None = None  # when both sides share one stack file, or the base has none
+    base_problems: str = ""  # the base cannot be planned by this program (so it is compared as empty): why
 
     @property
     def has_changes(self) -> bool:
@@ -395,4 +396,5 @@ def diff_plans(base: PlanSnapshot, head: PlanSnapshot) -> PlanDiff:
         base_stack_file=base.stack_file,
         head_stack_file=head.stack_file,
         stack_file_note=stack_file_note(base, head),
+        base_problems=base.problems,
     )

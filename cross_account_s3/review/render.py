@@ -444,6 +444,11 @@ def render_diff_text(diff: PlanDiff) -> str:
     """The diff as a reviewer reads it: the stack files compared, changed stack settings and access changes first,
     then each resource with its statement changes."""
     lines = [f"Plan diff for stack {diff.stack}: {diff.base} -> {diff.head}", stack_file_line(diff)]
+    if diff.base_problems:
+        lines += [
+            f"warning: {BASE_NOT_PLANNED}; its problems:",
+            *(f"  {line}" for line in diff.base_problems.splitlines()),
+        ]
     if not diff.has_changes:
         return "\n".join([*lines, "no changes"]) + "\n"
     if diff.settings:  # first: one setting can change everything below it
@@ -481,6 +486,12 @@ def diff_summary_line(diff: PlanDiff) -> str:
     )
 
 
+BASE_NOT_PLANNED = (
+    "the base cannot be planned by this version of the program, so it is compared as empty and everything the "
+    "stack would create shows as added"
+)
+
+
 def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
     """The same content as the text, for CI and tooling: each change's fields, and the access sentences."""
     return {
@@ -488,6 +499,8 @@ def diff_as_json(diff: PlanDiff) -> dict[str, Any]:
         "base": diff.base,
         "head": diff.head,
         "stackFile": {"base": diff.base_stack_file, "head": diff.head_stack_file, "note": diff.stack_file_note},
+        "baseCannotBePlanned": bool(diff.base_problems),
+        "baseProblems": diff.base_problems or None,
         "changes": diff.has_changes,
         "settings": [{**dataclasses.asdict(c), "summary": describe_setting_change(c)} for c in diff.settings],
         "access": [{**dataclasses.asdict(c), "summary": describe_access_change(c)} for c in diff.access],

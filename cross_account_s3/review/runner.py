@@ -139,6 +139,8 @@ def plan_at_revision(project_root: Path, stack: str, revision: str) -> PlanSnaps
     stack file beside itself, so the base runs in a throwaway copy of the project that holds the stack file
     of then. The grants are the ones that stack file named (`grantsFile`), so moving them into a directory
     is no change. A revision without the stack file had no such stack: the base is empty, and the diff says so.
+    A base this program cannot plan (refused by today's checks, or its grants missing) is empty too, with its
+    problems in `problems`: the change is still shown, and the diff warns about the base.
     """
     name = stack_file_name(stack)
     stack_label = f"{revision}:{name}"
@@ -148,19 +150,28 @@ def plan_at_revision(project_root: Path, stack: str, revision: str) -> PlanSnaps
     try:
         config = config_of(_utf8(content, stack_label), stack_label)
     except InputProblems as problems:
-        raise PlanRefused(f"the base stack file ({stack_label}) cannot be planned:\n{problems.render()}") from None
+        message = f"the base stack file ({stack_label}) cannot be planned:\n{problems.render()}"
+        return unplannable(stack, stack_label, f"(the stack {stack} at {revision} cannot be planned)", message)
     grants_file = grants_file_of(stack, config.get(GRANTS_FILE_KEY))
     grants_label = f"{revision}:{grants_file}"
-    with (
-        _project_with_stack_file(project_root, stack, content) as base_root,
-        grants_at_revision(project_root, grants_file, revision) as copy,
-    ):
-        try:
+    try:
+        with (
+            _project_with_stack_file(project_root, stack, content) as base_root,
+            grants_at_revision(project_root, grants_file, revision) as copy,
+        ):
             return plan_stack(base_root, stack, copy, grants_label=grants_label, stack_file_label=stack_label)
-        except PlanRefused as refused:
-            raise PlanRefused(
-                f"the base ({grants_label}, with {stack_label}) cannot be planned:\n{refused.message}"
-            ) from None
+    except PlanRefused as refused:
+        message = f"the base ({grants_label}, with {stack_label}) cannot be planned:\n{refused.message}"
+        return unplannable(stack, stack_label, grants_label, message)
+
+
+def unplannable(stack: str, stack_file_label: str, grants_label: str, problems: str) -> PlanSnapshot:
+    """The base of a revision that today's program cannot plan (its checks may be newer than that revision, or
+    its grants missing there): nothing at all, with the problems, so the diff shows everything as added and says
+    why, instead of failing every change made on top of it, the one that fixes the base included."""
+    return dataclasses.replace(
+        no_stack(stack, stack_file_label, grants_label), stack_file_found=True, problems=problems
+    )
 
 
 def no_stack(stack: str, stack_file_label: str, grants_label: str) -> PlanSnapshot:

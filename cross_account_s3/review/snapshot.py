@@ -148,6 +148,7 @@ class PlanSnapshot:
     stack_file: str = ""  # as the reader knows it, such as "Pulumi.nonprod.yaml" or "origin/main:Pulumi.nonprod.yaml"
     stack_settings: Mapping[str, str] = field(default_factory=dict)  # its config, as Pulumi hands it to the program
     stack_file_found: bool = True  # False: the base revision has no such stack file, so no such stack then
+    problems: str = ""  # the base revision's stack cannot be planned by this program: why (and it is empty)
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [resource for resource in self.resources if resource.type == type_token]
