@@ -256,6 +256,23 @@ def test_an_unknown_revision_is_a_usage_error_that_says_how_to_fetch_it(repo: Pa
         assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.output
 
 
+def test_a_branch_fetched_only_as_a_remotes_branch_is_named_with_its_remote(repo: Path) -> None:
+    """`--diff fix-kms-names` with only origin/fix-kms-names here: fetching again would not help; naming it does."""
+    _git(repo, "update-ref", "refs/remotes/origin/fix-kms-names", "HEAD")
+    _git(repo, "remote", "add", "origin", str(repo))
+    result = diff("fix-kms-names", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 2, result.output
+    assert "--diff origin/fix-kms-names" in result.stderr and "git fetch" not in result.stderr
+    assert diff("origin/fix-kms-names", str(repo / "grants" / "nonprod.yaml")).exit_code == 0
+
+
+def test_a_remotes_branch_in_a_clone_without_remotes_says_there_is_no_such_remote(repo: Path) -> None:
+    result = diff("origin/main", str(repo / "grants" / "nonprod.yaml"))
+    assert result.exit_code == 2, result.output
+    assert "there is no remote named 'origin'" in result.stderr and "has no remotes" in result.stderr
+    assert "git fetch origin origin/main" not in result.stderr and "Traceback" not in result.output
+
+
 def test_a_revision_outside_a_git_repository_is_a_usage_error(write: WriteFile) -> None:
     result = diff("HEAD", write("head.yaml", READERS))  # the fixture project is no git repository
     assert result.exit_code == 2

@@ -245,22 +245,51 @@ def unknown_revision(project_root: Path, revision: str) -> str | None:
             f"{revision!r} is no grants file here, and {project_root} is not in a git repository, so it cannot be "
             "a git revision either\n    fix: give --diff a grants file or directory"
         )
-    fix = _how_to_fetch(revision, remotes.stdout.split())
+    names = remotes.stdout.split()
+    fetched = [
+        f"{remote}/{revision}" for remote in names if _is_commit(project_root, f"refs/remotes/{remote}/{revision}")
+    ]
+    fix = _how_to_fetch(revision, names, fetched)
     return f"{revision!r} is neither a grants file nor a git revision this repository has\n    fix: {fix}"
 
 
-def _how_to_fetch(revision: str, remotes: list[str]) -> str:
-    """What to do about a revision git does not know: usually a misspelt remote, or a branch not fetched yet."""
+def _is_commit(project_root: Path, ref: str) -> bool:
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=project_root,
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
+def _how_to_fetch(revision: str, remotes: list[str], fetched: list[str]) -> str:
+    """What to do about a revision git does not know: usually a misspelt remote, or a branch not fetched yet.
+
+    `fetched` are the remote branches of that name that are here (`origin/fix` for `fix`): git does not read a
+    bare branch name as a remote's branch, so the fix is to name the remote, not to fetch again.
+    """
     remote, _, branch = revision.partition("/")
     ci = "in CI, check out with the base branch's history (actions/checkout with fetch-depth: 0)"
+    if fetched:
+        return f"a remote's branch is named with its remote: --diff {' or --diff '.join(fetched)}"
+    if not remotes:
+        missing = f"there is no remote named {remote!r}: " if branch else ""
+        return (
+            f"{missing}this repository has no remotes; check the spelling, or give --diff a local branch, tag or "
+            f"commit (git remote add origin URL, then git fetch origin, to compare with a remote's branch)"
+        )
     if branch and remote in remotes:
         return f"check its spelling, or fetch it first: git fetch {remote} {branch}; {ci}"
-    if branch and remotes:
+    if branch:
         return (
             f"there is no remote {remote!r} (the remotes are: {', '.join(remotes)}); did you mean "
             f"--diff {remotes[0]}/{branch}? Fetch it first if needed: git fetch {remotes[0]} {branch}"
         )
-    return f"check its spelling; a branch or tag of a remote must be fetched first (git fetch origin {revision}); {ci}"
+    return (
+        f"check its spelling; a remote's branch must be fetched first and named with its remote "
+        f"(git fetch {remotes[0]} {revision}, then --diff {remotes[0]}/{revision}); {ci}"
+    )
 
 
 def _cannot_read(grants_file: str, revision: str, reason: str) -> NoReturn:
