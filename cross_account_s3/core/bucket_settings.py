@@ -118,8 +118,3 @@ def unused_entry_findings(grants_file: Mapping[str, Any]) -> list[Finding]:
         for bucket in entries
         if isinstance(bucket, str) and bucket not in used
     ]
-
-
-def regions_of(buckets: tuple[str, ...], settings: Mapping[str, BucketSettings], default: str) -> dict[str, str]:
-    """Each bucket's region: its own setting, or the bucket account's region."""
-    return {bucket: (settings.get(bucket) or BucketSettings()).region or default for bucket in buckets}

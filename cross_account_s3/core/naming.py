@@ -25,7 +25,6 @@ OTHER_PARTITION_REGION = "|".join(pattern.pattern for pattern, _ in OTHER_PARTIT
 GRANT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", re.ASCII)
 IAM_USER_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
 IAM_NAME_CHARS = re.compile(r"[A-Za-z0-9+=,.@_-]*", re.ASCII)
-IAM_PATH = re.compile(r"/(?:[\x21-\x7e]*/)?", re.ASCII)
 USER_ARN = re.compile(
     r"arn:aws:iam::(?P<account>[0-9]{12}):user(?P<path>/(?:[\x21-\x7e]*/)?)(?P<name>[A-Za-z0-9+=,.@_-]+)", re.ASCII
 )

@@ -229,16 +229,11 @@ def unknown_revision(project_root: Path, revision: str) -> str | None:
     if revision.startswith("-"):
         return f"{revision!r} is not a git revision (it starts with '-')"
     try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-            cwd=project_root,
-            capture_output=True,
-            check=False,
-        )
+        known = _is_commit(project_root, revision)
         remotes = subprocess.run(["git", "remote"], cwd=project_root, capture_output=True, text=True, check=False)
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return f"{revision!r} is no grants file here, and git, which would read it as a revision, cannot be run"
-    if found.returncode == 0:
+    if known:
         return None
     if remotes.returncode != 0:  # no repository: rev-parse failed for that reason, not for the name
         return (
@@ -254,6 +249,7 @@ def unknown_revision(project_root: Path, revision: str) -> str | None:
 
 
 def _is_commit(project_root: Path, ref: str) -> bool:
+    """Whether git reads `ref` as a commit here (raises when git cannot be run at all)."""
     found = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
         cwd=project_root,
