@@ -139,7 +139,37 @@ def _check_stack(context: click.Context, parameter: click.Parameter, stack: str)
     return stack
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _show_help(context: click.Context, parameter: click.Parameter, value: bool) -> None:
+    """click's own `--help` callback, printing through `_echo`: `plan --help | head` ends as `plan | head` does."""
+    if value and not context.resilient_parsing:
+        _echo(context.get_help())
+        context.exit()
+
+
+def _help_through_echo(option: click.Option | None) -> click.Option | None:
+    """click's help option, with `_show_help` in place of its own callback (which exits 1 on a closed pipe)."""
+    if option is not None:
+        option.callback = _show_help
+    return option
+
+
+class _Command(click.Command):
+    """A subcommand whose `--help` is written like the rest of its output."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _help_through_echo(super().get_help_option(ctx))
+
+
+class _Group(click.Group):
+    """The command group: its `--help` and its subcommands' are written like the rest of their output."""
+
+    command_class = _Command
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _help_through_echo(super().get_help_option(ctx))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Review cross-account S3 grants without AWS credentials."""
 
