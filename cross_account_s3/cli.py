@@ -4,7 +4,7 @@
 register, with every policy in full; `plan --diff BASE` prints what changing the stack (its grants
 and, from a git revision, its stack file) from BASE would do. `schema` prints the grants file's JSON
 Schema for editors. Exit codes: 0 success, 1 bad input (the program's own clean problem list), 2 usage
-errors. No Python traceback reaches the user.
+errors, or output that cannot be written (a full disk). No Python traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def project_root() -> Path:
 
 DEFAULT_STACK = "nonprod"
 BAD_INPUT = 1
+CANNOT_WRITE = 2  # ./run's code for what this machine cannot do; here, take the output (a full disk)
 
 
 def schema_text() -> str:
@@ -52,23 +53,37 @@ def schema_text() -> str:
 
 
 def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
-    """`click.echo`, where a reader that stops reading (`plan | head`, `plan | true`) ends the output quietly.
+    """`click.echo`, where output that cannot be delivered ends the command cleanly, never with a traceback.
 
-    The standard way, as Python's documentation of SIGPIPE gives it: the rest of the output goes to
-    /dev/null, so neither this write nor the flush at exit raises again. The command then ends with the
-    status of what it found (0, or 1 for bad input), not with an error of its own: the exit codes keep
-    their documented meaning, and a reader that has seen enough is no failure.
+    A reader that stops reading (`plan | head`, `plan | true`) is no failure: the rest of the output goes
+    to /dev/null (the standard way, as Python's documentation of SIGPIPE gives it), so neither this write
+    nor the flush at exit raises again, and the command ends with the status of what it found (0, or 1 for
+    bad input): the exit codes keep their documented meaning, and a reader that has seen enough is no failure.
+
+    Output that cannot be written at all (a full disk) is lost, so the command says so in one line on
+    stderr and exits 2, the code for what this machine cannot do, whatever it found: 1 would say the
+    grants are bad. The rest of the output goes to /dev/null the same way, so nothing raises at exit.
     """
     try:
         click.echo(text, nl=nl, err=err)
     except BrokenPipeError:
-        try:
-            descriptor = (sys.stderr if err else sys.stdout).fileno()
-        except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, descriptor)
-        os.close(devnull)
+        _discard_the_rest(err)
+    except OSError as failure:
+        _discard_the_rest(err)
+        if not err:  # when stderr itself cannot be written, the exit code is all that can be said
+            _echo(f"./run: cannot write the output: {failure.strerror or failure}", err=True)
+        raise SystemExit(CANNOT_WRITE) from None
+
+
+def _discard_the_rest(err: bool) -> None:
+    """Send the rest of stdout (or stderr) to /dev/null, so nothing written later, nor the flush at exit, fails."""
+    try:
+        descriptor = (sys.stderr if err else sys.stdout).fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 def _print(output_format: str, as_json: Callable[[], dict[str, Any]], as_text: Callable[[], str]) -> None:

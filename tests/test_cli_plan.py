@@ -234,22 +234,36 @@ def test_python_dash_m_usage_error_exits_2() -> None:
     assert "Traceback" not in completed.stderr
 
 
+def _run_writing_to(arguments: tuple[str, ...], descriptor: int, stream: str) -> subprocess.CompletedProcess[str]:
+    """Run the command with its stdout (or stderr) on `descriptor` and the other stream captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "cross_account_s3", *arguments],
+        cwd=REPO_ROOT,
+        stdout=descriptor if stream == "stdout" else subprocess.PIPE,
+        stderr=descriptor if stream == "stderr" else subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 def _into_a_closed_pipe(*arguments: str, closed: str = "stdout") -> subprocess.CompletedProcess[str]:
     """Run the command with stdout (or stderr) a pipe whose reader has already gone, as in `./run plan | true`."""
     reader, writer = os.pipe()
     os.close(reader)  # closed before the command starts: its every write to the pipe fails with EPIPE
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "cross_account_s3", *arguments],
-            cwd=REPO_ROOT,
-            stdout=writer if closed == "stdout" else subprocess.PIPE,
-            stderr=writer if closed == "stderr" else subprocess.PIPE,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return _run_writing_to(arguments, writer, closed)
     finally:
         os.close(writer)
+
+
+def _into_a_full_device(*arguments: str, full: str = "stdout") -> subprocess.CompletedProcess[str]:
+    """Run the command with stdout (or stderr) on /dev/full, where every write fails with ENOSPC, as on a full disk."""
+    descriptor = os.open("/dev/full", os.O_WRONLY)
+    try:
+        return _run_writing_to(arguments, descriptor, full)
+    finally:
+        os.close(descriptor)
 
 
 @pytest.mark.parametrize(
@@ -274,6 +288,34 @@ def test_a_reader_that_stops_reading_ends_the_output_quietly_with_the_documented
     completed = _into_a_closed_pipe(*arguments, closed=closed)
     assert completed.returncode == status
     assert (completed.stderr if closed == "stdout" else completed.stdout) == ""
+
+
+CANNOT_WRITE = "./run: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+@pytest.mark.parametrize(
+    ("arguments", "full"),
+    [
+        (["schema"], "stdout"),
+        (["plan"], "stdout"),
+        (["plan", "--format", "json"], "stdout"),
+        (["plan", "--diff", str(PROJECT_ROOT / "grants" / "nonprod.yaml")], "stdout"),
+        (["plan", "--diff", str(PROJECT_ROOT / "grants" / "nonprod.yaml"), "--format", "json"], "stdout"),
+        (["plan", "--help"], "stdout"),
+        (["plan", "--grants", str(PROJECT_ROOT / "grants" / "build.yaml"), "--format", "json"], "stdout"),
+        (["plan", "--grants", str(PROJECT_ROOT / "grants" / "build.yaml")], "stderr"),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_clean_line_and_the_machine_s_exit_code(
+    arguments: list[str], full: str
+) -> None:
+    """A full disk is no bad input (1): the output is lost, so the command says so in one line (on stderr,
+    when stderr itself can take it) and exits 2, the code for what this machine cannot do, with no traceback
+    and no "plan failed unexpectedly" (the refusal cases: bad input that cannot even be reported)."""
+    completed = _into_a_full_device(*arguments, full=full)
+    assert completed.returncode == 2
+    assert (completed.stderr if full == "stdout" else completed.stdout) == (CANNOT_WRITE if full == "stdout" else "")
 
 
 def test_plan_reads_an_unquoted_account_id_as_pulumi_does(tmp_path: Path) -> None:
