@@ -8,6 +8,8 @@ import subprocess
 import venv
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 
@@ -26,6 +28,40 @@ def test_help_exits_0_and_lists_the_subcommands_and_exit_codes() -> None:
     for subcommand in ("plan", "schema", "test"):
         assert f"\n  {subcommand}" in result.stdout
     assert "exit codes:" in result.stdout and "\n  1  bad input" in result.stdout
+
+
+def help_written_to(descriptor: int) -> subprocess.CompletedProcess[str]:
+    """`./run --help` with its stdout on `descriptor`."""
+    return subprocess.run(
+        [str(REPO_ROOT / "run"), "--help"],
+        stdout=descriptor,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_help_to_a_reader_that_stops_reading_exits_0_quietly_as_plan_does() -> None:
+    """`./run --help | head -1` is no failure: the shell's help must not end with SIGPIPE's 141, nor say a word."""
+    reader, writer = os.pipe()
+    os.close(reader)  # its every write fails with EPIPE (or SIGPIPE), as when `head` has seen enough
+    try:
+        result = help_written_to(writer)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+def test_help_that_cannot_be_written_says_so_in_plan_s_words_and_exits_2() -> None:
+    """Not cat's own message and status 1, which means bad grants: the line and code of `plan > /dev/full`."""
+    descriptor = os.open("/dev/full", os.O_WRONLY)
+    try:
+        result = help_written_to(descriptor)
+    finally:
+        os.close(descriptor)
+    assert (result.returncode, result.stderr) == (2, "./run: cannot write the output: No space left on device\n")
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:
