@@ -6,18 +6,19 @@ message in Python's terms (`datetime.date(2024, 1, 1)`) leaves them to guess wha
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from cross_account_s3.core import limits
+from cross_account_s3.core import inputs, limits
 from cross_account_s3.core.grants import GRANTS_FILE, validate_grants
 from cross_account_s3.core.inputs import load_inputs
 from cross_account_s3.core.naming import KnownRegions
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.problems import InputProblems, Problem
-from cross_account_s3.core.settings import NAMESPACE, Settings, parse_settings
+from cross_account_s3.core.settings import NAMESPACE, PER_IDENTITY_SETTINGS, Settings, parse_settings
 from cross_account_s3.core.stack_file import config_of, stack_config
 from cross_account_s3.core.yaml_source import parse_yaml, read_yaml
 from tests.conftest import RunProgram, assert_refused
@@ -331,6 +332,21 @@ def test_a_per_role_entry_naming_no_granted_role_is_refused_with_the_closest_one
     (problem,) = inputs_problems(tmp_path, settings + "cross-account-s3:grantsFile: grants/team.yaml\n")
     assert problem.field == "cross-account-s3:otherRoleInlinePolicyCharsByRole.deployr"
     assert problem.fix.startswith("did you mean 'deployer'?")
+
+
+def test_the_per_identity_table_alone_says_which_settings_are_checked_for_unused_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third per-identity setting is one more row of the table, which says where its values live; the check
+    keeps no list of its own beside it to fall out of step (here the new row reads otherGroupsByUser's values)."""
+    row = dataclasses.replace(PER_IDENTITY_SETTINGS[0], key="otherGroupsByUserToo")
+    monkeypatch.setattr(inputs, "PER_IDENTITY_SETTINGS", (*PER_IDENTITY_SETTINGS, row))
+    problems = inputs_problems(tmp_path, "cross-account-s3:otherGroupsByUser:\n  u001: 10\n")
+    assert sorted(problem.field or "" for problem in problems) == [
+        "cross-account-s3:otherGroupsByUser.u001",
+        "cross-account-s3:otherGroupsByUserToo.u001",
+    ]
+    assert all("counted with otherGroupsPerUser, 0, instead" in problem.message for problem in problems)
 
 
 def test_a_per_user_entry_may_name_the_user_by_arn_and_by_any_case(tmp_path: Path) -> None:

@@ -92,32 +92,25 @@ def unused_identity_entries(loaded: LoadedGrants, settings: Settings, stack_file
     silently counts the setting for all others instead (like a bucketSettings entry no grant uses).
     """
     doc = stack_file or YamlDocument(file=stack_file_name(settings.stack), data=None)
-    declared = {
-        "otherGroupsByUser": settings.other_groups_by_user,
-        "otherRoleInlinePolicyCharsByRole": settings.other_role_inline_policy_chars_by_role,
-    }
-    fallback = {
-        "otherGroupsPerUser": settings.other_groups_per_user,
-        "otherRoleInlinePolicyChars": settings.other_role_inline_policy_chars,
-    }
     problems: list[Problem] = []
-    for setting, kind, other in PER_IDENTITY_SETTINGS:
+    for per_identity in PER_IDENTITY_SETTINGS:
+        kind = per_identity.kind
         named = {
             entry_name(entry, kind).lower(): entry_name(entry, kind)
             for grant in loaded.grants
             for entry_kind, entry, _ in grant.entries
             if entry_kind == kind
         }
-        for key in declared[setting]:
+        for key in per_identity.counts(settings):
             name = entry_name(key, kind)
             if name.lower() in named:
                 continue
             close = difflib.get_close_matches(name.lower(), sorted(named), n=1, cutoff=0.6)
             hint = f"did you mean '{named[close[0]]}'? " if close else ""
             problems.append(
-                Where(doc, ("config", f"{NAMESPACE}:{setting}", key), field_from=1).problem(
+                Where(doc, ("config", f"{NAMESPACE}:{per_identity.key}", key), field_from=1).problem(
                     f"names {kind} '{name}', but no grant names that {kind}, so the entry does nothing (each granted "
-                    f"{kind} is counted with {other}, {fallback[other]}, instead)",
+                    f"{kind} is counted with {per_identity.fallback_key}, {per_identity.fallback(settings)}, instead)",
                     f"{hint}write the {kind} as the grants name it, or remove the entry",
                 )
             )

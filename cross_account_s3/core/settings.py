@@ -185,11 +185,36 @@ def _counts_by_name(text: Any, names: str, unit: str, example: str) -> Any:
     return {str(name): count for name, count in value.items()}
 
 
-# The settings that give a number per user or per role, keyed by its name (or its ARN, as the grants file
-# may name it), and the setting each falls back to for an identity they do not list.
-PER_IDENTITY_SETTINGS: tuple[tuple[str, GranteeKind, str], ...] = (
-    ("otherGroupsByUser", "user", "otherGroupsPerUser"),
-    ("otherRoleInlinePolicyCharsByRole", "role", "otherRoleInlinePolicyChars"),
+@dataclass(frozen=True)
+class PerIdentitySetting:
+    """A setting that gives a number per user or per role, keyed by its name (or its ARN, as the grants file may
+    name it), with the setting it falls back to for an identity it does not list, and where each one's checked
+    value lives in `Settings`."""
+
+    key: str  # in the stack file, such as otherGroupsByUser
+    kind: GranteeKind
+    fallback_key: str  # such as otherGroupsPerUser
+    counts: Callable[[Settings], Mapping[str, int]]
+    fallback: Callable[[Settings], int]
+
+
+# The one place that says which settings are per identity: the key checks here and the unused-entry check of
+# inputs.py both read it, so a third such setting is one more row.
+PER_IDENTITY_SETTINGS: tuple[PerIdentitySetting, ...] = (
+    PerIdentitySetting(
+        "otherGroupsByUser",
+        "user",
+        "otherGroupsPerUser",
+        counts=lambda settings: settings.other_groups_by_user,
+        fallback=lambda settings: settings.other_groups_per_user,
+    ),
+    PerIdentitySetting(
+        "otherRoleInlinePolicyCharsByRole",
+        "role",
+        "otherRoleInlinePolicyChars",
+        counts=lambda settings: settings.other_role_inline_policy_chars_by_role,
+        fallback=lambda settings: settings.other_role_inline_policy_chars,
+    ),
 )
 
 
@@ -197,7 +222,8 @@ def _identity_key_findings(raw: Mapping[str, Any], user_account: str | None) -> 
     """Each key of a per-identity setting that is no user (or role) name or ARN of the user account, or that
     names the same identity as an earlier key (IAM names are unique ignoring case)."""
     findings: list[Finding] = []
-    for setting, kind, _ in PER_IDENTITY_SETTINGS:
+    for per_identity in PER_IDENTITY_SETTINGS:
+        setting, kind = per_identity.key, per_identity.kind
         counts = _decoded(raw.get(setting))
         first: dict[str, str] = {}
         for key in counts if isinstance(counts, dict) else ():
