@@ -26,10 +26,10 @@ from pydantic import ValidationError
 
 from . import naming
 from .documents import UNIQUE_ID_PREFIXES, WrittenStatements, principals, same_statement_key, statements
-from .grants import OWN_SID_PREFIX, LoadedGrants
+from .grants import LoadedGrants
 from .live import LiveBucket, LiveFacts
 from .problems import Problem
-from .statements import PolicyStatement, bucket_statement_findings, is_own
+from .statements import OWN_SID_PREFIX, PolicyStatement, bucket_statement_findings, is_own
 from .validation import CUSTOM_ERROR
 
 

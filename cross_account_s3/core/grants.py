@@ -33,8 +33,6 @@ from .bucket_settings import BucketSettings, unused_entry_findings
 from .grantees import GranteeKind, entry_key
 from .grants_yaml import GrantsFileRules
 from .problems import Problem, raise_if_any
-from .statements import OWN_SID as OWN_SID
-from .statements import OWN_SID_PREFIX as OWN_SID_PREFIX
 from .statements import PolicyStatement, bucket_statement_findings
 from .validation import Finding, Where, describe_value, reject, reject_all, to_problems, validate_with
 from .yaml_source import PathKey, YamlDocument, read_yaml

@@ -19,8 +19,9 @@ from typing import Any
 from . import kms
 from .actions import kms_actions_of, s3_actions_of
 from .grantees import Grantee
-from .grants import OWN_SID_PREFIX, Grant
+from .grants import Grant
 from .s3_actions import S3Action, Target
+from .statements import OWN_SID_PREFIX
 
 POLICY_VERSION = "2012-10-17"
 

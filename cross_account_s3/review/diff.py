@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.documents import statements
-from ..core.grants import OWN_SID
 from ..core.outputs import GrantsOutput
 from ..core.settings import GRANTS_FILE_KEY, NAMESPACE
+from ..core.statements import OWN_SID
 from .snapshot import BUCKET_POLICY_TYPE, KMS_GRANT_TYPE, PlanSnapshot, decode_input
 
 ChangeKind = Literal["add", "remove", "change"]
