@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from . import s3_actions
-from .grants import AccessLevel, Grant
+from .grant import AccessLevel, Grant
 from .s3_actions import S3Action
 
 Service = Literal["s3", "kms"]

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from . import naming
-from .grants import Grant, LoadedGrants
+from .grant import Grant
+from .grants import LoadedGrants
 from .plan import Plan
 from .problems import Problem
 from .settings import Settings, by_identity, stack_file_name

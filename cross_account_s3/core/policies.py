@@ -18,8 +18,8 @@ from typing import Any
 
 from . import kms
 from .actions import kms_actions_of, s3_actions_of
+from .grant import Grant
 from .grantees import Grantee
-from .grants import Grant
 from .s3_actions import S3Action, Target
 from .statements import OWN_SID_PREFIX
 

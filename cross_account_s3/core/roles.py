@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import naming
+from .grant import Grant
 from .grantees import entry_name
-from .grants import Grant
 from .limits import inline_policy_chars
 from .live import LiveFacts
 from .plan import Plan

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .actions import s3_actions_of
+from .grant import Grant
 from .grantees import Grantee, entry_key
-from .grants import Grant
 from .live import Answer, Failure, LiveUser, provider_message
 from .plan import GrantPlan, Plan
 from .policies import PolicyDocument, bucket_arn
