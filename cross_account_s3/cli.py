@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from .core.grants import grants_json_schema
+from .core.grants_file import grants_json_schema
 from .core.problems import InputProblems
 from .review.diff import diff_plans
 from .review.render import diff_as_json, plan_as_json, render_diff_text, render_plan_text
