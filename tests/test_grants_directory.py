@@ -22,9 +22,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from cross_account_s3 import cli
-from cross_account_s3.core.grants import check_grants_file
 from cross_account_s3.core.grants_directory import conflicting_bucket_entries, grants_files
 from cross_account_s3.core.grants_file import SCHEMA_FILE
+from cross_account_s3.core.grants_file_check import check_grants_file
 from cross_account_s3.core.yaml_source import parse_yaml
 from cross_account_s3.infra.offline_runner import ProgramRun, run_program
 from cross_account_s3.review.diff import diff_plans

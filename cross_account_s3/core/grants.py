@@ -1,6 +1,10 @@
-"""Checking grants files one by one, then merging them into the stack's grants with the checks across files.
+"""The stack's grants once loaded: the checked files merged into one `LoadedGrants`, after the checks across files.
 
-What a valid file is lives in `grants_file.py`; this module reads parsed files against it.
+Everything after loading (the plan, the live checks, limits, the Pulumi program) takes a `LoadedGrants`, which
+knows each grant's file and line and which file sets each bucket's entries, so a problem found later still
+points at the line to change. Each file is checked on its own in `grants_file_check.py`; what only the files
+together can show (a grant name used twice) is checked here, on the names every file reported, so it is found
+even while a file has other problems.
 """
 
 from __future__ import annotations
@@ -11,106 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import naming
-from .bucket_settings import BucketSettings, unused_entry_findings
+from .bucket_settings import BucketSettings
 from .grant import Grant
-from .grants_file import GRANT_LIST, GRANTS_FILE, IN_DIRECTORY, PER_BUCKET_KEYS, GrantsFile
+from .grants_file import GRANT_LIST, GRANTS_FILE, PER_BUCKET_KEYS
+from .grants_file_check import CheckedFile, check_grants_file
 from .problems import Problem, raise_if_any
-from .validation import Where, to_problems
+from .validation import Where
 from .yaml_source import YamlDocument, read_yaml
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    """One grants file after its own checks: the model when it is valid, and every problem found in it.
-
-    `names` holds every grant name the file spells, valid or not, so the checks across files can run
-    even while a file has other problems.
-    """
-
-    doc: YamlDocument
-    model: GrantsFile | None
-    problems: tuple[Problem, ...]
-    names: tuple[tuple[str, Where], ...]
-
-
-def check_grants_file(
-    doc: YamlDocument,
-    user_account: str | None,
-    *,
-    in_directory: bool = False,
-    bucket_account: str | None = None,
-    known_regions: naming.KnownRegions | None = None,
-) -> CheckedFile:
-    """Validate one parsed grants file with the models, in one pass, and give each grant its origin.
-
-    A file of a grants directory may be empty or list no grants: other files hold them. The accounts come
-    from the stack settings, when those are valid: users must be of the user account, KMS keys of the
-    bucket account. `known_regions`, when given, are the regions a bucket's region must be one of.
-    """
-    root = Where(doc, grant_list=GRANT_LIST)
-    data = {"grants": []} if in_directory and doc.data is None else doc.data
-    raw = data.get("grants") if isinstance(data, dict) else None
-    items = raw if isinstance(raw, list) else []
-    repeats = _repeated_by_alias(items)
-    names = tuple(
-        (item["name"], root.at("grants", index, "name"))
-        for index, item in enumerate(items)
-        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"] and index not in repeats
-    )
-    # A bucketSettings entry no grant uses is most likely a misspelt bucket. In a directory another file may
-    # use it, so the directory checks that across its files.
-    unused = [] if in_directory or not isinstance(data, dict) else unused_entry_findings(data)
-    file_problems = doc.problems + tuple(root.at(*location).problem(message, fix) for location, message, fix in unused)
-    file_problems += tuple(_repeat_problem(root, index, first) for index, first in repeats.items())
-    # A kept statement is copied into the policy as YAML read it: a value read otherwise than written (an
-    # account ID with a leading 0 read as an octal number) would silently change someone else's statement.
-    file_problems += tuple(
-        root.at(*path).problem(*reread) for path, reread in doc.rereads.items() if path[:1] == ("extraStatements",)
-    )
-    try:
-        context = {
-            "user_account": user_account,
-            "bucket_account": bucket_account,
-            IN_DIRECTORY: in_directory,
-            naming.KNOWN_REGIONS: known_regions,
-        }
-        model = GrantsFile.model_validate(data, context=context)
-    except ValidationError as error:
-        return CheckedFile(doc, None, (*to_problems(error, model=GrantsFile, where=root), *file_problems), names)
-    if file_problems:
-        return CheckedFile(doc, None, file_problems, names)
-    for index, grant in enumerate(model.grants):
-        grant._origin = root.at("grants", index)
-    return CheckedFile(doc, model, (), names)
-
-
-def _repeated_by_alias(items: Sequence[object]) -> dict[int, int]:
-    """Grants listed again whole through a YAML alias (`- *base`), by index, with the index of their first use.
-
-    YAML builds an alias as the very mapping it names, so such an item is the same object as an earlier one.
-    """
-    first: dict[int, int] = {}
-    repeats: dict[int, int] = {}
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            continue
-        if id(item) in first:
-            repeats[index] = first[id(item)]
-        else:
-            first[id(item)] = index
-    return repeats
-
-
-def _repeat_problem(root: Where, index: int, first: int) -> Problem:
-    """One problem at the grant as written, instead of a duplicate name whose two places are the same line."""
-    return root.at("grants", first).problem(
-        f"grant #{index + 1} of the list is this grant again, through a YAML alias (*name); each grant is written once",
-        "remove the alias item; for a similar grant, write '- <<: *name' followed by its own name and the fields "
-        "that differ",
-    )
 
 
 def _duplicate_names(files: Sequence[CheckedFile]) -> list[Problem]:

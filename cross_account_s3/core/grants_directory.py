@@ -18,8 +18,9 @@ from typing import Any
 
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import unused_entry_findings
-from .grants import CheckedFile, LoadedGrants, check_grants_file, load_grants, merge_grant_files
+from .grants import LoadedGrants, load_grants, merge_grant_files
 from .grants_file import GRANT_LIST, GRANTS_FILE, PER_BUCKET_KEYS
+from .grants_file_check import CheckedFile, check_grants_file
 from .naming import KnownRegions
 from .problems import InputProblems, Problem
 from .validation import Where
