@@ -23,7 +23,7 @@ import yaml
 
 from cross_account_s3.core import limits
 from cross_account_s3.core.grantees import from_entry
-from cross_account_s3.core.grants import validate_grants
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.policies import merge_by_permission, policy_document, statements_for
 from cross_account_s3.core.settings import parse_settings

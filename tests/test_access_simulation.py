@@ -17,8 +17,8 @@ import pytest
 from cross_account_s3 import provider_contract as contract
 from cross_account_s3.core import simulation
 from cross_account_s3.core.grantees import Grantee
-from cross_account_s3.core.grants import LoadedGrants, validate_grants
 from cross_account_s3.core.live import Answer, LiveUser
+from cross_account_s3.core.loaded_grants import LoadedGrants, validate_grants
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml

@@ -7,8 +7,8 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.grants_file import grants_json_schema
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.yaml_source import parse_yaml
 from cross_account_s3.review.render import plan_as_json, render_plan_text

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from cross_account_s3.core import limits
-from cross_account_s3.core.grants import validate_grants
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml

@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 
 from cross_account_s3.core.decision import decide
-from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.live import LiveBucket, LiveFacts, LiveKey, LiveUser
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.yaml_source import parse_yaml
 from tests.test_limits import BUCKET_ACCOUNT, USER_ACCOUNT, settings
 

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from cross_account_s3.core import yaml_source
-from cross_account_s3.core.grants import merge_grant_files, validate_grants
 from cross_account_s3.core.grants_file import GRANTS_FILE
 from cross_account_s3.core.grants_file_check import check_grants_file
+from cross_account_s3.core.loaded_grants import merge_grant_files, validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.settings import parse_settings
 from cross_account_s3.core.yaml_source import parse_yaml

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cross_account_s3.core import inputs, limits
-from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.grants_file import GRANTS_FILE
 from cross_account_s3.core.inputs import load_inputs
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.naming import KnownRegions
 from cross_account_s3.core.plan import build_plan
 from cross_account_s3.core.problems import InputProblems, Problem

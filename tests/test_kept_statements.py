@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.grants_file import GRANTS_FILE
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.yaml_source import parse_yaml
 from tests.access_check import bucket_policy_of, mismatches

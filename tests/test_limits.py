@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cross_account_s3.core import limits
-from cross_account_s3.core.grants import validate_grants
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.plan import Plan, build_plan
 from cross_account_s3.core.policies import render_policy
 from cross_account_s3.core.settings import Settings, parse_settings

@@ -512,8 +512,8 @@ def test_plan_diff_says_which_role_gains_what(tmp_path) -> None:
 def test_a_role_policy_has_the_role_budget_not_the_group_one_and_makes_no_group() -> None:
     from cross_account_s3.core import limits
     from cross_account_s3.core import roles as role_checks
-    from cross_account_s3.core.grants import validate_grants
     from cross_account_s3.core.live import LiveFacts
+    from cross_account_s3.core.loaded_grants import validate_grants
     from cross_account_s3.core.plan import build_plan
     from cross_account_s3.core.yaml_source import parse_yaml
     from tests.test_limits import settings, with_identity_policy_of_size
@@ -555,8 +555,8 @@ def test_the_editor_schema_and_the_program_agree_on_roles(grant: str, accepted: 
 def test_the_core_decides_roles_in_order_and_reports_a_stage_all_at_once() -> None:
     """Missing roles stop before the plan; then a taken inline policy name and a full role come together."""
     from cross_account_s3.core.decision import decide
-    from cross_account_s3.core.grants import validate_grants
     from cross_account_s3.core.live import LiveBucket, LiveFacts
+    from cross_account_s3.core.loaded_grants import validate_grants
     from cross_account_s3.core.yaml_source import parse_yaml
     from tests.test_limits import settings
 

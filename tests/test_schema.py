@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from cross_account_s3.cli import schema_text
-from cross_account_s3.core.grants import validate_grants
 from cross_account_s3.core.grants_file import SCHEMA_FILE, grants_json_schema
+from cross_account_s3.core.loaded_grants import validate_grants
 from cross_account_s3.core.problems import InputProblems
 from cross_account_s3.core.yaml_source import parse_yaml
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import foreign_statements, limits, live, resource_names, retired_buckets, roles
-from .grants import LoadedGrants
+from .loaded_grants import LoadedGrants
 from .plan import Plan, build_plan, resolve_all
 from .policies import PolicyDocument
 from .problems import Problem

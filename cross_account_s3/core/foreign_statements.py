@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from . import naming
 from .documents import UNIQUE_ID_PREFIXES, WrittenStatements, principals, same_statement_key, statements
-from .grants import LoadedGrants
 from .live import LiveBucket, LiveFacts
+from .loaded_grants import LoadedGrants
 from .problems import Problem
 from .statements import OWN_SID_PREFIX, PolicyStatement, bucket_statement_findings, is_own
 from .validation import CUSTOM_ERROR

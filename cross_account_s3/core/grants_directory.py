@@ -4,8 +4,8 @@ A directory lets each team own its own file (and its own CODEOWNERS line), so a 
 touches only that team's lines. The directory is read as if it were one file: every `*.yaml` or `*.yml`
 file at any depth is part of it, in a stable order, and the result does not depend on how the grants
 are spread over the files. The checks that span files live here: grant names are unique across all
-files (in `grants.merge_grant_files`), a bucket's top-level entry may be set in two files only with the
-same value, and the directory must hold at least one grant.
+files (in `loaded_grants.merge_grant_files`), a bucket's top-level entry may be set in two files only
+with the same value, and the directory must hold at least one grant.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import unused_entry_findings
-from .grants import LoadedGrants, load_grants, merge_grant_files
 from .grants_file import GRANT_LIST, GRANTS_FILE, PER_BUCKET_KEYS
 from .grants_file_check import CheckedFile, check_grants_file
+from .loaded_grants import LoadedGrants, load_grants, merge_grant_files
 from .naming import KnownRegions
 from .problems import InputProblems, Problem
 from .validation import Where

@@ -17,8 +17,8 @@ from pathlib import Path
 from . import kms
 from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .grantees import entry_name
-from .grants import LoadedGrants
 from .grants_directory import read_grants
+from .loaded_grants import LoadedGrants
 from .naming import KnownRegions
 from .problems import InputProblems, Problem, raise_if_any
 from .settings import (

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from . import naming
 from .grant import Grant
-from .grants import LoadedGrants
+from .loaded_grants import LoadedGrants
 from .plan import Plan
 from .problems import Problem
 from .settings import Settings, by_identity, stack_file_name

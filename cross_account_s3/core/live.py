@@ -20,7 +20,7 @@ from .bucket_settings import KEY as BUCKET_SETTINGS_KEY
 from .bucket_settings import snippet as region_snippet
 from .documents import UNIQUE_ID_PREFIXES, WrittenStatements, principals, statements
 from .grantees import GranteeKind, entry_name
-from .grants import LoadedGrants
+from .loaded_grants import LoadedGrants
 from .problems import Problem
 from .statements import is_own
 

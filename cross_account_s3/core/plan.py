@@ -13,8 +13,8 @@ from . import grantees as grantee_lookup
 from .bucket_settings import BucketSettings
 from .grant import Grant
 from .grantees import KINDS, Grantee, GranteeKind
-from .grants import LoadedGrants
 from .kms import BucketKey, KmsGrant, keep_former_names
+from .loaded_grants import LoadedGrants
 from .policies import PolicyDocument, Statement, merge_by_permission, policy_document, statements_for
 from .settings import GROUP_PATH, Settings
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .grants import LoadedGrants
+from .loaded_grants import LoadedGrants
 from .plan import GrantPlan, Plan
 from .problems import Problem
 from .validation import Where

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from .documents import WrittenStatements
 from .foreign_statements import keep_them, not_written_by_this_stack, sid_list
-from .grants import LoadedGrants
 from .live import Answer, Failure, LiveBucket, LiveFacts, LookupFailure, bucket_from_answers, failure_problem
+from .loaded_grants import LoadedGrants
 from .outputs import LastDeployment
 from .problems import Problem
 

@@ -386,7 +386,7 @@ def _too_deep(file: str, line: int | None = None) -> Problem:
 def parse_yaml(text: str, file: str, *, rules: FileRules | None = None) -> YamlDocument:
     """Parse one YAML document, raising `InputProblems` when it cannot be read at all, or has duplicate keys.
 
-    A grants file is read with its `rules` (`grants.GRANTS_FILE`): a problem inside a grant names it,
+    A grants file is read with its `rules` (`grants_file.GRANTS_FILE`): a problem inside a grant names it,
     and the problems found here do not stop the reading: they travel with the document
     (`YamlDocument.problems`), to be reported with the validation's, all at once. A stack file is read
     without, for its lines only: Pulumi reads it as YAML 1.2, where `on:` is text.

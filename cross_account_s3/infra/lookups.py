@@ -26,7 +26,6 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ..core.bucket_settings import BucketSettings
 from ..core.grantees import GranteeKind, entry_name
-from ..core.grants import LoadedGrants
 from ..core.kms import KeyReference
 from ..core.live import (
     Answer,
@@ -43,6 +42,7 @@ from ..core.live import (
     role_from_answers,
     user_from_answer,
 )
+from ..core.loaded_grants import LoadedGrants
 from ..core.outputs import LastDeployment
 from ..core.retired_buckets import retired_buckets, retired_from_answer
 from ..core.simulation import Simulation

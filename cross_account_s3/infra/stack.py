@@ -10,7 +10,7 @@ import pulumi
 
 from ..core import inputs, live, simulation
 from ..core.decision import decide
-from ..core.grants import LoadedGrants
+from ..core.loaded_grants import LoadedGrants
 from ..core.outputs import bucket_keys_output, bucket_regions_output, grants_output
 from ..core.plan import Plan
 from ..core.problems import InputProblems, raise_if_any
