@@ -6,6 +6,7 @@ changes nothing.
 
 from pathlib import Path
 
+from cross_account_s3.infra.garbage_collection import leave_imports_out_of_collections
 from cross_account_s3.infra.lookups import look_up
 from cross_account_s3.infra.providers import AccountProviders
 from cross_account_s3.infra.stack import (
@@ -19,6 +20,8 @@ from cross_account_s3.infra.stack import (
 from cross_account_s3.infra.stack_history import last_deployment
 
 PROJECT_ROOT = Path(__file__).resolve().parent
+
+leave_imports_out_of_collections()  # they live for the whole run: Python's collector stops rescanning them
 
 with input_problems_end_the_run():
     settings, grants = load_inputs(PROJECT_ROOT)  # Pulumi.<stack>.yaml and grants/<stack>.yaml, checked in full

@@ -4,12 +4,19 @@ Logical names come from grant and bucket names only, never from positions in the
 reordering the grants file changes nothing and adding or removing a grant touches only its own
 resources and the policies of its buckets. The core builds them (`core.resource_names`) and has
 checked that no two are the same; this layer only uses them.
+
+The resource classes are imported by name, so `pulumi_aws` loads their modules with this one, not
+lazily at the first registration: the program freezes what its imports made before it registers
+anything (`garbage_collection`).
 """
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws.iam import Group, GroupMembership, GroupPolicy, RolePolicy
+from pulumi_aws.kms import Grant as KmsKeyGrant
+from pulumi_aws.s3 import BucketPolicy
 
 from ..core import resource_names as names
 from ..core.plan import BucketPlan, GrantPlan
@@ -50,9 +57,9 @@ def bucket_grant(
     child = pulumi.ResourceOptions(parent=component, provider=user_account)
     policy = render_policy(plan.identity_policy)
     if (users := plan.group) is not None:
-        group = aws.iam.Group(names.group(name), name=users.name, path=users.path, opts=child)
-        aws.iam.GroupPolicy(names.group_policy(name), group=group.name, name=users.name, policy=policy, opts=child)
-        aws.iam.GroupMembership(
+        group = Group(names.group(name), name=users.name, path=users.path, opts=child)
+        GroupPolicy(names.group_policy(name), group=group.name, name=users.name, policy=policy, opts=child)
+        GroupMembership(
             names.members(name),
             group=group.name,
             name=f"{users.name}-members",
@@ -61,7 +68,7 @@ def bucket_grant(
         )
     if (roles := plan.role_policy) is not None:
         for role in roles.roles:
-            aws.iam.RolePolicy(
+            RolePolicy(
                 names.role_policy(name, role),
                 role=role,
                 name=roles.policy_name,
@@ -77,7 +84,7 @@ def bucket_grant(
             # multi-Region key's KMS grant named before names held the region keeps that name as an
             # alias, so it is not renamed into a revoked grant (`core.kms.keep_former_names`).
             former = kms_grant.former_name
-            aws.kms.Grant(
+            KmsKeyGrant(
                 kms_grant.resource_name,
                 name=kms_grant.name,
                 key_id=kms_grant.key.arn,  # the key's own ARN: KMS needs it for another account's grantee
@@ -100,7 +107,7 @@ def bucket_resources(plan: BucketPlan, provider: aws.Provider) -> None:
     Today that is the bucket's one policy: AWS keeps a single policy per bucket, so every grant on it
     shares this one. A bucket outside the provider's region (its own `bucketSettings` region) names it.
     """
-    aws.s3.BucketPolicy(
+    BucketPolicy(
         names.bucket_policy(plan.bucket),
         bucket=plan.bucket,
         policy=render_policy(plan.policy),

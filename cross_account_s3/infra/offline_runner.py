@@ -27,6 +27,7 @@ from ..core.settings import NAMESPACE, is_switch
 from ..core.stack_file import stack_config
 from .answers import Answers, InvokeFailed, stable_digits
 from .assumed_world import assumed_world
+from .garbage_collection import unfrozen_after_each_run
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
@@ -243,7 +244,8 @@ def run_program(
         runpy.run_path(main, run_name="__main__")
 
     try:
-        pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.run_pulumi_func(run))
+        with unfrozen_after_each_run():
+            pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.run_pulumi_func(run))
     except pulumi.RunError as failure:
         error = str(failure)
     if error is None and monitor.duplicate_urns:

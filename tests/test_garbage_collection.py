@@ -1,0 +1,88 @@
+"""The program takes what its imports made out of Python's garbage collection, and a run leaves nothing frozen.
+
+Why (`infra.garbage_collection`, docs/benchmarks.md): full collections take most of a large preview's
+CPU time, and each one rescanned the tens of thousands of objects the imports made. No test here times
+anything; they check that the freeze happens before the program's work, covers every module the program
+uses, and is undone for a process that runs the program again.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import PROJECT_ROOT, RunProgram, fixture_world
+from tests.fake_aws import FakeWorld
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class FreezeNotingWorld(FakeWorld):
+    """The fixture world, noting at every lookup how many objects the collector was told to leave alone."""
+
+    frozen_at_lookups: list[int] = field(default_factory=list)
+
+    def answer(self, token: str, args: Mapping[str, Any], account_id: str) -> dict[str, Any]:
+        self.frozen_at_lookups.append(gc.get_freeze_count())
+        return super().answer(token, args, account_id)
+
+
+def _noting_world() -> FreezeNotingWorld:
+    world = FreezeNotingWorld()
+    world.accounts = fixture_world().accounts
+    return world
+
+
+def test_every_lookup_runs_with_the_imports_frozen_and_the_run_leaves_nothing_frozen(run: RunProgram) -> None:
+    world = _noting_world()
+    done = run("nonprod", world=world)
+    assert done.error is None, done.error
+    assert world.frozen_at_lookups, "the program made no lookup"
+    assert min(world.frozen_at_lookups) > 10_000  # pulumi, pulumi_aws and pydantic alone make tens of thousands
+    assert gc.get_freeze_count() == 0  # the tests' process keeps collecting every run's leftovers
+
+
+def test_a_caller_s_own_freeze_is_kept(run: RunProgram) -> None:
+    kept_by_the_caller = ["made before the caller froze"]
+    gc.freeze()
+    try:
+        done = run("nonprod", world=_noting_world())
+        assert done.error is None, done.error
+        assert gc.get_freeze_count() > 0
+        assert all(tracked is not kept_by_the_caller for tracked in gc.get_objects())  # still frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_no_module_of_pulumi_aws_is_loaded_after_the_freeze() -> None:
+    """pulumi_aws loads its modules lazily; one first loaded at a registration would be rescanned again."""
+    script = textwrap.dedent(
+        f"""
+        import gc, sys
+        loaded_at_freeze = []
+        freeze = gc.freeze
+        def noting_freeze():
+            loaded_at_freeze.append(set(sys.modules))
+            freeze()
+        gc.freeze = noting_freeze
+        from cross_account_s3.infra.offline_runner import run_program
+        from pathlib import Path
+        done = run_program(Path({str(PROJECT_ROOT)!r}), "nonprod")
+        assert done.error is None, done.error
+        assert done.registrations, "nothing was registered"
+        assert len(loaded_at_freeze) == 1, len(loaded_at_freeze)
+        print(sorted(m for m in set(sys.modules) - loaded_at_freeze[0] if m.startswith("pulumi_aws")))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
