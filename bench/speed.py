@@ -13,7 +13,10 @@ garbage collection, so no run pays for collecting the garbage the one before it 
 A second baseline, the bare program with its components made by a `ComponentResource` subclass (as
 Pulumi's docs write components; `BucketGrant` is a plain one), is timed beside them: the SDK records a
 call stack for every component made that way and none for a plain `ComponentResource`, so this column
-shows what that bookkeeping would cost. The target is against the first baseline.
+shows what that bookkeeping would cost. A third, the bare program freezing what its imports made as this
+program does (`infra.garbage_collection`), is the like-for-like baseline: against it, the ratio is what
+the program's own work costs with Python's garbage collector treating both alike. The target is against
+the first baseline; the third says how much of meeting it is the freeze.
 
 Run: venv/bin/python -m bench.speed [--repeat N] [--grants N [N ...]]
 """
@@ -25,11 +28,13 @@ import gc
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import yaml
 
-from cross_account_s3.infra.offline_runner import run_program
+from cross_account_s3.infra.offline_runner import ProgramRun, run_program
 from tests.fake_aws import FakeWorld
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +57,14 @@ def grants_file(count: int) -> dict[str, object]:
     return {"grants": grants}
 
 
+def written_grants(folder: str, count: int) -> tuple[Path, dict[str, object], int]:
+    """`count` grants written to a file in `folder`: its path, its data and how many buckets it names."""
+    data = grants_file(count)
+    path = Path(folder) / f"grants-{count}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path, data, len({g["bucket"] for g in data["grants"]})  # type: ignore[attr-defined]
+
+
 def world_for(data: dict[str, object]) -> FakeWorld:
     world = FakeWorld()
     for grant in data["grants"]:  # type: ignore[attr-defined]
@@ -62,9 +75,21 @@ def world_for(data: dict[str, object]) -> FakeWorld:
 
 
 Timing = tuple[float, float]  # seconds: wall clock, CPU
+Started = Callable[[], None]  # called when the timing starts, after the collection before it
 
 
-def time_ours(path: Path, data: dict[str, object]) -> Timing:
+def _timed(run: Callable[[], ProgramRun], started: Started | None) -> Timing:
+    gc.collect()
+    if started is not None:
+        started()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    elapsed = time.perf_counter() - wall, time.process_time() - cpu
+    assert result.error is None, result.error
+    return elapsed
+
+
+def time_ours(path: Path, data: dict[str, object], started: Started | None = None) -> Timing:
     world = world_for(data)
     # The policy simulator is AWS's own time, not the program's: the fake would only time the tests' simulator.
     config = {
@@ -72,22 +97,25 @@ def time_ours(path: Path, data: dict[str, object]) -> Timing:
         "cross-account-s3:groupQuota": "5000",
         "cross-account-s3:simulateAccess": "false",
     }
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = run_program(PROJECT_ROOT, "nonprod", world=world, config=config)
-    elapsed = time.perf_counter() - wall, time.process_time() - cpu
-    assert result.error is None, result.error
-    return elapsed
+    return _timed(partial(run_program, PROJECT_ROOT, "nonprod", world=world, config=config), started)
 
 
-def time_bare(grants: int, buckets: int, *, component_class: bool = False) -> Timing:
-    config = {"bench:grants": str(grants), "bench:buckets": str(buckets), "bench:componentClass": str(component_class)}
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = run_program(PROJECT_ROOT, "nonprod", program=PROJECT_ROOT / "bench" / "bare_program.py", config=config)
-    elapsed = time.perf_counter() - wall, time.process_time() - cpu
-    assert result.error is None, result.error
-    return elapsed
+def time_bare(
+    grants: int,
+    buckets: int,
+    *,
+    component_class: bool = False,
+    freeze_imports: bool = False,
+    started: Started | None = None,
+) -> Timing:
+    config = {
+        "bench:grants": str(grants),
+        "bench:buckets": str(buckets),
+        "bench:componentClass": str(component_class),
+        "bench:freezeImports": str(freeze_imports),
+    }
+    program = PROJECT_ROOT / "bench" / "bare_program.py"
+    return _timed(partial(run_program, PROJECT_ROOT, "nonprod", program=program, config=config), started)
 
 
 def main() -> None:
@@ -101,21 +129,20 @@ def main() -> None:
     print()
     print(
         "| grants | resources | this program | bare baseline | ratio (wall) | spread | ratio (CPU) | spread "
-        "| bare, component class | ratio to it (CPU) | this program per grant |"
+        "| bare, component class | ratio to it (CPU) | bare, imports frozen | ratio to it (CPU) "
+        "| this program per grant |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         for count in args.grants:
-            data = grants_file(count)
-            path = Path(folder) / f"grants-{count}.yaml"
-            path.write_text(yaml.safe_dump(data), encoding="utf-8")
-            buckets = len({g["bucket"] for g in data["grants"]})  # type: ignore[attr-defined]
-            ours, bare, bare_class = [], [], []
+            path, data, buckets = written_grants(folder, count)
+            ours, bare, bare_class, bare_frozen = [], [], [], []
             time_ours(path, data), time_bare(count, buckets)  # warm-up: imports and caches
             for _ in range(args.repeat):
                 ours.append(time_ours(path, data))
                 bare.append(time_bare(count, buckets))
                 bare_class.append(time_bare(count, buckets, component_class=True))
+                bare_frozen.append(time_bare(count, buckets, freeze_imports=True))
             cells = []
             for kind in (0, 1):
                 pairs = [mine[kind] / base[kind] for mine, base in zip(ours, bare, strict=True)]
@@ -124,10 +151,13 @@ def main() -> None:
             mine, base = statistics.median(m[0] for m in ours), statistics.median(b[0] for b in bare)
             with_class = statistics.median(b[1] for b in bare_class)
             to_class = statistics.median(m[1] for m in ours) / with_class
+            frozen = statistics.median(b[1] for b in bare_frozen)
+            to_frozen = statistics.median(m[1] for m in ours) / frozen
             resources = 2 + 4 * count + buckets
             print(
                 f"| {count} | {resources} | {mine:.3f} s | {base:.3f} s | {' | '.join(cells)} | "
-                f"{with_class:.3f} s (CPU) | {to_class:.2f}x | {mine / count * 1000:.2f} ms |",
+                f"{with_class:.3f} s (CPU) | {to_class:.2f}x | {frozen:.3f} s (CPU) | {to_frozen:.2f}x | "
+                f"{mine / count * 1000:.2f} ms |",
                 flush=True,
             )
 
