@@ -265,6 +265,22 @@ CASES = {
         "      Condition: {StringLike: {'aws:PrincipalArn': '*'}, ArnLikeIfExists: {'aws:SourceArn': ['x', '**']}}\n",
         ["field 'extraStatements.reports-bucket[0]'", "does not limit who", "makes the bucket public"],
     ),
+    # A wildcard service principal is any account's use of any service: as open as 'Principal: *' (S3 calls a
+    # policy public unless it grants only to fixed principals), so it needs the same condition.
+    "extra statement open to every service, or to every identity provider behind a condition on TLS": (
+        "grants:\n  - name: ok\n    users: [u01]\n    bucket: reports-bucket\n    access: read\n"
+        "extraStatements:\n  reports-bucket:\n    - Sid: Logs\n      Effect: Allow\n      Principal: {Service: '*'}\n"
+        "      Action: s3:PutObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "    - Sid: Web\n      Effect: Allow\n      Principal: {Federated: ['accounts.google.com', '*']}\n"
+        "      Action: s3:GetObject\n      Resource: 'arn:aws:s3:::reports-bucket/*'\n"
+        "      Condition: {Bool: {'aws:SecureTransport': 'true'}}\n",
+        [
+            "grants.yaml:8: field 'extraStatements.reports-bucket[0]': the statement 'Logs' allows everyone "
+            "('Principal: {Service: *}', any service acting for any account) with no condition",
+            "grants.yaml:13: field 'extraStatements.reports-bucket[1]': the statement 'Web' allows everyone "
+            "('Principal: {Federated: *}', any identity provider) and its Condition does not limit who",
+        ],
+    ),
     # AWS refuses an action name that does not exist, but only at apply; and a misspelt one slipped past the
     # administration check, which looks names up in the same catalogue.
     "extra statement with S3 actions that do not exist": (

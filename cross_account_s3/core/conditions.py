@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .documents import as_list, principals
+from .principal_shapes import PRINCIPAL_KINDS
 from .validation import Finding, describe_value
 
 # IAM's condition operators, as the IAM user guide spells them ("IAM JSON policy elements: Condition operators").
@@ -96,6 +97,9 @@ def operator_findings(statement: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
+_ANY = {"Service": "service acting for any account", "Federated": "identity provider", "CanonicalUser": "S3 user"}
+
+
 def opens_to_anyone(statement: Mapping[str, Any]) -> str | None:
     """How an Allow reaches principals nobody named ("but those 'NotPrincipal' lists", ...), or None.
 
@@ -106,11 +110,15 @@ def opens_to_anyone(statement: Mapping[str, Any]) -> str | None:
     """
     if "NotPrincipal" in statement:
         return "but the principals 'NotPrincipal' lists"
-    if "*" not in principals(statement, "AWS"):
+    anyone = next((kind for kind in PRINCIPAL_KINDS if "*" in principals(statement, kind)), None)
+    if anyone is None:
         return None
+    # A wildcard service (or federated, or canonical user) principal is no narrower: any account's use of any
+    # service. S3 calls a policy public unless it grants only to fixed principals (see `_FIXES_WHO` below).
+    written = "'Principal: *'" if anyone == "AWS" else f"'Principal: {{{anyone}: *}}', any {_ANY[anyone]}"
     condition = statement.get("Condition")
     if not isinstance(condition, dict) or not condition:
-        return "('Principal: *') with no condition"
+        return f"({written}) with no condition"
     reasons: list[str] = []
     for operator, keys in condition.items():
         for key, values in keys.items() if isinstance(keys, dict) else ():
@@ -118,7 +126,7 @@ def opens_to_anyone(statement: Mapping[str, Any]) -> str | None:
             if reason is None:
                 return None
             reasons.append(reason)
-    return f"('Principal: *') and its Condition does not limit who ({'; '.join(reasons) or 'it holds no clause'})"
+    return f"({written}) and its Condition does not limit who ({'; '.join(reasons) or 'it holds no clause'})"
 
 
 # Which conditions fix who may use an Allow to `*`. S3 calls a bucket policy public unless it grants only to

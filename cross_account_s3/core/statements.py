@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.config import JsonDict
+from pydantic.config import JsonDict, JsonValue
 
 from . import naming, s3_actions
 from .conditions import opens_to_anyone, operator_findings
@@ -38,23 +38,21 @@ def is_own(statement: Mapping[str, Any]) -> bool:
     return bool(OWN_SID.fullmatch(str(statement.get("Sid", ""))))
 
 
+# A principal of any kind that is '*' or a list holding it: everyone, for `_NOT_OPEN_TO_EVERYONE`.
+_ANYONE_OF_A_KIND: list[JsonValue] = [
+    {
+        "properties": {kind: {"anyOf": [{"const": "*"}, {"type": "array", "contains": {"const": "*"}}]}},
+        "required": [kind],
+    }
+    for kind in PRINCIPAL_KINDS
+]
 # An Allow to everyone needs a Condition (the program also refuses NotPrincipal, and any Condition that does not
 # fix who may use the statement: `conditions.opens_to_anyone`).
 _NOT_OPEN_TO_EVERYONE: JsonDict = {
     "not": {
         "properties": {
             "Effect": {"const": "Allow"},
-            "Principal": {
-                "anyOf": [
-                    {"const": "*"},
-                    {
-                        "properties": {
-                            "AWS": {"anyOf": [{"const": "*"}, {"type": "array", "contains": {"const": "*"}}]}
-                        },
-                        "required": ["AWS"],
-                    },
-                ]
-            },
+            "Principal": {"anyOf": [{"const": "*"}, *_ANYONE_OF_A_KIND]},
         },
         "required": ["Effect", "Principal"],
         "not": {"required": ["Condition"]},
