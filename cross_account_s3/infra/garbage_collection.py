@@ -1,9 +1,14 @@
 """Python's garbage collector, told which objects live for the whole run, so it stops rescanning them.
 
 Much of a preview's time with many grants is neither this program's work nor the SDK's, but Python's
-cyclic garbage collector. The SDK keeps every resource, with its outputs, alive until the program ends
-(each is held by its parent, up to the stack: `Resource._childResources` in pulumi/resource.py), so the
-heap grows with every registration, and every full collection walks every tracked object on it. Under
+cyclic garbage collector. Every resource the program registers stays on the heap until the run ends: its
+registration is an asyncio task that holds it (`register_resource` in pulumi/runtime/resource.py), which
+the event loop runs only once the program's body returns or waits on an invoke, and each resource is
+in reference cycles that only the collector frees (its outputs name it: `resource_output` in
+pulumi/runtime/resource.py; a component and its children name each other: `Resource._childResources` and
+each child's options). A resource without a parent, such as a provider or a `BucketGrant`, is in no one's
+`_childResources`: the SDK adds a resource to its parent's only when the parent is given. So the heap grows
+with every registration, and every full collection walks every tracked object on it. Under
 the mock runtime, collections take 41% of the wall-clock time of a bare program registering the same
 resources at 250 grants, and 55% at 1,000 (`python -m bench.collector_share`; docs/benchmarks.md).
 
@@ -11,11 +16,14 @@ Among the objects each full collection walks are the tens of thousands that the 
 classes and functions of `pulumi`, `pulumi_aws` and pydantic's validators), which are never garbage and
 live until the process ends. `gc.freeze()` (Python's documented way, used the same way by long-running
 programs after start-up) moves every object tracked so far into a permanent generation that collections
-skip. Nothing else changes: objects made afterwards are collected exactly as before, and reference
-counting still frees a frozen object the moment nothing refers to it; only a reference cycle among
-objects already made when freezing would stay until exit. The program freezes once, after its imports,
-without collecting first: at that point in `./run plan`, a full collection took 50 ms and found nothing to
-free among 102,520 objects.
+skip. Objects made afterwards are still collected (a full collection comes once the objects that outlived
+the younger generations number a quarter of those the last one kept, so with fewer to keep it comes a
+little sooner, and costs less), and reference counting still frees a frozen object the moment nothing
+refers to it; only a reference cycle among objects already made when freezing stays until exit, and is
+never finalised. The program freezes once, after its imports, without collecting first: at that point in
+`./run plan`, a full collection took 50 ms and found nothing to free among 102,520 objects. A process that
+runs the program again (`plan --diff`, the tests) freezes, with the next run's imports, whatever garbage
+the last run left, until that next run ends (`unfrozen_after_each_run`).
 """
 
 from __future__ import annotations
