@@ -12,12 +12,12 @@ import gc
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import PROJECT_ROOT, RunProgram, fixture_world
+from tests.conftest import PROJECT_ROOT, RunProgram, assert_refused, fixture_world
 from tests.fake_aws import FakeWorld
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -47,6 +47,13 @@ def test_every_lookup_runs_with_the_imports_frozen_and_the_run_leaves_nothing_fr
     assert world.frozen_at_lookups, "the program made no lookup"
     assert min(world.frozen_at_lookups) > 10_000  # pulumi, pulumi_aws and pydantic alone make tens of thousands
     assert gc.get_freeze_count() == 0  # the tests' process keeps collecting every run's leftovers
+
+
+def test_a_refused_run_leaves_nothing_frozen(run: RunProgram, grants_file: Callable[[str], dict[str, str]]) -> None:
+    """Input problems end the run with a RunError after the freeze: the runner must unfreeze on that path too."""
+    done = run("nonprod", config=grants_file("grants:\n  - name: x\n"), world=_noting_world())
+    assert_refused(done)
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_caller_s_own_freeze_is_kept(run: RunProgram) -> None:
