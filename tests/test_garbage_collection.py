@@ -68,8 +68,23 @@ def test_a_caller_s_own_freeze_is_kept(run: RunProgram) -> None:
         gc.unfreeze()
 
 
-def test_no_module_of_pulumi_aws_is_loaded_after_the_freeze() -> None:
+# Every type of resource the program registers: the run below must make each, or a module loaded only for a
+# type it skipped (pulumi_aws.kms for a bucket with a KMS key) could be first loaded after the freeze unseen.
+EVERY_RESOURCE_TYPE = {
+    "pulumi:providers:aws",
+    "cross-account-s3:index:BucketGrant",
+    "aws:iam/group:Group",
+    "aws:iam/groupPolicy:GroupPolicy",
+    "aws:iam/groupMembership:GroupMembership",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:kms/grant:Grant",
+    "aws:s3/bucketPolicy:BucketPolicy",
+}
+
+
+def test_no_module_of_pulumi_aws_is_loaded_after_the_freeze(tmp_path: Path) -> None:
     """pulumi_aws loads its modules lazily; one first loaded at a registration would be rescanned again."""
+    grants = tmp_path / "grants.yaml"
     script = textwrap.dedent(
         f"""
         import gc, sys
@@ -81,9 +96,17 @@ def test_no_module_of_pulumi_aws_is_loaded_after_the_freeze() -> None:
         gc.freeze = noting_freeze
         from cross_account_s3.infra.offline_runner import run_program
         from pathlib import Path
-        done = run_program(Path({str(PROJECT_ROOT)!r}), "nonprod")
+        from tests.conftest import BUILD
+        from tests.test_kms import GRANTS, grants_text, kms_world
+        world = kms_world()  # a bucket with a KMS key: its grants register KMS grants
+        world.account(BUILD).roles["writer"] = "/"
+        role_grant = {{"name": "role-read", "roles": ["writer"], "bucket": "reports-bucket", "access": "read"}}
+        Path({str(grants)!r}).write_text(grants_text([*GRANTS, role_grant]), encoding="utf-8")
+        config = {{"cross-account-s3:grantsFile": {str(grants)!r}}}
+        done = run_program(Path({str(PROJECT_ROOT)!r}), "nonprod", world=world, config=config)
         assert done.error is None, done.error
-        assert done.registrations, "nothing was registered"
+        missing = {EVERY_RESOURCE_TYPE!r} - {{r.type for r in done.registrations}}
+        assert not missing, f"the run registered no {{sorted(missing)}}"
         assert len(loaded_at_freeze) == 1, len(loaded_at_freeze)
         print(sorted(m for m in set(sys.modules) - loaded_at_freeze[0] if m.startswith("pulumi_aws")))
         """
