@@ -9,10 +9,11 @@ errors, or output that cannot be written (a full disk). No Python traceback reac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,24 @@ def _help_through_echo(option: click.Option | None) -> click.Option | None:
     return option
 
 
+@contextlib.contextmanager
+def _usage_errors_reported_here() -> Iterator[None]:
+    """Report a usage error (exit 2) here, where a stderr that cannot take the report ends it with its own code.
+
+    click reports one outside its guard against a failed write, so with stderr on a full disk or a closed pipe
+    (`./run plan --no-such-option 2>/dev/full`) its traceback, unwritable too, ended the command with 1, the
+    code for bad grants. The exit code is then all that can be said, and it must be the usage error's.
+    """
+    try:
+        yield
+    except click.ClickException as problem:
+        try:
+            problem.show()
+        except OSError:
+            _discard_the_rest(err=True)
+        raise SystemExit(problem.exit_code) from None
+
+
 class _Command(click.Command):
     """A subcommand whose `--help` is written like the rest of its output."""
 
@@ -176,12 +195,23 @@ class _Command(click.Command):
 
 
 class _Group(click.Group):
-    """The command group: its `--help` and its subcommands' are written like the rest of their output."""
+    """The command group: its `--help` and its subcommands' are written like the rest of their output, and a
+    usage error (of the group, or of a subcommand, whose options are parsed in `invoke`) ends with exit 2."""
 
     command_class = _Command
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _help_through_echo(super().get_help_option(ctx))
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _usage_errors_reported_here():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_reported_here():
+            return super().invoke(ctx)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

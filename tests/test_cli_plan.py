@@ -318,6 +318,23 @@ def test_output_that_cannot_be_written_is_one_clean_line_and_the_machine_s_exit_
     assert (completed.stderr if full == "stdout" else completed.stdout) == (CANNOT_WRITE if full == "stdout" else "")
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+@pytest.mark.parametrize("unwritable", ["closed pipe", "full disk"])
+@pytest.mark.parametrize(
+    "arguments",
+    [["plan", "--no-such-option"], ["plan", "--stack", "no-such-stack"], ["plan", "--diff", "orgin/main"], ["deploy"]],
+)
+def test_a_usage_error_that_cannot_even_be_reported_still_exits_2(arguments: list[str], unwritable: str) -> None:
+    """`./run plan --no-such-option 2>/dev/full`: click's own report of the usage error fails, and its traceback
+    (unwritable too) used to end the command with 1, which says the grants are bad. The exit code is all that
+    can be said here, so it must be the usage error's."""
+    if unwritable == "closed pipe":
+        completed = _into_a_closed_pipe(*arguments, closed="stderr")
+    else:
+        completed = _into_a_full_device(*arguments, full="stderr")
+    assert (completed.returncode, completed.stdout) == (2, "")
+
+
 def test_plan_reads_an_unquoted_account_id_as_pulumi_does(tmp_path: Path) -> None:
     """Pulumi's YAML 1.2 reads an unquoted 012345678901 as a number; plan must refuse it as preview would."""
     for name in ("Pulumi.yaml", "__main__.py"):
