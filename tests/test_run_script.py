@@ -70,6 +70,31 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     assert "unknown command 'deploy'" in result.stderr and "usage: ./run" in result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+@pytest.mark.parametrize("unwritable", ["closed pipe", "full disk"])
+@pytest.mark.parametrize("arguments", [["deploy"], []])
+def test_a_usage_error_that_cannot_be_reported_still_exits_2(arguments: list[str], unwritable: str) -> None:
+    """`./run deploy 2>/dev/full` ended with 1 (the failed echo, under set -e), which means bad grants, and with
+    stderr a closed pipe with SIGPIPE's 141: the usage error's 2 is all that can be said."""
+    if unwritable == "closed pipe":
+        reader, descriptor = os.pipe()
+        os.close(reader)
+    else:
+        descriptor = os.open("/dev/full", os.O_WRONLY)
+    try:
+        result = subprocess.run(
+            [str(REPO_ROOT / "run"), *arguments],
+            stdout=subprocess.PIPE,
+            stderr=descriptor,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(descriptor)
+    assert (result.returncode, result.stdout) == (2, "")
+
+
 def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
     old = tmp_path / "python3"
     old.write_text("#!/bin/sh\n[ \"$1\" = --version ] && echo 'Python 3.9.18' || exit 1\n")
