@@ -379,6 +379,40 @@ def test_a_per_user_entry_that_names_no_user_of_the_user_account_is_refused(key:
     assert problem.message.startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("setting", "written", "message", "fix"),
+    [
+        ("otherGroupsByUser", "-1", "is -1, but counts cannot be negative", "use 0 or more"),
+        (
+            "otherGroupsByUser",
+            "'3'",
+            "must be a whole number of groups, but is the text '3' (in quotes)",
+            "write it without quotes: u02: 3",
+        ),
+        (
+            "otherGroupsByUser",
+            "1.5",
+            "must be a whole number of groups, but is the number 1.5",
+            "write a whole number of groups, such as 'u02: 3'",
+        ),
+        (
+            "otherRoleInlinePolicyCharsByRole",
+            "true",
+            "must be a whole number of characters, but is the boolean true",
+            "write a whole number of characters, such as 'u02: 2500'",
+        ),
+    ],
+)
+def test_a_bad_count_of_a_per_identity_setting_is_refused_at_its_own_entry(
+    setting: str, written: str, message: str, fix: str
+) -> None:
+    """Not at the setting's line with 'must map user names to whole numbers', which names neither the entry nor
+    what is wrong with it: in a list of fifty users, the one to fix."""
+    (problem,) = settings_problems(f"cross-account-s3:{setting}:\n  u01: 3\n  u02: {written}\n")
+    assert (problem.line, problem.field) == (10, f"cross-account-s3:{setting}.u02")
+    assert (problem.message, problem.fix) == (message, fix)
+
+
 def test_two_per_user_entries_for_one_user_are_refused() -> None:
     settings = "cross-account-s3:otherGroupsByUser:\n  u01: 3\n  'arn:aws:iam::012345678901:user/U01': 4\n"
     (problem,) = settings_problems(settings)

@@ -174,15 +174,36 @@ def _count(text: Any, default: int) -> Any:
 
 
 def _counts_by_name(text: Any, names: str, unit: str, example: str) -> Any:
+    """A mapping of names to counts; a bad count is reported at its own entry, naming what YAML read there."""
     value = _decoded(text)
-    if not isinstance(value, dict) or not all(
-        isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value.values()
-    ):
+    if not isinstance(value, dict):
         reject(
             f"must map {names} to whole numbers of {unit} (0 or more)",
             f"write it as lines such as '{example}' indented under it",
         )
+    typical = example.rpartition(" ")[2]
+    findings: list[Finding] = []
+    for name, count in value.items():
+        found = _count_problem(str(name), count, unit, typical)
+        if found is not None:
+            findings.append(((str(name),), *found))
+    reject_all(findings, value, "counts")
     return {str(name): count for name, count in value.items()}
+
+
+def _count_problem(name: str, count: Any, unit: str, typical: str) -> tuple[str, str] | None:
+    """(message, fix) when one entry's count is no whole number of 0 or more, or None when it is."""
+    if isinstance(count, int) and not isinstance(count, bool):
+        return None if count >= 0 else (f"is {count}, but counts cannot be negative", "use 0 or more")
+    if isinstance(count, str) and count.strip().isascii() and count.strip().isdigit():
+        return (
+            f"must be a whole number of {unit}, but is the text {count!r} (in quotes)",
+            f"write it without quotes: {name}: {count.strip()}",
+        )
+    return (
+        f"must be a whole number of {unit}, but is {describe_value(count)}",
+        f"write a whole number of {unit}, such as '{name}: {typical}'",
+    )
 
 
 @dataclass(frozen=True)
