@@ -413,6 +413,24 @@ def test_a_bad_count_of_a_per_identity_setting_is_refused_at_its_own_entry(
     assert (problem.message, problem.fix) == (message, fix)
 
 
+@pytest.mark.parametrize(
+    ("setting", "per_identity"),
+    [("otherGroupsPerUser", "otherGroupsByUser"), ("otherRoleInlinePolicyChars", "otherRoleInlinePolicyCharsByRole")],
+)
+def test_counts_per_identity_under_the_one_count_setting_point_at_the_per_identity_setting(
+    setting: str, per_identity: str
+) -> None:
+    """`otherGroupsPerUser:` with `u01: 3` under it was "must be a whole number, but is '{"u01": 3}'" (Pulumi's
+    JSON, which the author never wrote), fixed as "write a whole number, for example 0"."""
+    (problem,) = settings_problems(f"cross-account-s3:{setting}:\n  u01: 3\n")
+    assert (problem.line, problem.field) == (8, f"cross-account-s3:{setting}")
+    assert problem.message == "must be a whole number, but is a mapping"
+    assert (
+        problem.fix
+        == f"to give each {'user' if 'User' in setting else 'role'} its own number, rename it to {per_identity}"
+    )
+
+
 def test_two_per_user_entries_for_one_user_are_refused() -> None:
     settings = "cross-account-s3:otherGroupsByUser:\n  u01: 3\n  'arn:aws:iam::012345678901:user/U01': 4\n"
     (problem,) = settings_problems(settings)

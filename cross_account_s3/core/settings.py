@@ -161,12 +161,19 @@ def _decoded(text: Any) -> Any:
         return text
 
 
-def _count(text: Any, default: int) -> Any:
+def _count(text: Any, default: int, setting: str | None = None) -> Any:
     if not isinstance(text, str):
         return text
     try:
         count = int(text.strip())
     except ValueError:
+        written = _decoded(text)
+        if isinstance(written, dict | list):  # handed over as JSON, which the author never wrote: say what it is
+            per_identity = next((row for row in PER_IDENTITY_SETTINGS if row.fallback_key == setting), None)
+            fix = f"write one whole number, for example {default}"
+            if isinstance(written, dict) and per_identity is not None:
+                fix = f"to give each {per_identity.kind} its own number, rename it to {per_identity.key}"
+            reject(f"must be a whole number, but is {describe_value(written)}", fix)
         reject(f"must be a whole number, but is {text!r}", f"write a whole number, for example {default}")
     if count < 0:
         reject(f"is {count}, but counts cannot be negative", "use 0 or more")
@@ -351,8 +358,8 @@ class StackSettings(BaseModel):
 
     @field_validator("otherGroupsPerUser", "otherGroupsInAccount", "otherRoleInlinePolicyChars", mode="before")
     @classmethod
-    def _count_of_other_groups(cls, text: Any) -> Any:
-        return _count(text, 0)
+    def _count_of_other_groups(cls, text: Any, info: ValidationInfo) -> Any:
+        return _count(text, 0, info.field_name)
 
     @field_validator("groupQuota", mode="before")
     @classmethod
