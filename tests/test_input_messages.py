@@ -335,6 +335,34 @@ def test_a_per_role_entry_naming_no_granted_role_is_refused_with_the_closest_one
     assert problem.fix.startswith("did you mean 'deployer'?")
 
 
+@pytest.mark.parametrize(
+    ("settings", "field", "fix"),
+    [
+        (
+            "cross-account-s3:otherGroupsByUser:\n  Deployer: 2\n",
+            "cross-account-s3:otherGroupsByUser.Deployer",
+            "'Deployer' is a role the grants name, and otherGroupsByUser counts only users: move the entry to "
+            "otherRoleInlinePolicyCharsByRole, or remove it",
+        ),
+        (
+            "cross-account-s3:otherRoleInlinePolicyCharsByRole:\n  u01: 2500\n",
+            "cross-account-s3:otherRoleInlinePolicyCharsByRole.u01",
+            "'u01' is a user the grants name, and otherRoleInlinePolicyCharsByRole counts only roles: move the entry "
+            "to otherGroupsByUser, or remove it",
+        ),
+    ],
+)
+def test_a_per_identity_entry_naming_a_granted_identity_of_the_other_kind_says_which_setting_takes_it(
+    tmp_path: Path, settings: str, field: str, fix: str
+) -> None:
+    """The fix was "write the user as the grants name it", and the grants name 'deployer' exactly so: as a role."""
+    (tmp_path / "grants").mkdir()
+    text = grant_with(users="[u01]", roles="['arn:aws:iam::012345678901:role/ci/deployer']")
+    (tmp_path / "grants" / "team.yaml").write_text(text, encoding="utf-8")
+    (problem,) = inputs_problems(tmp_path, settings + "cross-account-s3:grantsFile: grants/team.yaml\n")
+    assert (problem.line, problem.field, problem.fix) == (9, field, fix)
+
+
 def test_the_per_identity_table_alone_says_which_settings_are_checked_for_unused_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

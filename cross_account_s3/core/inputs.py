@@ -93,25 +93,36 @@ def unused_identity_entries(loaded: LoadedGrants, settings: Settings, stack_file
     """
     doc = stack_file or YamlDocument(file=stack_file_name(settings.stack), data=None)
     problems: list[Problem] = []
-    for per_identity in PER_IDENTITY_SETTINGS:
-        kind = per_identity.kind
-        named = {
-            entry_name(entry, kind).lower(): entry_name(entry, kind)
+    granted = {
+        row.kind: {
+            entry_name(entry, row.kind).lower(): entry_name(entry, row.kind)
             for grant in loaded.grants
             for entry_kind, entry, _ in grant.entries
-            if entry_kind == kind
+            if entry_kind == row.kind
         }
+        for row in PER_IDENTITY_SETTINGS
+    }
+    for per_identity in PER_IDENTITY_SETTINGS:
+        kind = per_identity.kind
+        named = granted[kind]
         for key in per_identity.counts(settings):
             name = entry_name(key, kind)
             if name.lower() in named:
                 continue
             close = difflib.get_close_matches(name.lower(), sorted(named), n=1, cutoff=0.6)
             hint = f"did you mean '{named[close[0]]}'? " if close else ""
+            fix = f"{hint}write the {kind} as the grants name it, or remove the entry"
+            for other in PER_IDENTITY_SETTINGS:  # a granted role in the per-user setting, or the reverse
+                if other.kind != kind and name.lower() in granted[other.kind]:
+                    fix = (
+                        f"'{name}' is a {other.kind} the grants name, and {per_identity.key} counts only {kind}s: "
+                        f"move the entry to {other.key}, or remove it"
+                    )
             problems.append(
                 Where(doc, ("config", f"{NAMESPACE}:{per_identity.key}", key), field_from=1).problem(
                     f"names {kind} '{name}', but no grant names that {kind}, so the entry does nothing (each granted "
                     f"{kind} is counted with {per_identity.fallback_key}, {per_identity.fallback(settings)}, instead)",
-                    f"{hint}write the {kind} as the grants name it, or remove the entry",
+                    fix,
                 )
             )
     return problems
