@@ -106,6 +106,30 @@ def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "was not found" in missing.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails as on a full disk")
+@pytest.mark.parametrize("unwritable", ["closed pipe", "full disk"])
+def test_a_missing_python_exits_2_even_when_stderr_cannot_say_so(tmp_path: Path, unwritable: str) -> None:
+    """The message's failed echo ended ./run with 1 (set -e), which means bad grants, or 141 (SIGPIPE)."""
+    if unwritable == "closed pipe":
+        reader, descriptor = os.pipe()
+        os.close(reader)
+    else:
+        descriptor = os.open("/dev/full", os.O_WRONLY)
+    env = {**os.environ, "PYTHON": str(tmp_path / "no-such-python")}
+    try:
+        result = subprocess.run(
+            [str(REPO_ROOT / "run"), "plan"],
+            stdout=subprocess.PIPE,
+            stderr=descriptor,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(descriptor)
+    assert result.returncode == 2
+
+
 def test_a_failed_set_up_exits_2_never_1_which_means_bad_grants(tmp_path: Path) -> None:
     """A Python without pip, and no pinned uv on PATH: ./run cannot install, and says so with the machine's code."""
     checkout = tmp_path / "checkout"  # a copy: the real checkout's venv must never be rebuilt by a test
