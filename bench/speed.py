@@ -1,14 +1,14 @@
 """Speed: the real program under the mock runtime against a bare program registering the same resources.
 
-For 10, 100, 250 and 1,000 grants over 50 buckets, both programs run in this one process through
-the same mock runtime, alternately, several times; the table reports medians and the ratio. The
-ratio is what matters: absolute times depend on the machine.
+For 10, 100, 250 and 1,000 grants over 50 buckets, both programs run through the same mock runtime,
+alternately, several times; the table reports medians and the ratio. The ratio is what matters: absolute
+times depend on the machine. Every timed run is one fresh Python process holding only what its program
+needs (`bench.one_run`, which says why), after one untimed run and a full garbage collection in it.
 
 Each run is timed twice: wall-clock time, and the CPU time the process used. On a machine shared
 with other work, wall-clock time also counts the waits for a free core, so the CPU-time ratio is the
-steadier measure of what the program itself costs. The spread (lowest and highest ratio of one
-run of ours to the bare run beside it) shows how noisy the machine was. Every run starts after a full
-garbage collection, so no run pays for collecting the garbage the one before it left.
+steadier measure of what the program itself costs. The spread (lowest and highest ratio of one run
+of ours to the bare run beside it) shows how noisy the machine was.
 
 A second baseline, the bare program with its components made by a `ComponentResource` subclass (as
 Pulumi's docs write components; `BucketGrant` is a plain one), is timed beside them: the SDK records a
@@ -24,18 +24,14 @@ Run: venv/bin/python -m bench.speed [--repeat N] [--grants N [N ...]]
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
-import time
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import yaml
-
-from cross_account_s3.infra.offline_runner import ProgramRun, run_program
-from tests.fake_aws import FakeWorld
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUCKETS = 50
@@ -57,65 +53,41 @@ def grants_file(count: int) -> dict[str, object]:
     return {"grants": grants}
 
 
-def written_grants(folder: str, count: int) -> tuple[Path, dict[str, object], int]:
-    """`count` grants written to a file in `folder`: its path, its data and how many buckets it names."""
+def written_grants(folder: str, count: int) -> tuple[Path, int]:
+    """`count` grants written to a file in `folder`: its path, and how many buckets it names."""
     data = grants_file(count)
     path = Path(folder) / f"grants-{count}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path, data, len({g["bucket"] for g in data["grants"]})  # type: ignore[attr-defined]
-
-
-def world_for(data: dict[str, object]) -> FakeWorld:
-    world = FakeWorld()
-    for grant in data["grants"]:  # type: ignore[attr-defined]
-        for user in grant["users"]:
-            world.account("012345678901").users[user] = "/"
-        world.account("123456789012").buckets[grant["bucket"]] = None
-    return world
+    return path, len({g["bucket"] for g in data["grants"]})  # type: ignore[attr-defined]
 
 
 Timing = tuple[float, float]  # seconds: wall clock, CPU
-Started = Callable[[], None]  # called when the timing starts, after the collection before it
 
 
-def _timed(run: Callable[[], ProgramRun], started: Started | None) -> Timing:
-    gc.collect()
-    if started is not None:
-        started()
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = run()
-    elapsed = time.perf_counter() - wall, time.process_time() - cpu
-    assert result.error is None, result.error
-    return elapsed
+def one_run(*arguments: str) -> dict[str, float]:
+    """One timed run in its own process (`bench.one_run`): wall clock, CPU time, and its collections."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.one_run", *arguments],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench.one_run {' '.join(arguments)} failed:\n{done.stderr}")
+    found: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return found
 
 
-def time_ours(path: Path, data: dict[str, object], started: Started | None = None) -> Timing:
-    world = world_for(data)
-    # The policy simulator is AWS's own time, not the program's: the fake would only time the tests' simulator.
-    config = {
-        "cross-account-s3:grantsFile": str(path),
-        "cross-account-s3:groupQuota": "5000",
-        "cross-account-s3:simulateAccess": "false",
-    }
-    return _timed(partial(run_program, PROJECT_ROOT, "nonprod", world=world, config=config), started)
+def time_ours(path: Path) -> Timing:
+    found = one_run("ours", str(path))
+    return found["wall"], found["cpu"]
 
 
-def time_bare(
-    grants: int,
-    buckets: int,
-    *,
-    component_class: bool = False,
-    freeze_imports: bool = False,
-    started: Started | None = None,
-) -> Timing:
-    config = {
-        "bench:grants": str(grants),
-        "bench:buckets": str(buckets),
-        "bench:componentClass": str(component_class),
-        "bench:freezeImports": str(freeze_imports),
-    }
-    program = PROJECT_ROOT / "bench" / "bare_program.py"
-    return _timed(partial(run_program, PROJECT_ROOT, "nonprod", program=program, config=config), started)
+def time_bare(grants: int, buckets: int, *, component_class: bool = False, freeze_imports: bool = False) -> Timing:
+    flags = ["--component-class"] * component_class + ["--freeze-imports"] * freeze_imports
+    found = one_run("bare", str(grants), str(buckets), *flags)
+    return found["wall"], found["cpu"]
 
 
 def main() -> None:
@@ -125,7 +97,7 @@ def main() -> None:
         "--grants", type=int, nargs="+", default=[10, 100, 250, 1000], help="the sizes to run (default: all four)"
     )
     args = parser.parse_args()
-    print(f"Median of {args.repeat} alternating runs each, same process, same mock runtime, {BUCKETS} buckets.")
+    print(f"Median of {args.repeat} alternating runs each, one process per run, same mock runtime, {BUCKETS} buckets.")
     print()
     print(
         "| grants | resources | this program | bare baseline | ratio (wall) | spread | ratio (CPU) | spread "
@@ -135,11 +107,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         for count in args.grants:
-            path, data, buckets = written_grants(folder, count)
+            path, buckets = written_grants(folder, count)
             ours, bare, bare_class, bare_frozen = [], [], [], []
-            time_ours(path, data), time_bare(count, buckets)  # warm-up: imports and caches
             for _ in range(args.repeat):
-                ours.append(time_ours(path, data))
+                ours.append(time_ours(path))
                 bare.append(time_bare(count, buckets))
                 bare_class.append(time_bare(count, buckets, component_class=True))
                 bare_frozen.append(time_bare(count, buckets, freeze_imports=True))
