@@ -9,7 +9,7 @@ pulumi/runtime/resource.py; a component and its children name each other: `Resou
 each child's options). A resource without a parent, such as a provider or a `BucketGrant`, is in no one's
 `_childResources`: the SDK adds a resource to its parent's only when the parent is given. So the heap grows
 with every registration, and every full collection walks every tracked object on it. Under
-the mock runtime, collections take 41% of the wall-clock time of a bare program registering the same
+the mock runtime, collections take 36% of the wall-clock time of a bare program registering the same
 resources at 250 grants, and 55% at 1,000 (`python -m bench.collector_share`; docs/benchmarks.md).
 
 Among the objects each full collection walks are the tens of thousands that the imports made (the
