@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,20 @@ def test_help_that_cannot_be_written_says_so_in_plan_s_words_and_exits_2() -> No
     assert (result.returncode, result.stderr) == (2, "./run: cannot write the output: No space left on device\n")
 
 
+@contextlib.contextmanager
+def unwritable_descriptor(kind: str) -> Iterator[int]:
+    """A file descriptor every write to fails on: a pipe whose reader is gone, or /dev/full (a full disk)."""
+    if kind == "closed pipe":
+        reader, descriptor = os.pipe()
+        os.close(reader)
+    else:
+        descriptor = os.open("/dev/full", os.O_WRONLY)
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
 def test_an_unknown_command_is_a_usage_error() -> None:
     result = run_script("deploy")
     assert result.returncode == 2
@@ -76,12 +92,7 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 def test_a_usage_error_that_cannot_be_reported_still_exits_2(arguments: list[str], unwritable: str) -> None:
     """`./run deploy 2>/dev/full` ended with 1 (the failed echo, under set -e), which means bad grants, and with
     stderr a closed pipe with SIGPIPE's 141: the usage error's 2 is all that can be said."""
-    if unwritable == "closed pipe":
-        reader, descriptor = os.pipe()
-        os.close(reader)
-    else:
-        descriptor = os.open("/dev/full", os.O_WRONLY)
-    try:
+    with unwritable_descriptor(unwritable) as descriptor:
         result = subprocess.run(
             [str(REPO_ROOT / "run"), *arguments],
             stdout=subprocess.PIPE,
@@ -90,8 +101,6 @@ def test_a_usage_error_that_cannot_be_reported_still_exits_2(arguments: list[str
             check=False,
             timeout=60,
         )
-    finally:
-        os.close(descriptor)
     assert (result.returncode, result.stdout) == (2, "")
 
 
@@ -110,13 +119,8 @@ def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
 @pytest.mark.parametrize("unwritable", ["closed pipe", "full disk"])
 def test_a_missing_python_exits_2_even_when_stderr_cannot_say_so(tmp_path: Path, unwritable: str) -> None:
     """The message's failed echo ended ./run with 1 (set -e), which means bad grants, or 141 (SIGPIPE)."""
-    if unwritable == "closed pipe":
-        reader, descriptor = os.pipe()
-        os.close(reader)
-    else:
-        descriptor = os.open("/dev/full", os.O_WRONLY)
     env = {**os.environ, "PYTHON": str(tmp_path / "no-such-python")}
-    try:
+    with unwritable_descriptor(unwritable) as descriptor:
         result = subprocess.run(
             [str(REPO_ROOT / "run"), "plan"],
             stdout=subprocess.PIPE,
@@ -125,8 +129,6 @@ def test_a_missing_python_exits_2_even_when_stderr_cannot_say_so(tmp_path: Path,
             check=False,
             timeout=60,
         )
-    finally:
-        os.close(descriptor)
     assert result.returncode == 2
 
 
