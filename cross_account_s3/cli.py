@@ -230,8 +230,10 @@ def main() -> None:
 @click.option(
     "--grants",
     "grants_path",
+    metavar="FILE|DIR",
     callback=_existing_path,
-    help="The grants file or directory to plan, instead of the stack's own (grants/<stack>.yaml).",
+    help="The grants file or directory to plan, instead of the stack's own (its grantsFile setting, or "
+    "grants/<stack>.yaml).",
 )
 @click.option(
     "--format",
