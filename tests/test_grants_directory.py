@@ -359,6 +359,8 @@ def test_an_empty_directory_is_a_clear_problem(project: Path) -> None:
     (project / "grants" / "none" / "README.md").write_text("# no grants yet\n", encoding="utf-8")
     error = refusal(run(project, "grants/none"))
     assert "grants/none: the grants directory holds no grants files (*.yaml or *.yml, at any depth)" in error
+    # The folder may come from `grantsFile` or from plan's --grants: the fix fits both.
+    assert "add a file such as grants/none/my-team.yaml with a 'grants:' list, or name the folder that holds" in error
 
 
 def test_a_directory_of_files_without_grants_would_remove_every_grant(project: Path) -> None:

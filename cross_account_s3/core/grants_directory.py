@@ -108,8 +108,8 @@ def load_grants_directory(
                 Problem.in_file(
                     shown_as,
                     "the grants directory holds no grants files (*.yaml or *.yml, at any depth)",
-                    f"add a file such as {shown_as}/my-team.yaml with a 'grants:' list, or point the stack "
-                    "setting 'grantsFile' at a grants file",
+                    f"add a file such as {shown_as}/my-team.yaml with a 'grants:' list, or name the folder that "
+                    "holds the grants files",
                 )
             ]
         )
