@@ -4,7 +4,8 @@
 register, with every policy in full; `plan --diff BASE` prints what changing the stack (its grants
 and, from a git revision, its stack file) from BASE would do. `schema` prints the grants file's JSON
 Schema for editors. Exit codes: 0 success, 1 bad input (the program's own clean problem list), 2 usage
-errors, or output that cannot be written (a full disk). No Python traceback reaches the user.
+errors, or output that cannot be written (a full disk), 130 stopped with Ctrl-C. No Python traceback reaches
+the user.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def project_root() -> Path:
 DEFAULT_STACK = "nonprod"
 BAD_INPUT = 1
 CANNOT_WRITE = 2  # ./run's code for what this machine cannot do; here, take the output (a full disk)
+INTERRUPTED = 130  # stopped with Ctrl-C: what a shell reports for a command SIGINT ended
 
 
 def schema_text() -> str:
@@ -187,6 +189,20 @@ def _usage_errors_reported_here() -> Iterator[None]:
         raise SystemExit(problem.exit_code) from None
 
 
+@contextlib.contextmanager
+def _interrupted_is_not_bad_input() -> Iterator[None]:
+    """Ctrl-C ends the command with 130, as a shell reports a command ended by SIGINT (128 + 2).
+
+    click's own handling prints "Aborted!" and exits 1, which here means bad grants: a script or CI job
+    reading the code would blame the grants file for a run someone stopped.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        _echo("", err=True)  # the shell's prompt on a line of its own after the ^C
+        raise SystemExit(INTERRUPTED) from None
+
+
 class _Command(click.Command):
     """A subcommand whose `--help` is written like the rest of its output."""
 
@@ -210,7 +226,7 @@ class _Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _usage_errors_reported_here():
+        with _usage_errors_reported_here(), _interrupted_is_not_bad_input():
             return super().invoke(ctx)
 
 

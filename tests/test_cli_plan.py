@@ -482,3 +482,21 @@ def test_a_name_too_long_for_the_system_is_a_clean_refusal(option: str) -> None:
     assert result.exit_code in (1, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "arguments", [["plan"], ["plan", "--diff", str(PROJECT_ROOT / "grants" / "nonprod.yaml")], ["schema"]]
+)
+def test_a_run_stopped_with_ctrl_c_exits_130_not_the_bad_input_code(
+    arguments: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """click's own handling printed "Aborted!" and exited 1, which tells a script the grants are bad."""
+
+    def pressed_ctrl_c(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("cross_account_s3.cli.plan_stack", pressed_ctrl_c)
+    monkeypatch.setattr("cross_account_s3.cli.schema_text", pressed_ctrl_c)
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 130, (result.exit_code, result.output)
+    assert "Aborted!" not in result.output and "Traceback" not in result.output
